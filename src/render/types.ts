@@ -52,3 +52,10 @@ export interface RenderResult {
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'netpack';
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+
+/** What one provider module returns; the orchestrator adds the common labels and rewrites images. */
+export interface ProviderOutput {
+  objects: KubeObject[];
+  pendingSecrets: PendingSecret[];
+  diagnostics?: Diagnostic[];
+}
