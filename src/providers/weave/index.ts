@@ -1,0 +1,356 @@
+/**
+ * Weave Net, rendered from the `network:` section.
+ *
+ * The objects follow upstream Weave Net v2.8.1 (`weave-daemonset-k8s-1.11.yaml`): the same
+ * ServiceAccount, RBAC rules, DaemonSet containers, probes, volumes, security context and
+ * tolerations. What we change, and why:
+ * - images are pinned to the release tag instead of `:latest`, so pulls are `IfNotPresent`
+ *   (upstream's `Always` only makes sense for a moving tag);
+ * - the `weave` container gets env vars for the options (see `weaveEnv`), read by weave-kube's
+ *   `launch.sh`;
+ * - two headless Services let Prometheus discover the metrics endpoints (upstream ships none);
+ * - Secret `weave-passwd`, when the operator gave a password file and asked for secrets.
+ *
+ * Pure: no I/O. The password file's contents arrive in `RenderInputs`.
+ */
+
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import type { ClusterConfig, WeaveConfig } from '../../config/types.ts';
+import type {
+  KubeObject,
+  PendingSecret,
+  ProviderOutput,
+  RenderInputs,
+  RenderOptions,
+} from '../../render/types.ts';
+
+export const WEAVE_VERSION = '2.8.1';
+export const WEAVE_KUBE_IMAGE = `weaveworks/weave-kube:${WEAVE_VERSION}`;
+export const WEAVE_NPC_IMAGE = `weaveworks/weave-npc:${WEAVE_VERSION}`;
+export const WEAVE_NAMESPACE = 'kube-system';
+/** Name of every upstream object and value of the `name` label that selects the pods. */
+export const WEAVE_NAME = 'weave-net';
+/** Secret and key that hold the shared secret; `WEAVE_PASSWORD` reads it. */
+export const WEAVE_PASSWORD_SECRET = 'weave-passwd';
+export const WEAVE_PASSWORD_KEY = 'weave-passwd';
+/** Router metrics: launch.sh's default `WEAVE_METRICS_ADDR` is 0.0.0.0:6782, path /metrics. */
+export const WEAVE_METRICS_PORT = 6782;
+/** weave-npc's `--metrics-addr` default is :6781, path /metrics. */
+export const WEAVE_NPC_METRICS_PORT = 6781;
+/** launch.sh's default `WEAVE_HTTP_ADDR` is 127.0.0.1:6784; `/status` there is the readiness check. */
+export const WEAVE_HTTP_PORT = 6784;
+/** What `source` says when no password file is given (Pharos generated one the same way). */
+export const GENERATED_PASSWORD_SOURCE = '48 random hex characters generated at first apply';
+
+const labels = (): Record<string, string> => ({ name: WEAVE_NAME });
+
+/** Renders every Weave Net object for `config`, in a fixed order. */
+export function renderWeave(
+  config: ClusterConfig,
+  inputs: RenderInputs,
+  opts: RenderOptions,
+): ProviderOutput {
+  const weave = config.network.weave;
+  const diagnostics: Diagnostic[] = [];
+  const objects: KubeObject[] = [
+    serviceAccount(),
+    clusterRole(),
+    clusterRoleBinding(),
+    role(),
+    roleBinding(),
+  ];
+  const pendingSecrets: PendingSecret[] = [];
+
+  const secret = passwordSecret(weave, inputs, opts, diagnostics);
+  if (secret) objects.push(secret);
+  else pendingSecrets.push(pendingPasswordSecret(weave));
+
+  objects.push(
+    daemonSet(config),
+    metricsService('weave-net-metrics', WEAVE_METRICS_PORT),
+    metricsService('weave-npc-metrics', WEAVE_NPC_METRICS_PORT),
+  );
+  return diagnostics.length > 0 ? { objects, pendingSecrets, diagnostics } : { objects, pendingSecrets };
+}
+
+function serviceAccount(): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: WEAVE_NAME, namespace: WEAVE_NAMESPACE, labels: labels() },
+  };
+}
+
+/** The rules of upstream's ClusterRole, no broader. */
+function clusterRole(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: WEAVE_NAME, labels: labels() },
+    rules: [
+      // kube-utils lists nodes for the initial peer list; weave-npc watches pods and namespaces.
+      { apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: ['get', 'list', 'watch'] },
+      // weave-npc enforces NetworkPolicy; upstream still lists the pre-1.16 API group too.
+      { apiGroups: ['extensions'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+      // kube-utils -set-node-status clears the NetworkUnavailable condition once the network is up.
+      { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
+    ],
+  };
+}
+
+function clusterRoleBinding(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: WEAVE_NAME, labels: labels() },
+    roleRef: { kind: 'ClusterRole', name: WEAVE_NAME, apiGroup: 'rbac.authorization.k8s.io' },
+    subjects: [{ kind: 'ServiceAccount', name: WEAVE_NAME, namespace: WEAVE_NAMESPACE }],
+  };
+}
+
+/** The rules of upstream's Role, no broader. */
+function role(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: WEAVE_NAME, namespace: WEAVE_NAMESPACE, labels: labels() },
+    rules: [
+      // Peer reclaim keeps its list of peers in ConfigMap weave-net, and may touch only that one...
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [WEAVE_NAME], verbs: ['get', 'update'] },
+      // ...but `create` cannot be limited by name, so it is granted on its own.
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    ],
+  };
+}
+
+function roleBinding(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: WEAVE_NAME, namespace: WEAVE_NAMESPACE, labels: labels() },
+    roleRef: { kind: 'Role', name: WEAVE_NAME, apiGroup: 'rbac.authorization.k8s.io' },
+    subjects: [{ kind: 'ServiceAccount', name: WEAVE_NAME, namespace: WEAVE_NAMESPACE }],
+  };
+}
+
+/**
+ * Secret `weave-passwd` with the password file's contents, only when the operator named a file
+ * and asked for secrets in the output. Otherwise null: apply creates it (see `pendingPasswordSecret`).
+ */
+function passwordSecret(
+  weave: WeaveConfig,
+  inputs: RenderInputs,
+  opts: RenderOptions,
+  diagnostics: Diagnostic[],
+): KubeObject | null {
+  if (weave.password === undefined || !opts.includeSecrets) return null;
+  if (inputs.weavePassword === undefined) {
+    diagnostics.push({
+      severity: 'error',
+      path: 'network.weave.password',
+      message: `the password file ${weave.password} was not read, so Secret ${WEAVE_PASSWORD_SECRET} cannot be rendered`,
+    });
+    return null;
+  }
+  // Files usually end in a newline that is not part of the password (Pharos read them the same way).
+  const password = inputs.weavePassword.replace(/[\r\n]+$/, '');
+  if (password === '') {
+    // weaver treats an empty WEAVE_PASSWORD as "no password" and runs unencrypted: refuse.
+    diagnostics.push({
+      severity: 'error',
+      path: 'network.weave.password',
+      message: `the password file ${weave.password} is empty; Weave would run unencrypted`,
+      hint: 'put the shared secret in the file, or remove network.weave.password to have one generated',
+    });
+    return null;
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: WEAVE_PASSWORD_SECRET, namespace: WEAVE_NAMESPACE, labels: labels() },
+    type: 'Opaque',
+    data: { [WEAVE_PASSWORD_KEY]: Buffer.from(password, 'utf8').toString('base64') },
+  };
+}
+
+/** The Secret apply creates once, if missing, when render did not print it. */
+function pendingPasswordSecret(weave: WeaveConfig): PendingSecret {
+  return {
+    namespace: WEAVE_NAMESPACE,
+    name: WEAVE_PASSWORD_SECRET,
+    source: weave.password === undefined ? GENERATED_PASSWORD_SOURCE : `file ${weave.password}`,
+    createOnly: true,
+  };
+}
+
+/**
+ * Env of the `weave` container: upstream's two, then one per option, each read by weave-kube's
+ * `launch.sh` (v2.8.1):
+ * - `IPALLOC_RANGE` → `--ipalloc-range` (the pod network; launch.sh's own default is 10.32.0.0/12).
+ * - `CHECKPOINT_DISABLE=1` → no calls home to check for new versions.
+ * - `NO_MASQ_LOCAL`: launch.sh passes `--no-masq-local` unless the value is exactly "0" (on by
+ *   default since 2.7.0), so `no_masq_local: false` must say "0" explicitly.
+ * - `EXTRA_ARGS`: launch.sh word-splits it into weaver's arguments (CIDRs have no spaces).
+ * - `KUBE_PEERS`: replaces the peer list launch.sh would fetch from the API server; it is
+ *   word-split too, so peers are joined with spaces. IPAM then waits for consensus among that
+ *   many peers (launch.sh counts them), exactly as Pharos' known_peers did.
+ * - `WEAVE_PASSWORD` from the Secret; weaver encrypts traffic between untrusted peers with it.
+ */
+function weaveEnv(config: ClusterConfig): unknown[] {
+  const weave = config.network.weave;
+  const env: unknown[] = [
+    { name: 'INIT_CONTAINER', value: 'true' },
+    { name: 'HOSTNAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+    { name: 'IPALLOC_RANGE', value: config.network.pod_network_cidr },
+    { name: 'CHECKPOINT_DISABLE', value: '1' },
+    { name: 'NO_MASQ_LOCAL', value: weave.no_masq_local ? '1' : '0' },
+  ];
+  const extraArgs = weaverExtraArgs(weave);
+  if (extraArgs.length > 0) env.push({ name: 'EXTRA_ARGS', value: extraArgs.join(' ') });
+  if (weave.known_peers.length > 0) env.push({ name: 'KUBE_PEERS', value: weave.known_peers.join(' ') });
+  env.push({
+    name: 'WEAVE_PASSWORD',
+    valueFrom: { secretKeyRef: { name: WEAVE_PASSWORD_SECRET, key: WEAVE_PASSWORD_KEY } },
+  });
+  return env;
+}
+
+/** weaver flags for the options that have no env var of their own. */
+export function weaverExtraArgs(weave: WeaveConfig): string[] {
+  const args: string[] = [];
+  if (weave.trusted_subnets.length > 0) args.push(`--trusted-subnets=${weave.trusted_subnets.join(',')}`);
+  if (weave.ipalloc_default_subnet !== undefined)
+    args.push(`--ipalloc-default-subnet=${weave.ipalloc_default_subnet}`);
+  return args;
+}
+
+const xtablesLockMount = () => ({ name: 'xtables-lock', mountPath: '/run/xtables.lock', readOnly: false });
+
+/** Installs the CNI plugin and config on the host and checks kernel modules (upstream's init.sh). */
+function initContainer(): Record<string, unknown> {
+  return {
+    name: 'weave-init',
+    image: WEAVE_KUBE_IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['/home/weave/init.sh'],
+    securityContext: { privileged: true },
+    volumeMounts: [
+      { name: 'cni-bin', mountPath: '/host/opt' },
+      { name: 'cni-bin2', mountPath: '/host/home' },
+      { name: 'cni-conf', mountPath: '/host/etc' },
+      { name: 'lib-modules', mountPath: '/lib/modules' },
+      xtablesLockMount(),
+    ],
+  };
+}
+
+function weaveContainer(config: ClusterConfig): Record<string, unknown> {
+  return {
+    name: 'weave',
+    command: ['/home/weave/launch.sh'],
+    env: weaveEnv(config),
+    image: WEAVE_KUBE_IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    readinessProbe: { httpGet: { host: '127.0.0.1', path: '/status', port: WEAVE_HTTP_PORT } },
+    resources: { requests: { cpu: '50m' } },
+    securityContext: { privileged: true },
+    volumeMounts: [
+      { name: 'weavedb', mountPath: '/weavedb' },
+      { name: 'dbus', mountPath: '/host/var/lib/dbus', readOnly: true },
+      { name: 'cni-machine-id', mountPath: '/host/etc/machine-id', readOnly: true },
+      xtablesLockMount(),
+    ],
+  };
+}
+
+function npcContainer(): Record<string, unknown> {
+  return {
+    name: 'weave-npc',
+    env: [{ name: 'HOSTNAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }],
+    image: WEAVE_NPC_IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    resources: { requests: { cpu: '50m' } },
+    securityContext: { privileged: true },
+    volumeMounts: [xtablesLockMount()],
+  };
+}
+
+/**
+ * SEAM — peering side-car (tracked in its own issue, not built yet).
+ * Pharos ran a side-car next to `weave` that watched node region labels and told weave which
+ * address (private within a region, public across regions) to peer on. When it lands, return its
+ * container here, gated on its own option; whatever RBAC it needs beyond upstream's goes into
+ * `clusterRole` with a why-comment (today that role is exactly upstream's).
+ */
+function peeringSidecars(_config: ClusterConfig): Record<string, unknown>[] {
+  return [];
+}
+
+function daemonSet(config: ClusterConfig): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: WEAVE_NAME, namespace: WEAVE_NAMESPACE, labels: labels() },
+    spec: {
+      selector: { matchLabels: labels() },
+      // Wait 5 seconds to let a pod connect before rolling the next one (upstream's comment).
+      minReadySeconds: 5,
+      template: {
+        metadata: { labels: labels() },
+        spec: {
+          initContainers: [initContainer()],
+          containers: [weaveContainer(config), npcContainer(), ...peeringSidecars(config)],
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          hostPID: false,
+          restartPolicy: 'Always',
+          securityContext: { seLinuxOptions: {} },
+          serviceAccountName: WEAVE_NAME,
+          tolerations: [
+            { effect: 'NoSchedule', operator: 'Exists' },
+            { effect: 'NoExecute', operator: 'Exists' },
+          ],
+          volumes: [
+            { name: 'weavedb', hostPath: { path: '/var/lib/weave' } },
+            { name: 'cni-bin', hostPath: { path: '/opt' } },
+            { name: 'cni-bin2', hostPath: { path: '/home' } },
+            { name: 'cni-conf', hostPath: { path: '/etc' } },
+            { name: 'cni-machine-id', hostPath: { path: '/etc/machine-id' } },
+            { name: 'dbus', hostPath: { path: '/var/lib/dbus' } },
+            { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+            { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+          ],
+          priorityClassName: 'system-node-critical',
+        },
+      },
+      updateStrategy: { type: 'RollingUpdate' },
+    },
+  };
+}
+
+/**
+ * A headless Service over the weave-net pods so Prometheus' Kubernetes service discovery finds
+ * one endpoint per node (the pods use the host network, so these are node addresses).
+ */
+function metricsService(name: string, port: number): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: WEAVE_NAMESPACE,
+      labels: labels(),
+      annotations: {
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(port),
+        'prometheus.io/path': '/metrics',
+      },
+    },
+    spec: {
+      clusterIP: 'None',
+      selector: labels(),
+      ports: [{ name: 'metrics', protocol: 'TCP', port, targetPort: port }],
+    },
+  };
+}
