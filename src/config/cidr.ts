@@ -38,12 +38,16 @@ function parseAddress(text: string): Parsed<Address4 | Address6> {
 }
 
 /** Parses a single IP address (no prefix). */
-export function parseIp(text: string, opts: { allowV6?: boolean } = {}): Parsed<{ family: Family; value: bigint }> {
+export function parseIp(
+  text: string,
+  opts: { allowV6?: boolean } = {},
+): Parsed<{ family: Family; value: bigint }> {
   if (text.includes('/')) return { ok: false, reason: `"${text}" is a CIDR, expected a single address` };
   const a = parseAddress(text);
   if (!a.ok) return a;
   const family: Family = a.value instanceof Address4 ? 4 : 6;
-  if (family === 6 && !opts.allowV6) return { ok: false, reason: `"${text}" is IPv6; this option takes IPv4` };
+  if (family === 6 && !opts.allowV6)
+    return { ok: false, reason: `"${text}" is IPv6; this option takes IPv4` };
   return { ok: true, value: { family, value: a.value.bigInt() } };
 }
 
@@ -56,7 +60,8 @@ export function parseCidr(text: string, opts: { allowV6?: boolean } = {}): Parse
   const a = parseAddress(addrText);
   if (!a.ok) return a;
   const family: Family = a.value instanceof Address4 ? 4 : 6;
-  if (family === 6 && !opts.allowV6) return { ok: false, reason: `"${text}" is IPv6; this option takes IPv4` };
+  if (family === 6 && !opts.allowV6)
+    return { ok: false, reason: `"${text}" is IPv6; this option takes IPv4` };
   const bits = family === 4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits)
     return { ok: false, reason: `"${text}" has an invalid prefix length (0..${bits})` };

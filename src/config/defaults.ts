@@ -12,6 +12,7 @@ export const DEFAULT_WEAVE: Readonly<WeaveConfig> = Object.freeze({
   trusted_subnets: [],
   no_masq_local: false,
   known_peers: [],
+  remote_subnets: [],
 });
 
 export const DEFAULT_CALICO: Readonly<CalicoConfig> = Object.freeze({
@@ -43,5 +44,11 @@ export function defaultNetwork(hostCount = 0): NetworkConfig {
 
 /** The built-in default: a Weave network with every default, no hosts. */
 export function defaultClusterConfig(): ClusterConfig {
-  return { file: '<built-in default>', baseDir: process.cwd(), hosts: [], network: defaultNetwork(), raw: {} };
+  return {
+    file: '<built-in default>',
+    baseDir: process.cwd(),
+    hosts: [],
+    network: defaultNetwork(),
+    raw: {},
+  };
 }

@@ -40,6 +40,8 @@ export interface WeaveConfig {
   password?: string;
   known_peers: string[];
   ipalloc_default_subnet?: string;
+  /** Other clusters' allocation subnets, routed through the weave bridge (multi-cluster). */
+  remote_subnets: string[];
 }
 
 export interface EtcdConfig {
@@ -96,4 +98,14 @@ export interface ClusterConfig {
 }
 
 /** Where an effective value came from, for `netpack explain`. */
-export type Origin = { from: 'file'; line: number; col: number; via?: string } | { from: 'default' };
+export type Origin =
+  | {
+      from: 'file' /** Dotted path the operator wrote (an alias when it differs from the canonical one). */;
+      path: string;
+      line: number;
+      col: number;
+    }
+  | {
+      from: 'default' /** Why this default, when it depends on something (e.g. "cloud azure"). */;
+      reason?: string;
+    };

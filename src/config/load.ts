@@ -1,0 +1,367 @@
+/**
+ * The config model's entry point: cluster.yml text in, the effective `ClusterConfig` or every
+ * diagnostic out. Pure: the only outside fact it needs (do the files named in the config exist?)
+ * comes through the `FileProbe` the caller passes.
+ */
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import {
+  DEFAULT_MTU,
+  DEFAULT_POD_NETWORK_CIDR,
+  DEFAULT_SERVICE_CIDR,
+  defaultDnsReplicas,
+} from './defaults.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import { hasErrors, sortDiagnostics } from './diagnostics.ts';
+import { KNOWN_TOP_LEVEL } from './pharos.ts';
+import { formatPath, type PathSegment, SourceMap } from './positions.ts';
+import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
+import { checkRules } from './rules.ts';
+import { type RawCluster, topLevelSchema } from './schema.ts';
+import { didYouMean } from './suggest.ts';
+import type {
+  CalicoConfig,
+  ClusterConfig,
+  Encapsulation,
+  EncapsulationMode,
+  Host,
+  NetworkConfig,
+  Origin,
+} from './types.ts';
+import { convertIssues } from './zod-issues.ts';
+
+export interface LoadOptions {
+  /** The file name used in diagnostics. */
+  file: string;
+  /** Directory that relative paths in the config are resolved against. */
+  baseDir: string;
+  probe: FileProbe;
+}
+
+export interface LoadResult {
+  /** Present only when there are no errors. */
+  config?: ClusterConfig;
+  diagnostics: Diagnostic[];
+  /** For each canonical option path (e.g. `network.calico.mode`), where its value came from. */
+  origins: Record<string, Origin>;
+}
+
+/** Reads a value at `path` of plain data, or undefined. */
+function dig(data: unknown, path: readonly PathSegment[]): unknown {
+  let current = data;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * Builds the effective config from the raw data, filling defaults and mapping aliases, and
+ * records where each value came from.
+ */
+export class Resolver {
+  readonly origins: Record<string, Origin> = {};
+  /** For each canonical option path, the path the operator wrote it at (aliases included). */
+  readonly sources: Record<string, PathSegment[]> = {};
+
+  constructor(
+    private readonly raw: unknown,
+    private readonly r: Reporter,
+  ) {}
+
+  /** The raw value at `path` when the file has it and it passed the schema; else undefined. */
+  get<T>(path: readonly PathSegment[]): T | undefined {
+    if (this.r.isBad(path)) return undefined;
+    const value = dig(this.raw, path);
+    return value === undefined || value === null ? undefined : (value as T);
+  }
+
+  fromFile(canonical: string, path: readonly PathSegment[]): void {
+    const pos = this.r.source.valuePosition(path);
+    this.origins[canonical] = { from: 'file', path: formatPath(path), ...pos };
+    this.sources[canonical] = [...path];
+  }
+
+  fromDefault(canonical: string, reason?: string): void {
+    this.origins[canonical] = reason ? { from: 'default', reason } : { from: 'default' };
+  }
+
+  /** Takes the first of `paths` the file sets (reporting conflicts between them), else `fallback`. */
+  pick<T>(canonical: string, paths: PathSegment[][], fallback: T, map: (v: unknown) => T = (v) => v as T): T {
+    let chosen: { path: PathSegment[]; value: T } | undefined;
+    for (const path of paths) {
+      const value = this.get<unknown>(path);
+      if (value === undefined) continue;
+      const mapped = map(value);
+      if (!chosen) chosen = { path, value: mapped };
+      else if (JSON.stringify(chosen.value) !== JSON.stringify(mapped)) {
+        this.r.error(
+          path,
+          `conflicts with ${formatPath(chosen.path)} (${JSON.stringify(chosen.value)} vs ${JSON.stringify(mapped)})`,
+          `set only one of ${paths.map(formatPath).join(', ')}`,
+        );
+      }
+    }
+    if (chosen) {
+      this.fromFile(canonical, chosen.path);
+      return chosen.value;
+    }
+    this.fromDefault(canonical);
+    return fallback;
+  }
+}
+
+const N = 'network';
+
+function resolveCalico(res: Resolver, r: Reporter, cloud: string | undefined, baseDir: string): CalicoConfig {
+  const C = [N, 'calico'];
+  // Encapsulation: netpack's `encapsulation`, implied by `ipip_mode`/`vxlan_mode`, or the Spectro
+  // pack's `encapsulationType`.
+  const encapsulationPaths: PathSegment[][] = [
+    [...C, 'encapsulation'],
+    [...C, 'ipip_mode'],
+    [...C, 'vxlan_mode'],
+    [...C, 'encapsulationType'],
+  ];
+  const encapsulationOf =
+    (path: PathSegment[]) =>
+    (v: unknown): Encapsulation => {
+      const key = path[path.length - 1];
+      if (key === 'ipip_mode') return 'ipip';
+      if (key === 'vxlan_mode') return 'vxlan';
+      if (key === 'encapsulationType') return v === 'CALICO_IPV4POOL_VXLAN' ? 'vxlan' : 'ipip';
+      return v as Encapsulation;
+    };
+  let encapsulation: Encapsulation | undefined;
+  let encapsulationFrom: PathSegment[] | undefined;
+  for (const path of encapsulationPaths) {
+    const value = res.get<unknown>(path);
+    if (value === undefined) continue;
+    const mapped = encapsulationOf(path)(value);
+    if (!encapsulation) {
+      encapsulation = mapped;
+      encapsulationFrom = path;
+    } else if (mapped !== encapsulation) {
+      r.error(
+        path,
+        `asks for ${mapped} encapsulation but ${formatPath(encapsulationFrom!)} asks for ${encapsulation}`,
+        'choose one encapsulation: calico.encapsulation: ipip | vxlan',
+      );
+    }
+  }
+  if (encapsulation && encapsulationFrom) res.fromFile('network.calico.encapsulation', encapsulationFrom);
+  else if (cloud === 'azure') {
+    encapsulation = 'vxlan';
+    res.fromDefault('network.calico.encapsulation', 'Azure does not carry IP-in-IP');
+  } else {
+    encapsulation = 'ipip';
+    res.fromDefault('network.calico.encapsulation');
+  }
+
+  const mode = res.pick<EncapsulationMode>(
+    'network.calico.mode',
+    [
+      [...C, 'mode'],
+      [...C, 'ipip_mode'],
+      [...C, 'vxlan_mode'],
+      [...C, 'encapsulationMode'],
+    ],
+    'Always',
+  );
+  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], DEFAULT_MTU);
+  const nat_outgoing = res.pick('network.calico.nat_outgoing', [[...C, 'nat_outgoing']], true);
+  const environment = res.pick<Record<string, string>>(
+    'network.calico.environment',
+    [[...C, 'environment']],
+    {},
+    (v) =>
+      Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, val]) => [k, String(val)])),
+  );
+  const datastore = res.pick<'kubernetes' | 'etcd'>(
+    'network.calico.datastore',
+    [[...C, 'datastore']],
+    'kubernetes',
+  );
+  const calico: CalicoConfig = { encapsulation, mode, mtu, nat_outgoing, environment, datastore };
+  const etcd = res.get<{ endpoints: string[]; ca_file?: string; cert_file?: string; key_file?: string }>([
+    ...C,
+    'etcd',
+  ]);
+  if (etcd) {
+    res.fromFile('network.calico.etcd', [...C, 'etcd']);
+    calico.etcd = { endpoints: etcd.endpoints ?? [] };
+    for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
+      const value = res.get<string>([...C, 'etcd', key]);
+      if (value) calico.etcd[key] = resolvePath(baseDir, value);
+    }
+  }
+  return calico;
+}
+
+function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: string): NetworkConfig {
+  const provider = res.pick('network.provider', [[N, 'provider']], 'weave' as const);
+  const service_cidr = res.pick('network.service_cidr', [[N, 'service_cidr']], DEFAULT_SERVICE_CIDR);
+  const pod_network_cidr = res.pick(
+    'network.pod_network_cidr',
+    [
+      [N, 'pod_network_cidr'],
+      [N, 'calico', 'calicoNetworkCIDR'],
+    ],
+    DEFAULT_POD_NETWORK_CIDR,
+  );
+  const node_local_dns_cache = res.pick(
+    'network.node_local_dns_cache',
+    [[N, 'node_local_dns_cache']],
+    { enabled: true },
+    (v) => (typeof v === 'boolean' ? { enabled: v } : { enabled: (v as { enabled: boolean }).enabled }),
+  );
+  const dnsDefault = defaultDnsReplicas(hosts.length);
+  const dns_replicas = res.pick('network.dns_replicas', [[N, 'dns_replicas']], dnsDefault);
+  const cloud = res.pick<NetworkConfig['cloud']>(
+    'network.cloud',
+    [
+      ['cloud', 'provider'],
+      [N, 'cloud'],
+    ],
+    undefined,
+  );
+  const image_repository = res.pick<string | undefined>(
+    'network.image_repository',
+    [['image_repository'], [N, 'image_repository']],
+    undefined,
+  );
+  const kube_proxy_mode = res.pick('network.kube_proxy_mode', [['kube_proxy', 'mode']], 'iptables' as const);
+
+  const W = [N, 'weave'];
+  const trustedPaths: PathSegment[][] = [
+    [...W, 'trusted_subnets'],
+    [N, 'trusted_subnets'],
+  ];
+  if (res.get([N, 'trusted_subnets']) !== undefined)
+    r.warning(
+      [N, 'trusted_subnets'],
+      'is deprecated (Pharos 1.x)',
+      'move it to network.weave.trusted_subnets',
+      {
+        atKey: true,
+      },
+    );
+  const password = res.get<string>([...W, 'password']);
+  const ipalloc = res.get<string>([...W, 'ipalloc_default_subnet']);
+  const weave: NetworkConfig['weave'] = {
+    trusted_subnets: res.pick<string[]>('network.weave.trusted_subnets', trustedPaths, []),
+    no_masq_local: res.pick('network.weave.no_masq_local', [[...W, 'no_masq_local']], false),
+    known_peers: res.pick<string[]>('network.weave.known_peers', [[...W, 'known_peers']], []),
+    remote_subnets: res.pick<string[]>('network.weave.remote_subnets', [[...W, 'remote_subnets']], []),
+  };
+  if (password) {
+    weave.password = resolvePath(baseDir, password);
+    res.fromFile('network.weave.password', [...W, 'password']);
+  }
+  if (ipalloc) {
+    weave.ipalloc_default_subnet = ipalloc;
+    res.fromFile('network.weave.ipalloc_default_subnet', [...W, 'ipalloc_default_subnet']);
+  }
+
+  const network: NetworkConfig = {
+    provider,
+    service_cidr,
+    pod_network_cidr,
+    node_local_dns_cache,
+    dns_replicas,
+    weave,
+    calico: resolveCalico(res, r, cloud, baseDir),
+    kube_proxy_mode,
+  };
+  if (cloud) network.cloud = cloud;
+  if (image_repository) network.image_repository = image_repository.replace(/\/+$/, '');
+  const manifestPath = res.get<string>([N, 'custom', 'manifest_path']);
+  if (manifestPath) {
+    network.custom = {
+      manifest_path: resolvePath(baseDir, manifestPath),
+      options: res.get<Record<string, unknown>>([N, 'custom', 'options']) ?? {},
+    };
+    res.fromFile('network.custom.manifest_path', [N, 'custom', 'manifest_path']);
+  }
+  return network;
+}
+
+function resolveHosts(res: Resolver): Host[] {
+  const raw = res.get<unknown[]>(['hosts']) ?? [];
+  return raw.map((_, i) => {
+    const h = res.get<Record<string, unknown>>(['hosts', i]) ?? {};
+    const host: Host = {
+      address: String(h.address ?? ''),
+      role: h.role === 'master' ? 'master' : 'worker',
+      labels: Object.fromEntries(
+        Object.entries((h.labels as Record<string, unknown>) ?? {}).map(([k, v]) => [k, String(v)]),
+      ),
+      ssh_port: typeof h.ssh_port === 'number' ? h.ssh_port : 22,
+    };
+    if (typeof h.private_address === 'string') host.private_address = h.private_address;
+    return host;
+  });
+}
+
+function checkTopLevel(doc: unknown, r: Reporter): void {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return;
+  for (const key of Object.keys(doc)) {
+    if (KNOWN_TOP_LEVEL.includes(key)) continue;
+    r.warning([key], `unknown top-level key "${key}" is ignored`, didYouMean(key, KNOWN_TOP_LEVEL), {
+      atKey: true,
+    });
+  }
+}
+
+/** Parses and checks a cluster file. Never throws on bad input. */
+export function loadConfig(text: string, opts: LoadOptions): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const r = new Reporter(opts.file, new SourceMap(doc, lineCounter));
+  const yamlProblems = [
+    ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
+    ...doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
+  ];
+  for (const { e, severity } of yamlProblems) {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    const message = e.message.split('\n')[0] ?? e.message;
+    r.diagnostics.push({ severity, path: '', message: `YAML: ${message}`, file: opts.file, line, col });
+  }
+  if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
+
+  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const data = raw ?? {};
+  if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || doc.contents === null)) {
+    r.error(
+      [],
+      `the cluster file must be a map with a network: section (got ${Array.isArray(data) ? 'a list' : typeof data})`,
+    );
+    return { diagnostics: r.diagnostics, origins: {} };
+  }
+
+  checkTopLevel(data, r);
+  const parsed = topLevelSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of convertIssues(parsed.error.issues, topLevelSchema, [])) {
+      r.report('error', issue.path, issue.message, issue.hint, { atKey: issue.atKey });
+    }
+  }
+
+  const res = new Resolver(data, r);
+  const hosts = resolveHosts(res);
+  const network = resolveNetwork(res, r, hosts, opts.baseDir);
+  const config: ClusterConfig = {
+    file: opts.file,
+    baseDir: opts.baseDir,
+    hosts,
+    network,
+    raw: data as RawCluster as Record<string, unknown>,
+  };
+  checkRules(config, { r, res, probe: opts.probe, raw: data });
+
+  const diagnostics = sortDiagnostics(r.diagnostics);
+  return hasErrors(diagnostics)
+    ? { diagnostics, origins: res.origins }
+    : { config, diagnostics, origins: res.origins };
+}
+export type { FileKind, FileProbe } from './reporter.ts';

@@ -1,0 +1,26 @@
+/**
+ * What netpack knows of the rest of a Pharos cluster.yml: the top-level keys that Pharos 3.x
+ * accepts and netpack does not use are accepted silently; anything else is probably a typo.
+ */
+
+/** Top-level keys netpack reads. */
+export const NETPACK_TOP_LEVEL = ['network', 'hosts', 'image_repository', 'cloud', 'kube_proxy'] as const;
+
+/** Top-level keys of Pharos 3.x's cluster.yml schema that netpack ignores. */
+export const PHAROS_TOP_LEVEL = [
+  'name',
+  'api',
+  'addons',
+  'addon_paths',
+  'admission_plugins',
+  'audit',
+  'authentication',
+  'container_runtime',
+  'control_plane',
+  'etcd',
+  'kubelet',
+  'pod_security_policy',
+  'telemetry',
+] as const;
+
+export const KNOWN_TOP_LEVEL: readonly string[] = [...NETPACK_TOP_LEVEL, ...PHAROS_TOP_LEVEL];

@@ -1,0 +1,61 @@
+/**
+ * Shared plumbing of the config checks: the diagnostics collector and the file probe.
+ */
+import { posix, win32 } from 'node:path';
+import type { Diagnostic, Severity } from './diagnostics.ts';
+import { formatPath, type PathSegment, type SourceMap } from './positions.ts';
+
+export type FileKind = 'file' | 'directory' | 'empty' | 'missing' | 'unreadable';
+
+/** Answers what is at a path; the CLI backs it with the file system, tests with a map. */
+export interface FileProbe {
+  kind(absolutePath: string): FileKind;
+}
+
+/**
+ * Collects diagnostics with their positions and remembers which paths held a bad value, so that
+ * later checks skip them instead of piling a second error onto the same mistake.
+ */
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly badPaths = new Set<string>();
+
+  constructor(
+    readonly file: string,
+    readonly source: SourceMap,
+  ) {}
+
+  report(
+    severity: Severity,
+    path: readonly PathSegment[],
+    message: string,
+    hint?: string,
+    opts: { atKey?: boolean } = {},
+  ): void {
+    const pos = opts.atKey ? this.source.keyPosition(path) : this.source.valuePosition(path);
+    this.diagnostics.push({ severity, path: formatPath(path), message, hint, file: this.file, ...pos });
+    if (severity === 'error') this.badPaths.add(formatPath(path));
+  }
+
+  error(path: readonly PathSegment[], message: string, hint?: string): void {
+    this.report('error', path, message, hint);
+  }
+
+  warning(path: readonly PathSegment[], message: string, hint?: string, opts?: { atKey?: boolean }): void {
+    this.report('warning', path, message, hint, opts);
+  }
+
+  /** True when the value at `path` (or one of its parents) was already reported as wrong. */
+  isBad(path: readonly PathSegment[]): boolean {
+    for (let n = path.length; n > 0; n--) if (this.badPaths.has(formatPath(path.slice(0, n)))) return true;
+    return false;
+  }
+}
+
+function isAbsolute(p: string): boolean {
+  return posix.isAbsolute(p) || win32.isAbsolute(p);
+}
+
+export function resolvePath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : posix.join(baseDir, p);
+}

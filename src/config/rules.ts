@@ -1,0 +1,321 @@
+/**
+ * Checks across options: overlapping ranges, files that must exist, combinations that cannot
+ * work. Each rule reports at the place the operator wrote the value (aliases included) and
+ * skips values that already failed the schema, so one mistake gives one diagnostic.
+ */
+
+import { type Cidr, contains, containsAddress, overlaps, parseCidr, parseIp } from './cidr.ts';
+import { NODE_LOCAL_DNS_IP } from './defaults.ts';
+import type { Resolver } from './load.ts';
+import type { PathSegment } from './positions.ts';
+import { type FileProbe, type Reporter, resolvePath } from './reporter.ts';
+import type { ClusterConfig } from './types.ts';
+
+export interface RuleContext {
+  r: Reporter;
+  res: Resolver;
+  probe: FileProbe;
+  /** The raw parsed file. */
+  raw: unknown;
+}
+
+/** Where to point for a canonical option: where the operator wrote it, else its canonical path. */
+function at(ctx: RuleContext, canonical: string): PathSegment[] {
+  return ctx.res.sources[canonical] ?? canonical.split('.');
+}
+
+function written(ctx: RuleContext, canonical: string): boolean {
+  return ctx.res.sources[canonical] !== undefined;
+}
+
+function cidrOf(ctx: RuleContext, canonical: string, text: string | undefined): Cidr | undefined {
+  if (text === undefined || ctx.r.isBad(at(ctx, canonical))) return undefined;
+  const parsed = parseCidr(text, { allowV6: true });
+  return parsed.ok ? parsed.value : undefined;
+}
+
+function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const net = config.network;
+  const pod = cidrOf(ctx, 'network.pod_network_cidr', net.pod_network_cidr);
+  const service = cidrOf(ctx, 'network.service_cidr', net.service_cidr);
+
+  if (pod && service && overlaps(pod, service)) {
+    const where = written(ctx, 'network.pod_network_cidr')
+      ? 'network.pod_network_cidr'
+      : 'network.service_cidr';
+    r.error(
+      at(ctx, where),
+      `pod network ${pod.text} overlaps the service network ${service.text}`,
+      'choose ranges that do not overlap, e.g. pod_network_cidr 10.32.0.0/12 and service_cidr 10.96.0.0/12',
+    );
+  }
+  if (service && service.family === 4 && service.prefix < 12) {
+    r.error(
+      at(ctx, 'network.service_cidr'),
+      `${service.text} is larger than /12, the largest service range kube-apiserver accepts`,
+      'use a /12 or smaller range such as 10.96.0.0/12',
+    );
+  }
+  if (service && service.family === 6 && service.prefix < 108) {
+    r.error(
+      at(ctx, 'network.service_cidr'),
+      `${service.text} is larger than /108, the largest IPv6 service range kube-apiserver accepts`,
+    );
+  }
+  if (pod && pod.family === 4 && pod.prefix > 24) {
+    r.error(
+      at(ctx, 'network.pod_network_cidr'),
+      `${pod.text} is smaller than one node's /24 pod range`,
+      'use a /24 or larger range (a /16 fits 256 nodes)',
+    );
+  }
+
+  config.hosts.forEach((host, i) => {
+    for (const key of ['address', 'private_address'] as const) {
+      const value = host[key];
+      if (!value || r.isBad(['hosts', i, key])) continue;
+      const ip = parseIp(value, { allowV6: true });
+      if (!ip.ok) continue; // a host name: cannot be checked for overlap
+      for (const [name, range] of [
+        ['pod network', pod],
+        ['service network', service],
+      ] as const) {
+        if (range && containsAddress(range, ip.value.family, ip.value.value)) {
+          r.error(
+            ['hosts', i, key],
+            `${value} lies inside the ${name} ${range.text}`,
+            `move the ${name === 'pod network' ? 'pod_network_cidr' : 'service_cidr'} to a range the hosts do not use`,
+          );
+        }
+      }
+    }
+  });
+
+  net.weave.trusted_subnets.forEach((subnet, i) => {
+    const path = [...at(ctx, 'network.weave.trusted_subnets'), i];
+    if (!written(ctx, 'network.weave.trusted_subnets')) return;
+    const trusted = cidrOf(ctx, 'network.weave.trusted_subnets', subnet);
+    if (!trusted || r.isBad(path)) return;
+    for (const [name, range] of [
+      ['pod network', pod],
+      ['service network', service],
+    ] as const) {
+      if (range && overlaps(trusted, range)) {
+        r.error(
+          path,
+          `${trusted.text} overlaps the ${name} ${range.text}: trusted subnets name the hosts' own networks, not the overlay`,
+          "list only the subnets of the hosts' private addresses",
+        );
+      }
+    }
+  });
+
+  const ipalloc = cidrOf(ctx, 'network.weave.ipalloc_default_subnet', net.weave.ipalloc_default_subnet);
+  if (ipalloc && pod && !contains(pod, ipalloc)) {
+    r.error(
+      at(ctx, 'network.weave.ipalloc_default_subnet'),
+      `${ipalloc.text} is not inside pod_network_cidr ${pod.text}`,
+      'choose a subnet of the pod network',
+    );
+  }
+  net.weave.remote_subnets.forEach((subnet, i) => {
+    const remote = cidrOf(ctx, 'network.weave.remote_subnets', subnet);
+    const path = [...at(ctx, 'network.weave.remote_subnets'), i];
+    if (remote && pod && !contains(pod, remote))
+      r.error(
+        path,
+        `${remote.text} is not inside pod_network_cidr ${pod.text}`,
+        "every cluster's subnet must lie in the shared pod network",
+      );
+    if (remote && ipalloc && overlaps(remote, ipalloc))
+      r.error(path, `${remote.text} overlaps this cluster's ipalloc_default_subnet ${ipalloc.text}`);
+  });
+}
+
+function checkFile(
+  ctx: RuleContext,
+  path: PathSegment[],
+  what: string,
+  baseDir: string,
+  allowDirectory = false,
+): void {
+  const value = ctx.res.get<string>(path);
+  if (value === undefined) return;
+  const absolute = resolvePath(baseDir, value);
+  const kind = ctx.probe.kind(absolute);
+  const shown = value === absolute ? value : `${value} (${absolute})`;
+  if (kind === 'missing')
+    ctx.r.error(
+      path,
+      `${what} ${shown} does not exist`,
+      'paths are relative to the directory of the cluster file',
+    );
+  else if (kind === 'empty') ctx.r.error(path, `${what} ${shown} is empty`);
+  else if (kind === 'unreadable') ctx.r.error(path, `${what} ${shown} cannot be read`);
+  else if (kind === 'directory' && !allowDirectory)
+    ctx.r.error(path, `${what} ${shown} is a directory, expected a file`);
+}
+
+function checkProviderBlocks(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const provider = config.network.provider;
+  for (const block of ['weave', 'calico', 'custom'] as const) {
+    if (block === provider || ctx.res.get(['network', block]) === undefined) continue;
+    r.warning(
+      ['network', block],
+      `is ignored: the provider is ${provider}`,
+      `remove it, or set network.provider: ${block}`,
+      {
+        atKey: true,
+      },
+    );
+  }
+  if (provider === 'custom' && !config.network.custom && !r.isBad(['network', 'custom'])) {
+    r.error(
+      written(ctx, 'network.provider') ? at(ctx, 'network.provider') : ['network', 'custom'],
+      'provider custom needs network.custom.manifest_path',
+      'add network.custom.manifest_path: a manifest file or a directory of manifests',
+    );
+  }
+}
+
+function checkFiles(config: ClusterConfig, ctx: RuleContext): void {
+  const base = config.baseDir;
+  const provider = config.network.provider;
+  if (provider === 'weave') checkFile(ctx, ['network', 'weave', 'password'], 'password file', base);
+  if (provider === 'custom')
+    checkFile(ctx, ['network', 'custom', 'manifest_path'], 'manifest path', base, true);
+  if (provider === 'calico') {
+    for (const key of ['ca_file', 'cert_file', 'key_file'])
+      checkFile(ctx, ['network', 'calico', 'etcd', key], `etcd ${key.replace('_file', '')} file`, base);
+  }
+}
+
+function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const calico = config.network.calico;
+  if (config.network.provider !== 'calico') return;
+  const C = ['network', 'calico'];
+
+  if (config.network.cloud === 'azure' && calico.encapsulation === 'ipip' && calico.mode !== 'Never') {
+    r.error(
+      at(ctx, 'network.calico.encapsulation'),
+      'Azure does not carry IP-in-IP packets, so pods on different nodes could not reach each other',
+      'use VXLAN: network.calico.encapsulation: vxlan',
+    );
+  }
+
+  if (calico.datastore === 'etcd' && !calico.etcd && !r.isBad([...C, 'etcd'])) {
+    r.error(
+      at(ctx, 'network.calico.datastore'),
+      'datastore etcd needs network.calico.etcd.endpoints',
+      'add etcd: {endpoints: [https://ETCD:2379]}',
+    );
+  }
+  if (calico.datastore === 'kubernetes' && calico.etcd) {
+    r.warning(
+      [...C, 'etcd'],
+      'is ignored: the datastore is kubernetes',
+      'set network.calico.datastore: etcd to use it',
+      { atKey: true },
+    );
+  }
+  const etcd = ctx.res.get<Record<string, unknown>>([...C, 'etcd']);
+  if (etcd && calico.datastore === 'etcd') {
+    const hasCert = etcd.cert_file !== undefined;
+    const hasKey = etcd.key_file !== undefined;
+    if (hasCert !== hasKey) {
+      r.error(
+        [...C, 'etcd', hasCert ? 'cert_file' : 'key_file'],
+        `needs ${hasCert ? 'key_file' : 'cert_file'} too`,
+        'a client certificate and its key go together',
+      );
+    }
+    const endpoints = Array.isArray(etcd.endpoints) ? (etcd.endpoints as unknown[]) : [];
+    const plain = endpoints.findIndex((e) => typeof e === 'string' && e.startsWith('http://'));
+    if (plain >= 0 && (hasCert || etcd.ca_file !== undefined)) {
+      r.warning(
+        [...C, 'etcd', 'endpoints', plain],
+        'uses http://, so the TLS files are not used for it',
+        'use https:// endpoints with TLS',
+      );
+    }
+  }
+
+  const env = calico.environment;
+  const E = [...C, 'environment'];
+  for (const name of Object.keys(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      r.error(
+        [...E, name],
+        `"${name}" is not a valid environment variable name`,
+        'use letters, digits and underscores',
+      );
+  }
+  const metrics = env.FELIX_PROMETHEUSMETRICSENABLED;
+  if (metrics !== undefined && !/^(true|false)$/i.test(metrics)) {
+    r.error([...E, 'FELIX_PROMETHEUSMETRICSENABLED'], `must be true or false (got "${metrics}")`);
+  }
+  const port = env.FELIX_PROMETHEUSMETRICSPORT;
+  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    r.error([...E, 'FELIX_PROMETHEUSMETRICSPORT'], `must be a port number 1..65535 (got "${port}")`);
+  }
+}
+
+function checkHosts(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const seen = new Map<string, number>();
+  config.hosts.forEach((host, i) => {
+    if (r.isBad(['hosts', i, 'address'])) return;
+    const key = `${host.address}:${host.ssh_port}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      r.error(
+        ['hosts', i, 'address'],
+        `${host.address} with ssh port ${host.ssh_port} is already hosts[${first}]`,
+        'each address:ssh_port must be unique; give hosts behind one address different ssh_port values',
+      );
+    } else seen.set(key, i);
+  });
+  const hostCount = config.hosts.length;
+  if (hostCount > 0 && written(ctx, 'network.dns_replicas') && config.network.dns_replicas > hostCount) {
+    r.error(
+      at(ctx, 'network.dns_replicas'),
+      `${config.network.dns_replicas} replicas but only ${hostCount} host${hostCount === 1 ? '' : 's'}`,
+      `use at most ${hostCount}`,
+    );
+  }
+}
+
+function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
+  if (config.network.provider !== 'weave') return;
+  const peers = config.network.weave.known_peers;
+  const seen = new Set<string>();
+  peers.forEach((peer, i) => {
+    if (seen.has(peer))
+      ctx.r.warning([...at(ctx, 'network.weave.known_peers'), i], `${peer} is listed twice`);
+    seen.add(peer);
+  });
+}
+
+function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {
+  const net = config.network;
+  if (net.kube_proxy_mode === 'ipvs' && net.node_local_dns_cache.enabled) {
+    ctx.r.warning(
+      at(ctx, 'network.kube_proxy_mode'),
+      `with IPVS, node-local-dns cannot take over the cluster DNS service IP and binds only ${NODE_LOCAL_DNS_IP}`,
+      `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
+    );
+  }
+}
+
+export function checkRules(config: ClusterConfig, ctx: RuleContext): void {
+  checkRanges(config, ctx);
+  checkProviderBlocks(config, ctx);
+  checkFiles(config, ctx);
+  checkCalico(config, ctx);
+  checkWeave(config, ctx);
+  checkHosts(config, ctx);
+  checkKubeProxy(config, ctx);
+}

@@ -1,0 +1,250 @@
+/**
+ * The shape of `cluster.yml` as the operator writes it (before defaults and aliases), as zod
+ * schemas. Field-level checks (a CIDR parses, a port is a port) live here so that their issues
+ * carry the field's path; checks across fields live in rules.ts.
+ */
+import { z } from 'zod';
+import { parseCidr, parseIp } from './cidr.ts';
+import {
+  CLOUDS,
+  DATASTORES,
+  ENCAPSULATION_MODES,
+  ENCAPSULATIONS,
+  KUBE_PROXY_MODES,
+  PROVIDERS,
+} from './types.ts';
+
+function cidr(opts: { allowV6?: boolean } = {}) {
+  return z.string().superRefine((value, ctx) => {
+    const parsed = parseCidr(value, opts);
+    if (!parsed.ok)
+      ctx.addIssue({ code: 'custom', message: `must be a CIDR: ${parsed.reason}`, input: value });
+  });
+}
+
+function ip(opts: { allowV6?: boolean } = {}) {
+  return z.string().superRefine((value, ctx) => {
+    const parsed = parseIp(value, opts);
+    if (!parsed.ok)
+      ctx.addIssue({ code: 'custom', message: `must be an IP address: ${parsed.reason}`, input: value });
+  });
+}
+
+/** RFC 1123 host name, as Pharos accepted for host addresses. */
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** An IP address, or a host name (skipped in CIDR overlap checks). */
+const ipOrHostname = z.string().superRefine((value, ctx) => {
+  if (/^[\d.]+$/.test(value) || value.includes(':')) {
+    const parsed = parseIp(value, { allowV6: true });
+    if (!parsed.ok)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be an IP address or host name: ${parsed.reason}`,
+        input: value,
+      });
+  } else if (!HOSTNAME.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an IP address or host name (got "${value}")`,
+      input: value,
+    });
+  }
+});
+
+const nonEmptyPath = z.string().min(1, { error: 'must be a non-empty file path' });
+
+/** Kubernetes label values are strings; YAML numbers and booleans are accepted and stringified. */
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
+
+const imageRepository = z.string().superRefine((value, ctx) => {
+  if (/^[a-z]+:\/\//i.test(value))
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a registry prefix without a scheme (got "${value}"); write it as ${value.replace(/^[a-z]+:\/\//i, '')}`,
+      input: value,
+    });
+  else if (!/^[a-zA-Z0-9][a-zA-Z0-9.\-_:/]*[a-zA-Z0-9]$/.test(value) || value.includes('//'))
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a registry prefix like registry.example.com/mirror (got "${value}")`,
+      input: value,
+    });
+});
+
+const port = z.union([z.int().min(1).max(65535), z.string().regex(/^\d{1,5}(-\d{1,5})?$/)], {
+  error: 'must be a port number like "22" or a range like "30000-32767"',
+});
+
+export const weaveSchema = z
+  .strictObject({
+    trusted_subnets: z
+      .array(cidr())
+      .describe('Subnets where the overlay runs without IPsec (trusted).')
+      .optional(),
+    no_masq_local: z
+      .boolean()
+      .describe('Preserve client source IPs for externalTrafficPolicy=Local services.')
+      .optional(),
+    password: nonEmptyPath
+      .describe('Path of a file holding the shared secret, relative to cluster.yml.')
+      .optional(),
+    known_peers: z
+      .array(ip({ allowV6: true }))
+      .describe('Initial peer addresses (multi-cluster pod networks).')
+      .optional(),
+    ipalloc_default_subnet: cidr()
+      .describe('Subnet for pod IP allocation, inside pod_network_cidr.')
+      .optional(),
+    remote_subnets: z
+      .array(cidr())
+      .describe("Other clusters' allocation subnets to route through the bridge.")
+      .optional(),
+  })
+  .describe('Weave Net options.');
+
+export const etcdSchema = z.strictObject({
+  endpoints: z
+    .array(
+      z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, { error: 'must be an etcd URL like https://10.0.0.1:2379' }),
+    )
+    .min(1, { error: 'must list at least one etcd endpoint' })
+    .describe('etcd client URLs.'),
+  ca_file: nonEmptyPath.describe('CA certificate file for etcd TLS.').optional(),
+  cert_file: nonEmptyPath.describe('Client certificate file for etcd TLS.').optional(),
+  key_file: nonEmptyPath.describe('Client key file for etcd TLS.').optional(),
+});
+
+const modeSchema = z.enum(ENCAPSULATION_MODES);
+
+export const calicoSchema = z
+  .strictObject({
+    encapsulation: z.enum(ENCAPSULATIONS).describe('Encapsulation: ipip (default) or vxlan.').optional(),
+    mode: modeSchema.describe('When to encapsulate: Always (default), CrossSubnet or Never.').optional(),
+    ipip_mode: modeSchema.describe('Pharos spelling: IP-in-IP mode (sets encapsulation ipip).').optional(),
+    vxlan_mode: modeSchema.describe('VXLAN mode (sets encapsulation vxlan).').optional(),
+    encapsulationType: z
+      .enum(['CALICO_IPV4POOL_IPIP', 'CALICO_IPV4POOL_VXLAN'])
+      .describe('Spectro pack spelling of encapsulation.')
+      .optional(),
+    encapsulationMode: modeSchema.describe('Spectro pack spelling of mode.').optional(),
+    calicoNetworkCIDR: cidr()
+      .describe('Spectro pack spelling of the pod CIDR; must equal pod_network_cidr.')
+      .optional(),
+    mtu: z
+      .union([z.int().min(576).max(9000), z.literal('auto')], {
+        error: 'must be a whole number from 576 to 9000 (the MTU of the host network) or "auto"',
+      })
+      .describe('MTU of the host network (576..9000), or auto.')
+      .optional(),
+    nat_outgoing: z
+      .boolean()
+      .describe('NAT traffic from pods leaving the pod network (default true).')
+      .optional(),
+    environment: z.record(z.string(), scalar).describe('Extra env vars for calico-node.').optional(),
+    datastore: z
+      .enum(DATASTORES)
+      .describe('Where Calico keeps its data: kubernetes (default) or etcd.')
+      .optional(),
+    etcd: etcdSchema.describe('etcd datastore connection (datastore: etcd).').optional(),
+  })
+  .describe('Calico options.');
+
+export const customSchema = z
+  .strictObject({
+    manifest_path: nonEmptyPath.describe('File or directory of manifests, relative to cluster.yml.'),
+    options: z
+      .record(z.string(), z.unknown())
+      .describe('Values passed to the manifest templates.')
+      .optional(),
+  })
+  .describe('Custom provider options.');
+
+export const firewalldSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  open_ports: z
+    .array(
+      z.strictObject({
+        port,
+        protocol: z.enum(['tcp', 'udp']),
+        roles: z.array(z.enum(['master', 'worker', '*'])).min(1),
+      }),
+    )
+    .optional(),
+  trusted_subnets: z.array(cidr()).optional(),
+});
+
+export const networkSchema = z
+  .strictObject({
+    provider: z.enum(PROVIDERS).describe('Network provider: weave (default), calico or custom.').optional(),
+    service_cidr: cidr().describe('Service IP range (default 10.96.0.0/12).').optional(),
+    pod_network_cidr: cidr().describe('Pod IP range (default 10.32.0.0/12).').optional(),
+    node_local_dns_cache: z
+      .union([z.boolean(), z.strictObject({ enabled: z.boolean() })], {
+        error: 'must be true, false or a map {enabled: true|false}',
+      })
+      .describe('Run the node-local DNS cache (default true).')
+      .optional(),
+    dns_replicas: z.int().min(1).describe('CoreDNS replicas (default 1 + ceil(hosts/10)).').optional(),
+    cloud: z
+      .enum(CLOUDS)
+      .describe('Cloud the cluster runs on (alias of top-level cloud.provider).')
+      .optional(),
+    image_repository: imageRepository
+      .describe('Registry prefix replacing the upstream registries (alias of top-level image_repository).')
+      .optional(),
+    trusted_subnets: z.array(cidr()).describe('Deprecated: use weave.trusted_subnets.').optional(),
+    firewalld: firewalldSchema.describe('Host firewall (firewalld) rules.').optional(),
+    weave: weaveSchema.optional(),
+    calico: calicoSchema.optional(),
+    custom: customSchema.optional(),
+  })
+  .describe('The network: section of cluster.yml.');
+
+/** Keys Pharos 3.x accepts on a host; netpack reads address, private_address, role, labels and ssh_port. */
+export const hostSchema = z.strictObject({
+  address: ipOrHostname,
+  private_address: ipOrHostname.optional(),
+  private_interface: z.string().optional(),
+  role: z.enum(['master', 'worker']),
+  labels: z.record(z.string(), scalar).optional(),
+  taints: z.array(z.record(z.string(), z.unknown())).optional(),
+  user: z.string().optional(),
+  ssh_key_path: z.string().optional(),
+  ssh_port: z.int().min(1).max(65535).optional(),
+  ssh_proxy_command: z.string().optional(),
+  bastion: z.record(z.string(), z.unknown()).optional(),
+  container_runtime: z.string().optional(),
+  environment: z.record(z.string(), scalar).optional(),
+  hostname: z.string().optional(),
+  name: z.string().optional(),
+});
+
+/** Top-level keys netpack reads; the rest of a Pharos file is accepted and ignored (see pharos.ts). */
+export const topLevelSchema = z.object({
+  network: networkSchema.optional(),
+  hosts: z.array(hostSchema).optional(),
+  image_repository: imageRepository.optional(),
+  cloud: z.object({ provider: z.enum(CLOUDS).optional() }).optional(),
+  kube_proxy: z.object({ mode: z.enum(KUBE_PROXY_MODES).optional() }).optional(),
+});
+
+export type RawCluster = z.input<typeof topLevelSchema>;
+export type RawNetwork = z.input<typeof networkSchema>;
+
+/** JSON Schema of the `network:` section, for editors (yaml-language-server). */
+export function networkJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(networkSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return {
+    ...schema,
+    title: 'netpack network section',
+  };
+}
