@@ -1,0 +1,63 @@
+/**
+ * The Calico provider: `network.calico` → the objects of upstream Calico v3.32.1's manifests
+ * (calico.yaml for IP-in-IP, calico-vxlan.yaml for VXLAN, calico-etcd.yaml for the etcd
+ * datastore), plus IPPool default-ipv4-ippool and, when Felix's Prometheus metrics are on, the
+ * headless Service calico-node-metrics. Pure: no I/O, same input → same output.
+ *
+ * Not rendered: Typha (upstream's calico-typha.yaml; netpack runs without it) and the optional
+ * ConfigMap kubernetes-services-endpoint (eBPF mode).
+ */
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import type { ClusterConfig } from '../../config/types.ts';
+import type {
+  KubeObject,
+  PendingSecret,
+  ProviderOutput,
+  RenderInputs,
+  RenderOptions,
+} from '../../render/types.ts';
+import { calicoConfigMap } from './config-map.ts';
+import { calicoCrds } from './crds.ts';
+import { etcdSecret } from './etcd-secret.ts';
+import { defaultIpPool } from './ippool.ts';
+import { kubeControllersDeployment, kubeControllersPdb } from './kube-controllers.ts';
+import { metricsService } from './metrics.ts';
+import { calicoNodeDaemonSet } from './node.ts';
+import { calicoRbac, calicoServiceAccounts } from './rbac.ts';
+import { calicoSettings } from './settings.ts';
+
+export { CALICO_IMAGES, CALICO_VERSION, IPPOOL_NAME } from './constants.ts';
+export { type CalicoSettings, calicoSettings, ENCAPSULATION_OVERHEAD } from './settings.ts';
+
+/**
+ * Renders the Calico objects in upstream's order (PodDisruptionBudget, ServiceAccounts,
+ * [Secret], ConfigMap, [CRDs], RBAC, DaemonSet, Deployment), then the IPPool and the metrics
+ * Service. Diagnostics report what cannot be honoured (render still returns its best objects).
+ */
+export function renderCalico(
+  config: ClusterConfig,
+  inputs: RenderInputs,
+  opts: RenderOptions,
+): ProviderOutput {
+  const { settings, diagnostics } = calicoSettings(config);
+  const kdd = settings.datastore === 'kubernetes';
+  const objects: KubeObject[] = [kubeControllersPdb(), ...calicoServiceAccounts()];
+  const pendingSecrets: PendingSecret[] = [];
+  const all: Diagnostic[] = [...diagnostics];
+
+  if (!kdd) {
+    const secret = etcdSecret(settings, inputs, opts);
+    objects.push(...secret.objects);
+    pendingSecrets.push(...secret.pendingSecrets);
+    all.push(...secret.diagnostics);
+  }
+  objects.push(calicoConfigMap(settings));
+  // With etcd, Calico keeps its resources in etcd: upstream's calico-etcd.yaml has no CRDs.
+  if (kdd) objects.push(...calicoCrds());
+  objects.push(...calicoRbac(settings.datastore));
+  objects.push(calicoNodeDaemonSet(settings), kubeControllersDeployment(settings));
+  if (kdd) objects.push(defaultIpPool(settings));
+  if (settings.metricsPort !== null) objects.push(metricsService(settings.metricsPort));
+
+  return { objects, pendingSecrets, diagnostics: all };
+}
