@@ -1,0 +1,472 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import type { ClusterConfig } from '../../src/config/types.ts';
+import {
+  GENERATED_PASSWORD_SOURCE,
+  renderWeave,
+  WEAVE_KUBE_IMAGE,
+  WEAVE_NPC_IMAGE,
+} from '../../src/providers/weave/index.ts';
+import type { KubeObject, ProviderOutput, RenderInputs, RenderOptions } from '../../src/render/types.ts';
+import { MANAGED_BY_LABEL } from '../../src/render/types.ts';
+import {
+  type AllowedDifference,
+  broaderRules,
+  type Difference,
+  diffObjects,
+  findObject,
+  type PolicyRule,
+  unexplained,
+  upstreamOrSkip,
+} from '../support/upstream.ts';
+
+const UPSTREAM = 'weave-v2.8.1/weave-daemonset-k8s-1.11.yaml';
+const NS = 'kube-system';
+const PASSWORD_FILE = '/etc/pharos/weave_passwd';
+const NO_SECRETS: RenderOptions = { includeSecrets: false };
+const WITH_SECRETS: RenderOptions = { includeSecrets: true };
+
+function config(edit: (c: ClusterConfig) => void = () => {}): ClusterConfig {
+  const c = defaultClusterConfig();
+  c.baseDir = '/work/cluster';
+  edit(c);
+  return c;
+}
+
+/** Every option set, so every option's difference from upstream shows up at once. */
+function allOptions(): ClusterConfig {
+  return config((c) => {
+    c.network.pod_network_cidr = '172.32.0.0/16';
+    c.network.weave.trusted_subnets = ['10.10.0.0/16', '192.168.0.0/24'];
+    c.network.weave.ipalloc_default_subnet = '172.32.0.0/20';
+    c.network.weave.no_masq_local = true;
+    c.network.weave.known_peers = ['203.0.113.10', '203.0.113.11'];
+    c.network.weave.password = PASSWORD_FILE;
+  });
+}
+
+function render(c: ClusterConfig, inputs: RenderInputs = {}, opts = NO_SECRETS): ProviderOutput {
+  return renderWeave(c, inputs, opts);
+}
+
+function get(out: ProviderOutput, kind: string, name: string, namespace?: string): KubeObject {
+  const o = findObject(out.objects, kind, name, namespace);
+  assert.ok(o, `${kind} ${namespace ?? ''}/${name} is rendered`);
+  return o;
+}
+
+interface Container {
+  name: string;
+  image: string;
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  [k: string]: unknown;
+}
+
+function podSpec(
+  out: ProviderOutput,
+): { containers: Container[]; initContainers: Container[] } & Record<string, unknown> {
+  const ds = get(out, 'DaemonSet', 'weave-net', NS) as unknown as { spec: { template: { spec: never } } };
+  return ds.spec.template.spec;
+}
+
+function container(out: ProviderOutput, name: string): Container {
+  const c = podSpec(out).containers.find((x) => x.name === name);
+  assert.ok(c, `container ${name}`);
+  return c;
+}
+
+function env(out: ProviderOutput, name: string): string | undefined {
+  const e = container(out, 'weave').env?.find((x) => x.name === name);
+  return e?.value;
+}
+
+function hasEnv(out: ProviderOutput, name: string): boolean {
+  return container(out, 'weave').env?.some((x) => x.name === name) ?? false;
+}
+
+const DS = 'spec.template.spec';
+const WEAVE_ENV = `${DS}.containers[name=weave].env`;
+
+/** The weaver flags the options should produce, computed here independently of the module. */
+function expectedExtraArgs(c: ClusterConfig): string {
+  const w = c.network.weave;
+  return [
+    ...(w.trusted_subnets.length > 0 ? [`--trusted-subnets=${w.trusted_subnets.join(',')}`] : []),
+    ...(w.ipalloc_default_subnet ? [`--ipalloc-default-subnet=${w.ipalloc_default_subnet}`] : []),
+  ].join(' ');
+}
+
+/**
+ * Every way our DaemonSet may differ from upstream's, each tied to the option that explains it.
+ * Anything else is a conformance failure.
+ */
+function allowedDifferences(c: ClusterConfig): AllowedDifference[] {
+  const w = c.network.weave;
+  const envAdded = (name: string, reason: string, check: (e: Record<string, unknown>) => boolean) => ({
+    path: `${WEAVE_ENV}[name=${name}]`,
+    change: 'added' as const,
+    reason,
+    check: (d: Difference) => check(d.ours as Record<string, unknown>),
+  });
+  return [
+    {
+      path: /^spec\.template\.spec\.(initContainers\[name=weave-init\]|containers\[name=weave(-npc)?\])\.image$/,
+      change: 'changed',
+      reason: 'images pinned to the release tag instead of :latest',
+      check: (d) =>
+        typeof d.upstream === 'string' &&
+        d.upstream.endsWith(':latest') &&
+        d.ours === d.upstream.replace(/:latest$/, ':2.8.1') &&
+        [WEAVE_KUBE_IMAGE, WEAVE_NPC_IMAGE].includes(d.ours as string),
+    },
+    {
+      path: /^spec\.template\.spec\.(initContainers\[name=weave-init\]|containers\[name=weave(-npc)?\])\.imagePullPolicy$/,
+      change: 'changed',
+      reason: 'a pinned tag needs no pull on every start (Always only makes sense for :latest)',
+      check: (d) => d.upstream === 'Always' && d.ours === 'IfNotPresent',
+    },
+    {
+      path: `${DS}.initContainers[name=weave-init].env`,
+      change: 'removed',
+      reason: "upstream's empty `env:` parses as null; we leave the field out",
+      check: (d) => d.upstream === null,
+    },
+    envAdded('IPALLOC_RANGE', 'network.pod_network_cidr', (e) => e.value === c.network.pod_network_cidr),
+    envAdded('CHECKPOINT_DISABLE', 'no version checks against the vendor', (e) => e.value === '1'),
+    envAdded(
+      'NO_MASQ_LOCAL',
+      'network.weave.no_masq_local (launch.sh turns it on unless the value is "0")',
+      (e) => e.value === (w.no_masq_local ? '1' : '0'),
+    ),
+    envAdded(
+      'EXTRA_ARGS',
+      'network.weave.trusted_subnets / ipalloc_default_subnet as weaver flags',
+      (e) => expectedExtraArgs(c) !== '' && e.value === expectedExtraArgs(c),
+    ),
+    envAdded(
+      'KUBE_PEERS',
+      'network.weave.known_peers',
+      (e) => w.known_peers.length > 0 && e.value === w.known_peers.join(' '),
+    ),
+    envAdded('WEAVE_PASSWORD', 'shared secret from Secret weave-passwd', (e) => {
+      const ref = (e.valueFrom as { secretKeyRef?: unknown } | undefined)?.secretKeyRef;
+      return e.value === undefined && JSON.stringify(ref) === '{"name":"weave-passwd","key":"weave-passwd"}';
+    }),
+  ];
+}
+
+/** Objects we render that upstream does not have. */
+const EXTRA_OBJECTS = new Map<string, string>([
+  ['Service kube-system/weave-net-metrics', 'headless Service for Prometheus discovery of router metrics'],
+  ['Service kube-system/weave-npc-metrics', 'headless Service for Prometheus discovery of weave-npc metrics'],
+  ['Secret kube-system/weave-passwd', 'network.weave.password with includeSecrets'],
+]);
+
+const ref = (o: KubeObject) =>
+  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+function assertConforms(upstream: KubeObject[], c: ClusterConfig, out: ProviderOutput): void {
+  for (const u of upstream) {
+    const ours = findObject(out.objects, u.kind, u.metadata.name, u.metadata.namespace);
+    assert.ok(ours, `we render upstream's ${ref(u)}`);
+    const allowed = u.kind === 'DaemonSet' ? allowedDifferences(c) : [];
+    assert.deepEqual(
+      unexplained(diffObjects(u, ours), allowed),
+      [],
+      `${ref(u)}: differences no option explains`,
+    );
+  }
+  for (const o of out.objects) {
+    if (findObject(upstream, o.kind, o.metadata.name, o.metadata.namespace)) continue;
+    assert.ok(EXTRA_OBJECTS.has(ref(o)), `${ref(o)} is not upstream's and not on the list of extra objects`);
+  }
+}
+
+describe('weave: conformance with upstream v2.8.1', () => {
+  test('default config: same objects, every difference explained', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    const c = config();
+    assertConforms(upstream, c, render(c));
+  });
+
+  test('every option set (with the Secret): every difference still explained', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    const c = allOptions();
+    const out = render(c, { weavePassword: 'hunter2hunter2\n' }, WITH_SECRETS);
+    assert.ok(findObject(out.objects, 'Secret', 'weave-passwd', NS));
+    assertConforms(upstream, c, out);
+  });
+
+  test('the allow-list is not a blanket: an unexpected change is caught', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    const c = config();
+    const out = render(c);
+    const ds = structuredClone(get(out, 'DaemonSet', 'weave-net', NS)) as unknown as {
+      spec: { template: { spec: { containers: Container[] } } };
+    };
+    const weave = ds.spec.template.spec.containers[0]!;
+    weave.env!.push({ name: 'IPALLOC_RANGE_TYPO', value: 'x' });
+    (weave as Record<string, unknown>).readinessProbe = { httpGet: { path: '/status', port: 6784 } };
+    const u = findObject(upstream, 'DaemonSet', 'weave-net', NS)!;
+    const left = unexplained(diffObjects(u, ds), allowedDifferences(c)).map((d) => d.path);
+    assert.deepEqual(left.sort(), [
+      `${WEAVE_ENV}[name=IPALLOC_RANGE_TYPO]`,
+      `${DS}.containers[name=weave].readinessProbe.httpGet.host`,
+    ]);
+  });
+
+  test('RBAC rules are no broader than upstream, and none is missing', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    const out = render(allOptions());
+    for (const [kind, ns] of [
+      ['ClusterRole', undefined],
+      ['Role', NS],
+    ] as const) {
+      const ours = get(out, kind, 'weave-net', ns).rules as PolicyRule[];
+      const theirs = findObject(upstream, kind, 'weave-net', ns)!.rules as PolicyRule[];
+      assert.deepEqual(broaderRules(ours, theirs), [], `${kind}: rules broader than upstream`);
+      assert.deepEqual(broaderRules(theirs, ours), [], `${kind}: upstream rules we lack`);
+    }
+    // Sanity of the checker itself: a wildcard verb is broader.
+    assert.equal(
+      broaderRules(
+        [{ apiGroups: [''], resources: ['nodes'], verbs: ['*'] }],
+        [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+      ).length,
+      1,
+    );
+    // A by-name rule is covered by upstream's by-name rule only for the same names.
+    const roleRules = findObject(upstream, 'Role', 'weave-net', NS)!.rules as PolicyRule[];
+    assert.equal(
+      broaderRules(
+        [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['other'], verbs: ['update'] }],
+        roleRules,
+      ).length,
+      1,
+    );
+    assert.equal(
+      broaderRules([{ apiGroups: [''], resources: ['configmaps'], verbs: ['update'] }], roleRules).length,
+      1,
+    );
+  });
+
+  test('current API versions', () => {
+    const versions = Object.fromEntries(render(config()).objects.map((o) => [o.kind, o.apiVersion]));
+    assert.deepEqual(versions, {
+      ServiceAccount: 'v1',
+      ClusterRole: 'rbac.authorization.k8s.io/v1',
+      ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
+      Role: 'rbac.authorization.k8s.io/v1',
+      RoleBinding: 'rbac.authorization.k8s.io/v1',
+      DaemonSet: 'apps/v1',
+      Service: 'v1',
+    });
+  });
+});
+
+describe('weave: options', () => {
+  test('IPALLOC_RANGE is the pod network', () => {
+    assert.equal(env(render(config()), 'IPALLOC_RANGE'), '10.32.0.0/12');
+    const c = config((c) => {
+      c.network.pod_network_cidr = '172.32.0.0/16';
+    });
+    assert.equal(env(render(c), 'IPALLOC_RANGE'), '172.32.0.0/16');
+  });
+
+  test('CHECKPOINT_DISABLE is always 1', () => {
+    assert.equal(env(render(config()), 'CHECKPOINT_DISABLE'), '1');
+  });
+
+  test('no EXTRA_ARGS without trusted_subnets or ipalloc_default_subnet', () => {
+    assert.equal(hasEnv(render(config()), 'EXTRA_ARGS'), false);
+  });
+
+  test('trusted_subnets → --trusted-subnets=a,b in EXTRA_ARGS', () => {
+    const c = config((c) => {
+      c.network.weave.trusted_subnets = ['10.10.0.0/16', '10.20.0.0/16'];
+    });
+    assert.equal(env(render(c), 'EXTRA_ARGS'), '--trusted-subnets=10.10.0.0/16,10.20.0.0/16');
+  });
+
+  test('ipalloc_default_subnet → --ipalloc-default-subnet=X in EXTRA_ARGS', () => {
+    const c = config((c) => {
+      c.network.weave.ipalloc_default_subnet = '10.32.0.0/16';
+    });
+    assert.equal(env(render(c), 'EXTRA_ARGS'), '--ipalloc-default-subnet=10.32.0.0/16');
+  });
+
+  test('both flags share EXTRA_ARGS, one word each (launch.sh word-splits it)', () => {
+    const value = env(render(allOptions()), 'EXTRA_ARGS');
+    assert.deepEqual(value?.split(/\s+/), [
+      '--trusted-subnets=10.10.0.0/16,192.168.0.0/24',
+      '--ipalloc-default-subnet=172.32.0.0/20',
+    ]);
+  });
+
+  test('no_masq_local: "1" when true, an explicit "0" when false (2.8.1 defaults it on)', () => {
+    assert.equal(env(render(config()), 'NO_MASQ_LOCAL'), '0');
+    const c = config((c) => {
+      c.network.weave.no_masq_local = true;
+    });
+    assert.equal(env(render(c), 'NO_MASQ_LOCAL'), '1');
+  });
+
+  test('known_peers → KUBE_PEERS, space-separated; absent when empty', () => {
+    assert.equal(hasEnv(render(config()), 'KUBE_PEERS'), false);
+    const c = config((c) => {
+      c.network.weave.known_peers = ['203.0.113.10', '203.0.113.11', 'peer.example.com'];
+    });
+    assert.equal(env(render(c), 'KUBE_PEERS'), '203.0.113.10 203.0.113.11 peer.example.com');
+  });
+
+  test('WEAVE_PASSWORD always comes from Secret weave-passwd, never a literal', () => {
+    for (const out of [
+      render(config()),
+      render(allOptions(), { weavePassword: 'pw-literal' }, WITH_SECRETS),
+    ]) {
+      const e = container(out, 'weave').env?.find((x) => x.name === 'WEAVE_PASSWORD');
+      assert.deepEqual(e, {
+        name: 'WEAVE_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'weave-passwd', key: 'weave-passwd' } },
+      });
+    }
+  });
+});
+
+describe('weave: password Secret', () => {
+  const secretValue = 'correct-horse-battery-staple';
+  const b64 = Buffer.from(secretValue).toString('base64');
+  const withFile = () =>
+    config((c) => {
+      c.network.weave.password = PASSWORD_FILE;
+    });
+
+  test('file + includeSecrets: Secret rendered from the file, trailing newline trimmed, nothing pending', () => {
+    const out = render(withFile(), { weavePassword: `${secretValue}\n` }, WITH_SECRETS);
+    const s = get(out, 'Secret', 'weave-passwd', NS);
+    assert.equal(s.type, 'Opaque');
+    assert.deepEqual(s.data, { 'weave-passwd': b64 });
+    assert.deepEqual(out.pendingSecrets, []);
+    assert.equal(out.diagnostics, undefined);
+    // The value appears in the Secret and nowhere else.
+    const others = JSON.stringify(out.objects.filter((o) => o.kind !== 'Secret'));
+    assert.ok(!others.includes(secretValue) && !others.includes(b64));
+  });
+
+  test('CRLF line ending is trimmed too', () => {
+    const out = render(withFile(), { weavePassword: `${secretValue}\r\n` }, WITH_SECRETS);
+    assert.deepEqual(get(out, 'Secret', 'weave-passwd', NS).data, { 'weave-passwd': b64 });
+  });
+
+  test('file without includeSecrets: no Secret, no value anywhere, a pending Secret naming the file', () => {
+    const out = render(withFile(), { weavePassword: `${secretValue}\n` }, NO_SECRETS);
+    assert.equal(findObject(out.objects, 'Secret', 'weave-passwd', NS), undefined);
+    assert.deepEqual(out.pendingSecrets, [
+      { namespace: NS, name: 'weave-passwd', source: `file ${PASSWORD_FILE}`, createOnly: true },
+    ]);
+    const all = JSON.stringify(out);
+    assert.ok(!all.includes(secretValue), 'password value leaked into the output');
+    assert.ok(!all.includes(b64), 'base64 password leaked into the output');
+  });
+
+  test('no password file: a generated password is pending, with or without includeSecrets', () => {
+    for (const opts of [NO_SECRETS, WITH_SECRETS]) {
+      const out = render(config(), {}, opts);
+      assert.equal(findObject(out.objects, 'Secret', 'weave-passwd', NS), undefined);
+      assert.deepEqual(out.pendingSecrets, [
+        { namespace: NS, name: 'weave-passwd', source: GENERATED_PASSWORD_SOURCE, createOnly: true },
+      ]);
+    }
+  });
+
+  test('includeSecrets but the file was not read: an error, no Secret, still pending', () => {
+    const out = render(withFile(), {}, WITH_SECRETS);
+    assert.equal(findObject(out.objects, 'Secret', 'weave-passwd', NS), undefined);
+    assert.equal(out.diagnostics?.[0]?.severity, 'error');
+    assert.equal(out.diagnostics?.[0]?.path, 'network.weave.password');
+    assert.equal(out.pendingSecrets.length, 1);
+  });
+
+  test('an empty password file is an error (weave would silently run unencrypted)', () => {
+    const out = render(withFile(), { weavePassword: '\n' }, WITH_SECRETS);
+    assert.equal(findObject(out.objects, 'Secret', 'weave-passwd', NS), undefined);
+    assert.equal(out.diagnostics?.[0]?.severity, 'error');
+    assert.match(out.diagnostics?.[0]?.message ?? '', /empty/);
+  });
+});
+
+describe('weave: metrics Services', () => {
+  test('headless Services on 6782 (router) and 6781 (npc) select the weave-net pods', () => {
+    const out = render(config());
+    const podLabels = (
+      get(out, 'DaemonSet', 'weave-net', NS) as unknown as {
+        spec: { template: { metadata: { labels: object } } };
+      }
+    ).spec.template.metadata.labels;
+    for (const [name, port] of [
+      ['weave-net-metrics', 6782],
+      ['weave-npc-metrics', 6781],
+    ] as const) {
+      const svc = get(out, 'Service', name, NS) as KubeObject & {
+        spec: {
+          clusterIP: string;
+          selector: Record<string, string>;
+          ports: { port: number; targetPort: number }[];
+        };
+      };
+      assert.equal(svc.spec.clusterIP, 'None');
+      assert.deepEqual(
+        svc.spec.ports.map((p) => [p.port, p.targetPort]),
+        [[port, port]],
+      );
+      for (const [k, v] of Object.entries(svc.spec.selector))
+        assert.equal((podLabels as Record<string, string>)[k], v);
+      assert.equal(svc.metadata.annotations?.['prometheus.io/scrape'], 'true');
+      assert.equal(svc.metadata.annotations?.['prometheus.io/port'], String(port));
+    }
+  });
+});
+
+describe('weave: output hygiene', () => {
+  test('deterministic: rendering twice gives identical JSON, and the config is not mutated', () => {
+    const c = allOptions();
+    const before = structuredClone(c);
+    const inputs = { weavePassword: 'pw\n' };
+    const a = JSON.stringify(render(c, inputs, WITH_SECRETS));
+    const b = JSON.stringify(render(c, inputs, WITH_SECRETS));
+    assert.equal(a, b);
+    assert.deepEqual(c, before);
+  });
+
+  test('no :latest image, no common labels (the orchestrator adds those), namespaced in kube-system', () => {
+    const out = render(allOptions());
+    const json = JSON.stringify(out);
+    assert.ok(!json.includes(':latest'));
+    assert.ok(!json.includes(MANAGED_BY_LABEL));
+    for (const o of out.objects) {
+      const clusterScoped = o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding';
+      assert.equal(o.metadata.namespace, clusterScoped ? undefined : NS, ref(o));
+    }
+  });
+
+  test('pod spec: init container, two containers (the side-car seam adds none), host network', () => {
+    const spec = podSpec(render(allOptions()));
+    assert.deepEqual(
+      spec.initContainers.map((c) => c.name),
+      ['weave-init'],
+    );
+    assert.deepEqual(
+      spec.containers.map((c) => [c.name, c.image]),
+      [
+        ['weave', 'weaveworks/weave-kube:2.8.1'],
+        ['weave-npc', 'weaveworks/weave-npc:2.8.1'],
+      ],
+    );
+    assert.equal(spec.hostNetwork, true);
+  });
+});
