@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { ClusterConfig, KubeProxyMode } from '../../src/config/types.ts';
 import { clusterDnsIp, renderNodeLocalDns } from '../../src/providers/nodelocaldns/index.ts';
@@ -233,5 +237,23 @@ describe('nodelocaldns: output hygiene', () => {
     assert.ok(!JSON.stringify(out).includes(MANAGED_BY_LABEL));
     assert.ok(!JSON.stringify(out).includes(ADDON_MANAGER));
     for (const o of out.objects) assert.equal(o.metadata.namespace, NS);
+  });
+});
+
+describe('nodelocaldns: schema', () => {
+  test('every object validates against the Kubernetes OpenAPI schema of its kind', () => {
+    const models: Record<string, new (data: never) => { validate(): void }> = {
+      ServiceAccount,
+      Service,
+      ConfigMap,
+      DaemonSet,
+    };
+    for (const mode of ['iptables', 'ipvs'] as const) {
+      for (const o of renderNodeLocalDns(config(mode)).objects) {
+        const Model = models[o.kind];
+        assert.ok(Model, `no schema model for ${o.kind}`);
+        assert.doesNotThrow(() => new Model(structuredClone(o) as never).validate(), `${mode}: ${ref(o)}`);
+      }
+    }
   });
 });

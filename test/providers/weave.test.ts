@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 import {
@@ -468,5 +476,27 @@ describe('weave: output hygiene', () => {
       ],
     );
     assert.equal(spec.hostNetwork, true);
+  });
+});
+
+describe('weave: schema', () => {
+  test('every object validates against the Kubernetes OpenAPI schema of its kind', () => {
+    const models: Record<string, new (data: never) => { validate(): void }> = {
+      ServiceAccount,
+      ClusterRole,
+      ClusterRoleBinding,
+      Role,
+      RoleBinding,
+      DaemonSet,
+      Service,
+      Secret,
+    };
+    const out = render(allOptions(), { weavePassword: 'pw\n' }, WITH_SECRETS);
+    assert.ok(out.objects.some((o) => o.kind === 'Secret'));
+    for (const o of out.objects) {
+      const Model = models[o.kind];
+      assert.ok(Model, `no schema model for ${o.kind}`);
+      assert.doesNotThrow(() => new Model(structuredClone(o) as never).validate(), ref(o));
+    }
   });
 });
