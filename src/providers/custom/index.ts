@@ -1,0 +1,247 @@
+/**
+ * The custom provider: the operator's own manifests (Pharos' `network.custom.manifest_path`),
+ * `.erb` files evaluated through netpack's ERB subset, then split into Kubernetes objects.
+ * Every problem in every file is reported at once, each at its file, line and column.
+ */
+import { isMap, isSeq, type Node, parseAllDocuments } from 'yaml';
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import type { ClusterConfig } from '../../config/types.ts';
+import { objectRef } from '../../render/order.ts';
+import type { KubeObject, ProviderOutput, RenderInputs } from '../../render/types.ts';
+import { lineCol, renderErb } from '../../templates/erb.ts';
+import { removedApi } from './removed-apis.ts';
+
+/** `dir/weave-extra.yml.erb` → `weave-extra`: what Pharos passed to templates as `name`. */
+export function manifestName(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.replace(/\.erb$/, '').replace(/\.ya?ml$/, '');
+}
+
+/** The variables a custom template sees: Pharos' (`cluster_config`, `name`, ...) and netpack's. */
+export function templateVariables(config: ClusterConfig, name: string): Record<string, unknown> {
+  const network = config.raw.network as { firewalld?: { enabled?: unknown } } | undefined;
+  return {
+    cluster_config: config.raw,
+    name,
+    firewalld_enabled: network?.firewalld?.enabled === true,
+    // Pharos set this when a re-up had to reload iptables; netpack never does.
+    reload_iptables: false,
+    network: config.network,
+    options: config.network.custom?.options ?? {},
+  };
+}
+
+/** One manifest's text with the way back from its offsets to the file's. */
+interface Source {
+  file: string;
+  original: string;
+  text: string;
+  sourceOffset(offset: number): number;
+}
+
+function at(source: Source, offset: number): { file: string; line: number; col: number } {
+  return { file: source.file, ...lineCol(source.original, source.sourceOffset(offset)) };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The start offset of the value under `key` in a YAML map node, if there is one. */
+function valueOffset(node: Node | null | undefined, key: string): number | undefined {
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    const k = pair.key as Node | null;
+    const keyValue = k && 'value' in k ? (k as { value: unknown }).value : k;
+    if (keyValue === key) return (pair.value as Node | null)?.range?.[0] ?? k?.range?.[0];
+  }
+  return undefined;
+}
+
+/** Checks one parsed document (or one `List` item) and adds it to `objects`. */
+function collectObject(
+  value: unknown,
+  node: Node | null | undefined,
+  source: Source,
+  objects: { obj: KubeObject; where: ReturnType<typeof at> }[],
+  diagnostics: Diagnostic[],
+): void {
+  const start = node?.range?.[0] ?? 0;
+  if (!isPlainObject(value)) {
+    diagnostics.push({
+      severity: 'error',
+      path: '',
+      message: `document is ${Array.isArray(value) ? 'a list' : 'a scalar'}, not a Kubernetes object`,
+      hint: 'each YAML document must be a map with apiVersion, kind and metadata.name',
+      ...at(source, start),
+    });
+    return;
+  }
+  if (value.apiVersion === 'v1' && value.kind === 'List' && Array.isArray(value.items)) {
+    const itemNodes = (() => {
+      let n: Node | null | undefined;
+      if (isMap(node))
+        n = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === 'items')?.value as Node;
+      return isSeq(n) ? (n.items as Node[]) : [];
+    })();
+    value.items.forEach((item, i) => {
+      collectObject(item, itemNodes[i] ?? node, source, objects, diagnostics);
+    });
+    return;
+  }
+  const metadata = value.metadata;
+  const missing: string[] = [];
+  if (typeof value.apiVersion !== 'string' || value.apiVersion === '') missing.push('apiVersion');
+  if (typeof value.kind !== 'string' || value.kind === '') missing.push('kind');
+  if (!isPlainObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '')
+    missing.push('metadata.name');
+  if (missing.length > 0) {
+    diagnostics.push({
+      severity: 'error',
+      path: '',
+      message: `Kubernetes object without ${missing.join(', ')}`,
+      hint: 'every object needs a string apiVersion, kind and metadata.name',
+      ...at(source, start),
+    });
+    return;
+  }
+  const obj = value as KubeObject;
+  const removed = removedApi(obj.apiVersion, obj.kind);
+  if (removed) {
+    const instead = removed.replacement
+      ? `use apiVersion: ${removed.replacement}; ${removed.changes}`
+      : removed.changes;
+    diagnostics.push({
+      severity: 'error',
+      path: 'apiVersion',
+      message: `${obj.kind} ${obj.metadata.name}: ${obj.apiVersion} is no longer served (removed in Kubernetes ${removed.removedIn})`,
+      hint: instead,
+      ...at(source, valueOffset(node, 'apiVersion') ?? start),
+    });
+  }
+  objects.push({ obj, where: at(source, start) });
+}
+
+/** Splits one manifest into objects, reporting YAML errors and malformed objects. */
+function parseManifest(
+  source: Source,
+  objects: { obj: KubeObject; where: ReturnType<typeof at> }[],
+  diagnostics: Diagnostic[],
+): void {
+  // YAML 1.1, as kubectl and Pharos (Psych) read manifests: `on` and `yes` are booleans.
+  const docs = parseAllDocuments(source.text, { version: '1.1', prettyErrors: false, uniqueKeys: true });
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        diagnostics.push({
+          severity: 'error',
+          path: '',
+          message: `YAML syntax error: ${err.message}`,
+          ...at(source, err.pos[0]),
+        });
+      }
+      continue;
+    }
+    for (const warning of doc.warnings) {
+      diagnostics.push({
+        severity: 'warning',
+        path: '',
+        message: `YAML: ${warning.message}`,
+        ...at(source, warning.pos[0]),
+      });
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (e) {
+      diagnostics.push({
+        severity: 'error',
+        path: '',
+        message: `YAML document cannot be read: ${(e as Error).message}`,
+        ...at(source, doc.range[0]),
+      });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    collectObject(value, doc.contents as Node | null, source, objects, diagnostics);
+  }
+}
+
+/**
+ * Renders the custom provider: every manifest in `inputs.customManifests` (already read and
+ * sorted by the shell). `.erb` files go through the template engine; plain `.yml`/`.yaml` files
+ * are taken literally, as Pharos did.
+ */
+export function renderCustom(config: ClusterConfig, inputs: RenderInputs): ProviderOutput {
+  const diagnostics: Diagnostic[] = [];
+  const collected: { obj: KubeObject; where: { file: string; line: number; col: number } }[] = [];
+  const manifests = inputs.customManifests ?? [];
+  if (manifests.length === 0) {
+    diagnostics.push({
+      severity: 'error',
+      path: 'network.custom.manifest_path',
+      message: `no manifests (*.yml, *.yaml, *.yml.erb, *.yaml.erb) found${config.network.custom ? ` in ${config.network.custom.manifest_path}` : ''}`,
+      hint: 'point network.custom.manifest_path at a manifest file or a directory of them',
+    });
+  }
+  for (const manifest of manifests) {
+    let source: Source;
+    if (manifest.path.endsWith('.erb')) {
+      const result = renderErb(manifest.text, templateVariables(config, manifestName(manifest.path)));
+      if (result.errors.length > 0) {
+        for (const err of result.errors) {
+          diagnostics.push({
+            severity: 'error',
+            path: '',
+            message: err.message,
+            file: manifest.path,
+            line: err.line,
+            col: err.col,
+          });
+        }
+        continue;
+      }
+      source = {
+        file: manifest.path,
+        original: manifest.text,
+        text: result.output,
+        sourceOffset: result.sourceOffset,
+      };
+    } else {
+      source = { file: manifest.path, original: manifest.text, text: manifest.text, sourceOffset: (o) => o };
+      const tag = manifest.text.search(/<%[=\s-]/);
+      if (tag !== -1) {
+        diagnostics.push({
+          severity: 'warning',
+          path: '',
+          message: 'this file contains an ERB tag but is not a template, so the tag is kept as text',
+          hint: `rename it to ${manifest.path.slice(manifest.path.lastIndexOf('/') + 1)}.erb to evaluate it`,
+          file: manifest.path,
+          ...lineCol(manifest.text, tag),
+        });
+      }
+    }
+    parseManifest(source, collected, diagnostics);
+  }
+
+  // A second object with the same identity would silently replace the first on apply.
+  const seen = new Map<string, { file: string; line: number; col: number }>();
+  const objects: KubeObject[] = [];
+  for (const { obj, where } of collected) {
+    const ref = objectRef(obj);
+    const first = seen.get(ref);
+    if (first) {
+      diagnostics.push({
+        severity: 'error',
+        path: '',
+        message: `${ref} is defined twice; the first is at ${first.file}:${first.line}:${first.col}`,
+        hint: 'remove one of them or give them different names',
+        ...where,
+      });
+      continue;
+    }
+    seen.set(ref, where);
+    objects.push(obj);
+  }
+  return { objects, pendingSecrets: [], diagnostics };
+}
