@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { explain, explainText } from '../../config/explain.ts';
+import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { loadClusterFile } from '../io.ts';
+
+export function registerExplain(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('explain')
+    .description('show the effective config, where each value came from, and derived facts')
+    .option('-f, --file <path>', 'cluster file (default ./cluster.yml)')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netpack explain -f cluster.yml
+  netpack explain -f cluster.yml -o json | jq .derived.dns_service_ip`,
+    )
+    .action((opts: { file?: string; output: string }) => {
+      const loaded = loadClusterFile(opts.file, (line) => io.stderr(`${line}\n`));
+      printDiagnostics(io, loaded.diagnostics);
+      if (!loaded.config) return setExit(EXIT.invalid);
+      const e = explain(loaded.config, loaded.origins);
+      io.stdout(opts.output === 'json' ? `${JSON.stringify(e, null, 2)}\n` : explainText(e));
+      setExit(EXIT.ok);
+    });
+}

@@ -1,0 +1,31 @@
+/**
+ * What a command needs from the outside world, so that tests can run the CLI in-process.
+ */
+import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stdout is a terminal (progress and colour only then). */
+  isTty: boolean;
+}
+
+export const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  isTty: !!process.stdout.isTTY,
+};
+
+/** Exit codes: 0 fine, 1 the config (or cluster) is not fine, 2 usage or unreadable input. */
+export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+
+export function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+}
+
+export function summary(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+}

@@ -1,0 +1,89 @@
+/**
+ * The shell around the pure config model: reads cluster files and the files they name.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { ClusterConfig } from '../config/types.ts';
+import { defaultClusterConfig } from '../config/defaults.ts';
+import { type LoadResult, loadConfig } from '../config/load.ts';
+import type { FileKind, FileProbe } from '../config/reporter.ts';
+import type { RenderInputs } from '../render/types.ts';
+
+/** A usage problem or an unreadable file: exit code 2. */
+export class UsageError extends Error {}
+
+export const fsProbe: FileProbe = {
+  kind(path: string): FileKind {
+    try {
+      const st = statSync(path);
+      if (st.isDirectory()) return 'directory';
+      return st.size === 0 ? 'empty' : 'file';
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
+    }
+  },
+};
+
+export interface Loaded extends LoadResult {
+  file: string;
+  builtInDefault: boolean;
+}
+
+/**
+ * Loads `file`, or `./cluster.yml` when none is given; when that is absent too, the built-in
+ * default (and says so on stderr).
+ */
+export function loadClusterFile(file: string | undefined, stderr: (line: string) => void): Loaded {
+  const path = file ?? 'cluster.yml';
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (file === undefined && code === 'ENOENT') {
+      stderr('netpack: no ./cluster.yml here; using the built-in default (Weave Net, default ranges)');
+      return { file: '<built-in default>', builtInDefault: true, config: defaultClusterConfig(), diagnostics: [], origins: {} };
+    }
+    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const result = loadConfig(text, { file: path, baseDir: resolve(dirname(path)), probe: fsProbe });
+  return { ...result, file: path, builtInDefault: false };
+}
+
+const MANIFEST = /\.(ya?ml)(\.erb)?$/;
+
+function listManifests(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  const out: string[] = [];
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const full = join(path, entry.name);
+    if (entry.isDirectory()) out.push(...listManifests(full));
+    else if (MANIFEST.test(entry.name)) out.push(full);
+  }
+  return out.sort();
+}
+
+/** Reads what render needs from disk: the password file, etcd TLS files, custom manifests. */
+export function readRenderInputs(config: ClusterConfig): RenderInputs {
+  const inputs: RenderInputs = {};
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${p}: ${(e as Error).message}`);
+    }
+  };
+  const net = config.network;
+  if (net.provider === 'weave' && net.weave.password) inputs.weavePassword = read(net.weave.password);
+  if (net.provider === 'calico' && net.calico.datastore === 'etcd' && net.calico.etcd) {
+    const { ca_file, cert_file, key_file } = net.calico.etcd;
+    inputs.etcdTls = {};
+    if (ca_file) inputs.etcdTls.ca = read(ca_file);
+    if (cert_file) inputs.etcdTls.cert = read(cert_file);
+    if (key_file) inputs.etcdTls.key = read(key_file);
+  }
+  if (net.provider === 'custom' && net.custom) {
+    inputs.customManifests = listManifests(net.custom.manifest_path).map((p) => ({ path: p, text: read(p) }));
+  }
+  return inputs;
+}

@@ -1,0 +1,93 @@
+/**
+ * `netpack explain`: the effective configuration with every default filled in, where each value
+ * came from, and the facts that follow from it. Pure: returns data and text.
+ */
+import { parseIp } from './cidr.ts';
+import { type DerivedFacts, deriveFacts } from './derived.ts';
+import type { ClusterConfig, Origin } from './types.ts';
+
+export interface ExplainEntry {
+  path: string;
+  value: unknown;
+  origin: Origin;
+}
+
+export interface Explanation {
+  file: string;
+  entries: ExplainEntry[];
+  derived: DerivedFacts;
+  hosts: { count: number; hostnames: string[] };
+  notes: string[];
+}
+
+/** Secrets are files; explain shows the path, never the contents. */
+function flatten(prefix: string, value: unknown, out: [string, unknown][]): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+    for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out);
+  } else out.push([prefix, value]);
+}
+
+function originFor(path: string, origins: Record<string, Origin>): Origin {
+  // Exact match, else the nearest ancestor that has one (e.g. environment entries).
+  for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const o = origins[p];
+    if (o) return o;
+  }
+  return { from: 'default' };
+}
+
+export function explain(config: ClusterConfig, origins: Record<string, Origin>): Explanation {
+  const net = config.network;
+  // Show only the blocks that matter for the chosen provider.
+  const shown: Record<string, unknown> = { ...net };
+  if (net.provider !== 'weave') delete shown.weave;
+  if (net.provider !== 'calico') delete shown.calico;
+  const pairs: [string, unknown][] = [];
+  flatten('network', shown, pairs);
+  const entries = pairs.map(([path, value]) => ({ path, value, origin: originFor(path, origins) }));
+
+  const hostnames: string[] = [];
+  for (const h of config.hosts) {
+    for (const a of [h.address, h.private_address]) {
+      if (a && !parseIp(a, { allowV6: true }).ok) hostnames.push(a);
+    }
+  }
+  const notes: string[] = [];
+  if (hostnames.length > 0)
+    notes.push(`host names (${hostnames.join(', ')}) are not IP addresses: they were skipped in the CIDR overlap checks`);
+  if (net.cloud) notes.push(`cloud: ${net.cloud}${net.cloud === 'azure' ? ' (Azure carries no IP-in-IP: Calico uses VXLAN)' : ''}`);
+  if (net.node_local_dns_cache.enabled && net.kube_proxy_mode === 'ipvs')
+    notes.push("kube-proxy runs in IPVS mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10");
+  if (net.provider === 'weave' && !net.weave.password)
+    notes.push('no weave.password: apply generates a random shared secret once and keeps it in Secret kube-system/weave-passwd');
+  return { file: config.file, entries, derived: deriveFacts(net), hosts: { count: config.hosts.length, hostnames }, notes };
+}
+
+function describeOrigin(o: Origin, file: string, path: string): string {
+  if (o.from === 'default') return o.reason ? `default (${o.reason})` : 'default';
+  const where = `${file}:${o.line}:${o.col}`;
+  return o.path === path || path.startsWith(`${o.path}.`) ? where : `${where} (as ${o.path})`;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(unset)';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export function explainText(e: Explanation): string {
+  const lines: string[] = [`# effective network configuration of ${e.file}`];
+  const width = Math.max(...e.entries.map((x) => x.path.length + show(x.value).length)) + 4;
+  for (const x of e.entries) {
+    const left = `${x.path}: ${show(x.value)}`;
+    lines.push(`${left.padEnd(width)}# ${describeOrigin(x.origin, e.file, x.path)}`);
+  }
+  lines.push('', '# derived');
+  for (const [k, v] of Object.entries(e.derived)) lines.push(`${k}: ${v}`);
+  lines.push('', `# hosts: ${e.hosts.count}`);
+  if (e.notes.length) {
+    lines.push('', '# notes');
+    for (const n of e.notes) lines.push(`- ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
