@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { listImagePairs } from '../../render/images.ts';
+import { listImagePairs } from '../../render/index.ts';
 import { EXIT, type Io } from '../context.ts';
+import { readRenderInputs } from '../io.ts';
 import { loadAndRender } from './render.ts';
 
 export function registerImages(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -19,7 +20,8 @@ Examples:
     .action((opts: { file?: string; upstream: boolean }) => {
       const rendered = loadAndRender(opts.file, io, false);
       if (!rendered) return setExit(EXIT.invalid);
-      const pairs = listImagePairs(rendered.loaded.config!, rendered.result.objects);
+      const config = rendered.loaded.config!;
+      const pairs = listImagePairs(config, readRenderInputs(config));
       for (const p of pairs) io.stdout(opts.upstream ? `${p.upstream} ${p.mirrored}\n` : `${p.mirrored}\n`);
       setExit(EXIT.ok);
     });
