@@ -12,6 +12,7 @@ import {
   type ProviderOutput,
   type RenderInputs,
 } from '../../src/render/types.ts';
+import { validateCustomResource, validateK8sObject } from '../support/k8s-schema.ts';
 
 function calicoConfig(calico: Partial<CalicoConfig> = {}, podCidr = '10.32.0.0/12'): ClusterConfig {
   const config = defaultClusterConfig();
@@ -475,5 +476,29 @@ describe('whole render', () => {
         );
       }
     }
+  });
+});
+
+describe('schema', () => {
+  test('every rendered object is valid for its kind, with no unknown fields', () => {
+    for (const calico of [
+      { environment: { FELIX_PROMETHEUSMETRICSENABLED: 'true' } },
+      { encapsulation: 'vxlan' as const },
+      { datastore: 'etcd' as const, etcd: { endpoints: ['https://e:2379'], ca_file: '/ca' } },
+    ]) {
+      const { objects } = render(calico, { etcdTls: { ca: 'c' } }, true);
+      const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+      for (const o of objects) {
+        const problems = o.kind === 'IPPool' ? validateCustomResource(o, crds) : validateK8sObject(o);
+        assert.deepEqual(problems, [], `${o.kind} ${o.metadata.name}`);
+      }
+    }
+  });
+
+  test('the check sees a misspelt field (so it is really checking)', () => {
+    const ds = structuredClone(find(render(), 'DaemonSet', 'calico-node'));
+    const c = nodeContainer({ objects: [ds], pendingSecrets: [] }) as unknown as Record<string, unknown>;
+    c.imagePullPolicyy = 'Always';
+    assert.ok(validateK8sObject(ds).some((p) => p.includes('imagePullPolicyy')));
   });
 });

@@ -27,7 +27,7 @@ import { calicoRbac, calicoServiceAccounts } from './rbac.ts';
 import { calicoSettings } from './settings.ts';
 
 export { CALICO_IMAGES, CALICO_VERSION, IPPOOL_NAME } from './constants.ts';
-export { type CalicoSettings, calicoSettings, ENCAPSULATION_OVERHEAD } from './settings.ts';
+export { type CalicoSettings, calicoSettings } from './settings.ts';
 
 /**
  * Renders the Calico objects in upstream's order (PodDisruptionBudget, ServiceAccounts,

@@ -1,16 +1,11 @@
 import { parseCidr } from '../../config/cidr.ts';
+import { encapsulationOverhead, workloadMtu } from '../../config/derived.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { CalicoConfig, ClusterConfig, EncapsulationMode } from '../../config/types.ts';
 import { DEFAULT_METRICS_PORT, IPPOOL_NAME } from './constants.ts';
 
 /** Calico's networking backends as calico-config's `calico_backend` names them. */
 export type Backend = 'bird' | 'vxlan' | 'none';
-
-/**
- * Bytes each encapsulation adds to a packet (IPv4): Calico's MTU guide subtracts 20 for IP-in-IP
- * and 50 for VXLAN from the host MTU to get the workload (veth) MTU.
- */
-export const ENCAPSULATION_OVERHEAD = Object.freeze({ ipip: 20, vxlan: 50 });
 
 /** What the objects are built from: `network.calico` resolved into Calico's own terms. */
 export interface CalicoSettings {
@@ -29,9 +24,6 @@ export interface CalicoSettings {
   metricsPort: number | null;
   etcd: { endpoints: string[]; ca_file?: string; cert_file?: string; key_file?: string };
 }
-
-/** Felix's spelling of booleans (felix/config BoolParam): anything else is neither. */
-const FELIX_TRUE = new Set(['true', '1', 'yes', 'y', 't']);
 
 /**
  * Env vars that calico-node only reads when it creates the default pool on first start. In the
@@ -93,25 +85,23 @@ export function calicoSettings(config: ClusterConfig): {
     }
   }
 
-  let vethMtu = '0';
-  if (calico.mtu !== 'auto') {
-    const overhead = encapsulated ? ENCAPSULATION_OVERHEAD[calico.encapsulation] : 0;
-    const workload = calico.mtu - overhead;
-    // 576 is the smallest datagram every IPv4 host must accept (RFC 791).
-    if (!Number.isInteger(calico.mtu) || workload < 576) {
-      diagnostics.push({
-        severity: 'error',
-        path: 'network.calico.mtu',
-        message: `host MTU ${calico.mtu} leaves workloads ${workload} bytes after ${overhead} bytes of ${calico.encapsulation} overhead; need at least 576`,
-        hint: "give the host network's MTU, or 'auto'",
-      });
-    }
-    vethMtu = String(workload);
+  // Calico's MTU guide: workload (veth) MTU = host MTU − 20 for IP-in-IP, − 50 for VXLAN, − 0
+  // unencapsulated. "0" (mtu auto) lets Calico detect it.
+  const workload = workloadMtu(calico);
+  // 576 is the smallest datagram every IPv4 host must accept (RFC 791).
+  if (workload !== undefined && (!Number.isInteger(workload) || workload < 576)) {
+    diagnostics.push({
+      severity: 'error',
+      path: 'network.calico.mtu',
+      message: `host MTU ${calico.mtu} leaves workloads ${workload} bytes after ${encapsulationOverhead(calico)} bytes of encapsulation overhead; need at least 576`,
+      hint: "give the host network's MTU, or 'auto'",
+    });
   }
+  const vethMtu = workload === undefined ? '0' : String(workload);
 
   let metricsPort: number | null = null;
   const metricsEnabled = env.get('FELIX_PROMETHEUSMETRICSENABLED');
-  if (metricsEnabled !== undefined && FELIX_TRUE.has(metricsEnabled.trim().toLowerCase())) {
+  if (metricsEnabled !== undefined && metricsEnabled.trim().toLowerCase() === 'true') {
     const raw = env.get('FELIX_PROMETHEUSMETRICSPORT');
     metricsPort = DEFAULT_METRICS_PORT;
     if (raw !== undefined) {
