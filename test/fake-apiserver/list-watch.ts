@@ -1,0 +1,169 @@
+// list (selectors, limit/continue pagination) and watch (replay from a resourceVersion, 410 when
+// too old, optional bookmarks, fault-driven drops).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Faults } from './faults.ts';
+import { ApiError, type RequestRecord } from './http.ts';
+import { apiVersionOf, type KubeObject, qualifiedName, type ResourceType } from './resources.ts';
+import { type Matcher, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
+import { clone, type Store } from './store.ts';
+
+export interface ListTarget {
+  rt: ResourceType;
+  namespace?: string;
+}
+
+function matcher(query: Record<string, string>): Matcher {
+  try {
+    const labels = parseLabelSelector(query.labelSelector);
+    const fields = parseFieldSelector(query.fieldSelector);
+    return (o) => labels(o) && fields(o);
+  } catch (e) {
+    if (e instanceof SelectorError) throw new ApiError(400, e.message);
+    throw e;
+  }
+}
+
+/** The object as this group/version presents it (custom resources may be stored under another version). */
+function present(rt: ResourceType, obj: KubeObject): KubeObject {
+  return { ...obj, apiVersion: apiVersionOf(rt), kind: rt.kind };
+}
+
+interface ContinueToken {
+  rv: number;
+  after: string;
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+export function list(store: Store, target: ListTarget, query: Record<string, string>): unknown {
+  const { rt, namespace } = target;
+  const match = matcher(query);
+  let items = store.list(rt, namespace).filter(match);
+  let listRv = store.resourceVersion;
+  if (query.continue) {
+    let token: ContinueToken;
+    try {
+      token = JSON.parse(Buffer.from(query.continue, 'base64url').toString()) as ContinueToken;
+    } catch {
+      throw new ApiError(400, 'continue key is not valid: illegal base64 data');
+    }
+    if (token.rv < store.oldestWatchableVersion) {
+      throw new ApiError(
+        410,
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        'Expired',
+      );
+    }
+    listRv = token.rv;
+    items = items.filter((o) => keyOf(o) > token.after);
+  }
+  const limit = Number(query.limit ?? 0);
+  let cont: string | undefined;
+  let remaining: number | undefined;
+  if (limit > 0 && items.length > limit) {
+    remaining = items.length - limit;
+    items = items.slice(0, limit);
+    const token: ContinueToken = { rv: listRv, after: keyOf(items[items.length - 1]!) };
+    cont = Buffer.from(JSON.stringify(token)).toString('base64url');
+  }
+  const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
+  if (cont) {
+    metadata.continue = cont;
+    metadata.remainingItemCount = remaining;
+  }
+  // Real servers leave apiVersion/kind off the items of built-in lists; custom resources keep them.
+  const shaped = items.map((o) => {
+    if (!rt.builtin) return present(rt, o);
+    const { apiVersion: _a, kind: _k, ...rest } = o;
+    return rest;
+  });
+  return { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items: shaped };
+}
+
+export interface WatchOptions {
+  faults: Faults;
+  /** Interval of BOOKMARK events when the client sets allowWatchBookmarks; none when undefined. */
+  bookmarkIntervalMs?: number;
+}
+
+/** Streams `{type, object}` lines until the client leaves, timeoutSeconds passes, or a fault drops it. */
+export function watch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: Store,
+  target: ListTarget,
+  query: Record<string, string>,
+  record: RequestRecord,
+  opts: WatchOptions,
+): void {
+  const { rt, namespace } = target;
+  const match = matcher(query);
+  const wanted = (e: { rt: ResourceType; object: KubeObject }) =>
+    qualifiedName(e.rt) === qualifiedName(rt) &&
+    (namespace === undefined || e.object.metadata.namespace === namespace) &&
+    match(e.object);
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  record.status = 200;
+
+  const timers: NodeJS.Timeout[] = [];
+  let unsubscribe = () => {};
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    unsubscribe();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+  const drop = opts.faults.watchDrop;
+  let sent = 0;
+  const send = (type: string, object: unknown) => {
+    if (!open) return;
+    res.write(`${JSON.stringify({ type, object })}\n`);
+    if (type !== 'BOOKMARK') sent++;
+    if (drop?.afterEvents !== undefined && sent >= drop.afterEvents) close();
+  };
+
+  const rvParam = query.resourceVersion;
+  if (rvParam === undefined || rvParam === '' || rvParam === '0') {
+    for (const obj of store.list(rt, namespace).filter(match)) send('ADDED', present(rt, obj));
+  } else {
+    const since = store.eventsSince(Number(rvParam));
+    if (since === 'expired') {
+      const err = new ApiError(
+        410,
+        `too old resource version: ${rvParam} (${store.oldestWatchableVersion})`,
+        'Expired',
+      );
+      send('ERROR', err.toStatus());
+      close();
+      return;
+    }
+    for (const e of since) if (wanted(e)) send(e.type, present(rt, e.object));
+  }
+  if (!open) return;
+  unsubscribe = store.subscribe((e) => {
+    if (wanted(e)) send(e.type, present(rt, clone(e.object)));
+  });
+  req.on('close', close);
+  res.on('close', close);
+  const timeout = Number(query.timeoutSeconds ?? 0);
+  if (timeout > 0) timers.push(setTimeout(close, timeout * 1000));
+  if (drop?.afterMs !== undefined) timers.push(setTimeout(close, drop.afterMs));
+  const bookmarks = query.allowWatchBookmarks === 'true' && opts.bookmarkIntervalMs;
+  if (bookmarks) {
+    const tick = () => {
+      send('BOOKMARK', {
+        kind: rt.kind,
+        apiVersion: apiVersionOf(rt),
+        metadata: { resourceVersion: String(store.resourceVersion) },
+      });
+      timers.push(setTimeout(tick, bookmarks));
+    };
+    timers.push(setTimeout(tick, bookmarks));
+  }
+}
