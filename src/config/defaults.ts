@@ -1,4 +1,4 @@
-import type { CalicoConfig, ClusterConfig, NetworkConfig, WeaveConfig } from './types.ts';
+import type { CalicoConfig, ClusterConfig, FirewallPort, NetworkConfig, WeaveConfig } from './types.ts';
 
 /** Pharos' defaults: Weave's own pod range and kubeadm's service range. */
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
@@ -24,6 +24,16 @@ export const DEFAULT_CALICO: Readonly<CalicoConfig> = Object.freeze({
   datastore: 'kubernetes',
 });
 
+/** Pharos' default open ports: ssh everywhere, HTTP(S) ingress on workers, the API on masters, NodePorts. */
+export const DEFAULT_OPEN_PORTS: readonly FirewallPort[] = Object.freeze([
+  { port: '22', protocol: 'tcp', roles: ['*'] },
+  { port: '80', protocol: 'tcp', roles: ['worker'] },
+  { port: '443', protocol: 'tcp', roles: ['worker'] },
+  { port: '6443', protocol: 'tcp', roles: ['master'] },
+  { port: '30000-32767', protocol: 'tcp', roles: ['*'] },
+  { port: '30000-32767', protocol: 'udp', roles: ['*'] },
+]);
+
 /** DNS replicas: one for a single host, else one more per started ten hosts. */
 export function defaultDnsReplicas(hostCount: number): number {
   return hostCount <= 1 ? 1 : 1 + Math.ceil(hostCount / 10);
@@ -38,6 +48,11 @@ export function defaultNetwork(hostCount = 0): NetworkConfig {
     dns_replicas: defaultDnsReplicas(hostCount),
     weave: structuredClone(DEFAULT_WEAVE) as WeaveConfig,
     calico: structuredClone(DEFAULT_CALICO) as CalicoConfig,
+    firewalld: {
+      enabled: false,
+      open_ports: structuredClone(DEFAULT_OPEN_PORTS) as FirewallPort[],
+      trusted_subnets: [],
+    },
     kube_proxy_mode: 'iptables',
   };
 }

@@ -42,6 +42,7 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
   const shown: Record<string, unknown> = { ...net };
   if (net.provider !== 'weave') delete shown.weave;
   if (net.provider !== 'calico') delete shown.calico;
+  if (!net.firewalld.enabled) shown.firewalld = { enabled: false };
   const pairs: [string, unknown][] = [];
   flatten('network', shown, pairs);
   const entries = pairs.map(([path, value]) => ({ path, value, origin: originFor(path, origins) }));
@@ -54,13 +55,28 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
   }
   const notes: string[] = [];
   if (hostnames.length > 0)
-    notes.push(`host names (${hostnames.join(', ')}) are not IP addresses: they were skipped in the CIDR overlap checks`);
-  if (net.cloud) notes.push(`cloud: ${net.cloud}${net.cloud === 'azure' ? ' (Azure carries no IP-in-IP: Calico uses VXLAN)' : ''}`);
+    notes.push(
+      `host names (${hostnames.join(', ')}) are not IP addresses: they were skipped in the CIDR overlap checks`,
+    );
+  if (net.cloud)
+    notes.push(
+      `cloud: ${net.cloud}${net.cloud === 'azure' ? ' (Azure carries no IP-in-IP: Calico uses VXLAN)' : ''}`,
+    );
   if (net.node_local_dns_cache.enabled && net.kube_proxy_mode === 'ipvs')
-    notes.push("kube-proxy runs in IPVS mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10");
+    notes.push(
+      "kube-proxy runs in IPVS mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10",
+    );
   if (net.provider === 'weave' && !net.weave.password)
-    notes.push('no weave.password: apply generates a random shared secret once and keeps it in Secret kube-system/weave-passwd');
-  return { file: config.file, entries, derived: deriveFacts(net), hosts: { count: config.hosts.length, hostnames }, notes };
+    notes.push(
+      'no weave.password: apply generates a random shared secret once and keeps it in Secret kube-system/weave-passwd',
+    );
+  return {
+    file: config.file,
+    entries,
+    derived: deriveFacts(net),
+    hosts: { count: config.hosts.length, hostnames },
+    notes,
+  };
 }
 
 function describeOrigin(o: Origin, file: string, path: string): string {
@@ -77,10 +93,10 @@ function show(value: unknown): string {
 
 export function explainText(e: Explanation): string {
   const lines: string[] = [`# effective network configuration of ${e.file}`];
-  const width = Math.max(...e.entries.map((x) => x.path.length + show(x.value).length)) + 4;
+  const width = Math.min(64, Math.max(...e.entries.map((x) => x.path.length + show(x.value).length)) + 4);
   for (const x of e.entries) {
     const left = `${x.path}: ${show(x.value)}`;
-    lines.push(`${left.padEnd(width)}# ${describeOrigin(x.origin, e.file, x.path)}`);
+    lines.push(`${left.padEnd(width)} # ${describeOrigin(x.origin, e.file, x.path)}`);
   }
   lines.push('', '# derived');
   for (const [k, v] of Object.entries(e.derived)) lines.push(`${k}: ${v}`);

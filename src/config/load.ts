@@ -6,6 +6,7 @@
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import {
   DEFAULT_MTU,
+  DEFAULT_OPEN_PORTS,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
   defaultDnsReplicas,
@@ -263,8 +264,24 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     res.fromFile('network.weave.ipalloc_default_subnet', [...W, 'ipalloc_default_subnet']);
   }
 
+  const F = [N, 'firewalld'];
+  const firewalld: NetworkConfig['firewalld'] = {
+    enabled: res.pick('network.firewalld.enabled', [[...F, 'enabled']], false),
+    open_ports: res.pick<NetworkConfig['firewalld']['open_ports']>(
+      'network.firewalld.open_ports',
+      [[...F, 'open_ports']],
+      structuredClone(DEFAULT_OPEN_PORTS) as NetworkConfig['firewalld']['open_ports'],
+      (v) =>
+        (v as { port: string | number; protocol: 'tcp' | 'udp'; roles: ('master' | 'worker' | '*')[] }[]).map(
+          (p) => ({ ...p, port: String(p.port) }),
+        ),
+    ),
+    trusted_subnets: res.pick<string[]>('network.firewalld.trusted_subnets', [[...F, 'trusted_subnets']], []),
+  };
+
   const network: NetworkConfig = {
     provider,
+    firewalld,
     service_cidr,
     pod_network_cidr,
     node_local_dns_cache,

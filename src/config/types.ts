@@ -71,6 +71,19 @@ export interface CustomConfig {
   options: Record<string, unknown>;
 }
 
+export interface FirewallPort {
+  /** A port ("22") or a range ("30000-32767"). */
+  port: string;
+  protocol: 'tcp' | 'udp';
+  roles: ('master' | 'worker' | '*')[];
+}
+
+export interface FirewalldConfig {
+  enabled: boolean;
+  open_ports: FirewallPort[];
+  trusted_subnets: string[];
+}
+
 export interface NetworkConfig {
   provider: Provider;
   service_cidr: string;
@@ -82,6 +95,7 @@ export interface NetworkConfig {
   weave: WeaveConfig;
   calico: CalicoConfig;
   custom?: CustomConfig;
+  firewalld: FirewalldConfig;
   /** From the top-level `kube_proxy.mode` of a Pharos cluster.yml. */
   kube_proxy_mode: KubeProxyMode;
 }
