@@ -8,11 +8,15 @@ export const DEFAULT_MTU = 1500;
 /** Link-local address node-local-dns listens on (upstream's choice, also Pharos'). */
 export const NODE_LOCAL_DNS_IP = '169.254.20.10';
 
+/** Image of the peering side-car, built from this package by the Dockerfile. */
+export const DEFAULT_PEERING_IMAGE = 'docker.io/netpack/netpack:0.1.0';
+
 export const DEFAULT_WEAVE: Readonly<WeaveConfig> = Object.freeze({
   trusted_subnets: [],
   no_masq_local: false,
   known_peers: [],
   remote_subnets: [],
+  peering: { enabled: false, image: DEFAULT_PEERING_IMAGE, kubelet_dnat: false },
 });
 
 export const DEFAULT_CALICO: Readonly<CalicoConfig> = Object.freeze({

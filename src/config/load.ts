@@ -7,6 +7,7 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import {
   DEFAULT_MTU,
   DEFAULT_OPEN_PORTS,
+  DEFAULT_PEERING_IMAGE,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
   defaultDnsReplicas,
@@ -254,6 +255,15 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     no_masq_local: res.pick('network.weave.no_masq_local', [[...W, 'no_masq_local']], false),
     known_peers: res.pick<string[]>('network.weave.known_peers', [[...W, 'known_peers']], []),
     remote_subnets: res.pick<string[]>('network.weave.remote_subnets', [[...W, 'remote_subnets']], []),
+    peering: {
+      enabled: res.pick('network.weave.peering.enabled', [[...W, 'peering', 'enabled']], false),
+      image: res.pick('network.weave.peering.image', [[...W, 'peering', 'image']], DEFAULT_PEERING_IMAGE),
+      kubelet_dnat: res.pick(
+        'network.weave.peering.kubelet_dnat',
+        [[...W, 'peering', 'kubelet_dnat']],
+        false,
+      ),
+    },
   };
   if (password) {
     weave.password = resolvePath(baseDir, password);

@@ -42,6 +42,16 @@ export interface WeaveConfig {
   ipalloc_default_subnet?: string;
   /** Other clusters' allocation subnets, routed through the weave bridge (multi-cluster). */
   remote_subnets: string[];
+  peering: PeeringConfig;
+}
+
+/** The region-aware peering side-car on the weave-net DaemonSet. */
+export interface PeeringConfig {
+  enabled: boolean;
+  /** Image of the side-car (this package's `netpack peers run`). */
+  image: string;
+  /** Route kubelet traffic (port 10250) to peers in other regions through the overlay. */
+  kubelet_dnat: boolean;
 }
 
 export interface EtcdConfig {
