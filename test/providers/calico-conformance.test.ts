@@ -47,7 +47,6 @@ const LIST_KEYS: Record<string, string> = {
 /**
  * Rewrites the parts of upstream that our YAML loader reads differently from Kubernetes, or that
  * are text standing for data:
- * - `defaultMode: 0400` is octal for Kubernetes (YAML 1.1) but decimal 400 for YAML 1.2.
  * - `cni_network_config` is JSON with a bare `__CNI_MTU__` placeholder: compared as data.
  */
 function normalise(o: KubeObject, upstream: boolean): KubeObject {
@@ -57,8 +56,6 @@ function normalise(o: KubeObject, upstream: boolean): KubeObject {
       for (const item of v) walk(item);
     } else if (v && typeof v === 'object') {
       const rec = v as Record<string, unknown>;
-      if (upstream && typeof rec.defaultMode === 'number')
-        rec.defaultMode = Number.parseInt(String(rec.defaultMode), 8);
       for (const child of Object.values(rec)) walk(child);
     }
   };

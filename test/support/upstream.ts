@@ -29,7 +29,8 @@ export function loadUpstream(relPath: string): KubeObject[] | null {
   if (dir === null) return null;
   const file = path.join(dir, relPath);
   if (!existsSync(file)) return null;
-  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  // Kubernetes reads manifests as YAML 1.1 (go-yaml): `defaultMode: 0400` is octal there.
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' });
   const out: KubeObject[] = [];
   for (const doc of docs) {
     if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message}`);
