@@ -250,10 +250,17 @@ class Renderer {
         }
       } else {
         this.error(this.describeCode(code), item.offset);
+        if (/\bdo\s*(\|[^|]*\|)?\s*$/.test(code) || /^(while|until|for|case|begin)\b/.test(code)) {
+          // A rejected Ruby block still owns the `<% end %>` that closes it: match that `end`
+          // here, and drop the body, so the one error is not followed by "end without if".
+          const node: Node & { type: 'if' } = { type: 'if', branches: [], offset: item.offset };
+          stack.push({ node, body: [], sawElse: false, keyword: 'block' });
+        }
       }
     }
     for (const frame of stack) {
-      this.error(`"<% ${frame.keyword} %>" is never closed with "<% end %>"`, frame.node.offset);
+      const opener = frame.keyword === 'block' ? 'Ruby block' : `"<% ${frame.keyword} %>"`;
+      this.error(`${opener} is never closed with "<% end %>"`, frame.node.offset);
       ok = false;
     }
     return ok ? root : undefined;
