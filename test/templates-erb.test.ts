@@ -43,6 +43,15 @@ describe('ERB subset: output', () => {
     assert.equal(ok('a\n    <%- if true -%>\nb\n<% end -%>\n'), 'a\nb\n');
   });
 
+  test('a value left to its default points from cluster_config to the effective network variable', () => {
+    const result = renderErb('<%= cluster_config.network.service_cidr %>', {
+      ...vars,
+      network: { service_cidr: '10.96.0.0/12' },
+    });
+    assert.equal(result.errors.length, 1);
+    assert.match(result.errors[0]!.message, /use network\.service_cidr for the effective value/);
+  });
+
   test('an undefined path, a nil value and a map are errors in <%= %>, never a blank', () => {
     assert.deepEqual(errors('x: <%= cluster_config.network.foo %>'), [
       '1:4 cluster_config.network.foo is not defined',

@@ -11,7 +11,14 @@ import { renderWeave } from '../providers/weave/index.ts';
 import { type ImagePair, imagePairs, listImages, rewriteImages } from './images.ts';
 import { type Component, withCommonLabels, withKeyOrder } from './labels.ts';
 import { findDuplicates, sortForApply } from './order.ts';
-import type { KubeObject, ProviderOutput, RenderInputs, RenderOptions, RenderResult } from './types.ts';
+import type {
+  KubeObject,
+  PendingSecret,
+  ProviderOutput,
+  RenderInputs,
+  RenderOptions,
+  RenderResult,
+} from './types.ts';
 
 export { type ImagePair, listImages, mirrorImage } from './images.ts';
 export type { Component } from './labels.ts';
@@ -57,7 +64,7 @@ export function renderCluster(
   const repository = config.network.image_repository;
   const objects: KubeObject[] = [];
   const diagnostics: Diagnostic[] = [];
-  const pendingSecrets = [];
+  const pendingSecrets: PendingSecret[] = [];
   for (const { component, output } of parts) {
     for (const obj of output.objects) {
       const mirrored = repository ? rewriteImages(obj, repository) : obj;

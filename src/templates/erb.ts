@@ -416,10 +416,27 @@ class Renderer {
         return FAILED;
       }
       if (lenient) return null;
-      this.error(`${here} is not defined`, offset);
+      this.error(`${here} is not defined${this.effectiveHint(root, segments)}`, offset);
       return FAILED;
     }
     return value;
+  }
+
+  /**
+   * `cluster_config` is cluster.yml as written, so a value left to its default is missing there;
+   * when the effective `network` variable has it, say so.
+   */
+  private effectiveHint(root: string, segments: readonly Segment[]): string {
+    if (root !== 'cluster_config' || segments[0] !== 'network' || !Object.hasOwn(this.vars, 'network'))
+      return '';
+    let value: unknown = this.vars.network;
+    for (const segment of segments.slice(1)) {
+      if (typeof value !== 'object' || value === null) return '';
+      value = (value as Record<string | number, unknown>)[segment];
+    }
+    if (value === undefined) return '';
+    const effective = pathText('network', segments.slice(1));
+    return ` (cluster_config is cluster.yml as written, without defaults; use ${effective} for the effective value)`;
   }
 
   result(): TemplateResult {
