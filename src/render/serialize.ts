@@ -1,15 +1,13 @@
-import { stringify } from 'yaml';
 import type { KubeObject } from './types.ts';
+import { emitYaml } from './yaml-emit.ts';
 
 /**
- * YAML 1.1 quoting (so `"on"`, `"yes"` and `"0755"` stay strings for kubectl's YAML 1.1 parser),
- * no folding of long strings, and no anchors even when a provider shares one object twice.
+ * One object as a YAML document, ending in a newline. Strings that kubectl's YAML 1.1 reader
+ * could take for something else (`"on"`, `"yes"`, `"0755"`) are quoted, long strings are not
+ * folded, and no anchors are written (see yaml-emit.ts for why not the `yaml` library).
  */
-const YAML_OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false } as const;
-
-/** One object as a YAML document, ending in a newline. */
 export function toYaml(obj: KubeObject): string {
-  return stringify(obj, YAML_OPTIONS);
+  return emitYaml(obj);
 }
 
 /** A multi-document YAML stream: every document starts with `---`. Empty for no objects. */
