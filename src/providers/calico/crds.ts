@@ -1,10 +1,32 @@
+import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../../render/types.ts';
-import generated from './crds.generated.json' with { type: 'json' };
 
-/** Calico's CustomResourceDefinitions (generated from upstream calico.yaml; see README.md). */
+/**
+ * Calico's CustomResourceDefinitions (generated from upstream calico.yaml; see README.md).
+ *
+ * They are ~400 KB of data. Bundled into the CLI as a JavaScript literal they would be compiled
+ * on every start, whatever the provider; read as JSON they cost ~3 ms and only Calico renders
+ * pay it. The file sits beside this module in the source tree and in dist/, and beside the
+ * bundled CLI (the build copies it to both places).
+ */
+interface Generated {
+  calicoVersion: string;
+  crds: KubeObject[];
+}
+
+let cache: Generated | undefined;
+
+function generated(): Generated {
+  cache ??= JSON.parse(readFileSync(new URL('./crds.generated.json', import.meta.url), 'utf8')) as Generated;
+  return cache;
+}
+
+/** Calico's CRDs, as fresh objects the caller may change. */
 export function calicoCrds(): KubeObject[] {
-  return structuredClone(generated.crds as unknown as KubeObject[]);
+  return structuredClone(generated().crds);
 }
 
 /** The Calico version the generated CRDs were taken from. */
-export const CRDS_CALICO_VERSION: string = generated.calicoVersion;
+export function crdsCalicoVersion(): string {
+  return generated().calicoVersion;
+}
