@@ -1,0 +1,335 @@
+/**
+ * Apply: read what is there, refuse what would break the cluster, then server-side apply only
+ * what differs — CRDs first (and wait until Established), cluster-scoped objects, then
+ * namespaced ones, each phase in parallel with a bound — create missing create-only Secrets,
+ * prune what the previous apply made and this render dropped, and store the new state.
+ *
+ * Order matters for interruptions: the state ConfigMap is written last, so an apply killed
+ * half-way leaves the previous inventory in place and the next run prunes against it.
+ */
+import type { ClusterConfig } from '../config/types.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
+import type { Desired } from './desired.ts';
+import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
+import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
+import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
+import { apiGroupOf, type ClusterClient, type KubeObject, type ObjectRef, refKey, showRef } from './types.ts';
+import { isEstablished, waitForCrds } from './wait.ts';
+
+export const OUR_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+/** Parallel writes per phase: enough to hide latency, few enough not to trip API priority and fairness. */
+export const DEFAULT_CONCURRENCY = 16;
+
+/** Everything read from the cluster before deciding anything. */
+export interface ClusterView {
+  state: StoredState | undefined;
+  /** Set when the state ConfigMap exists but cannot be read: apply stops. */
+  stateProblem?: string;
+  stateObject: KubeObject | undefined;
+  /** Live objects netpack labelled, of every kind in the render or the inventory, by refKey. */
+  live: Map<string, KubeObject>;
+  facts: LiveFacts;
+  /** Create-only Secrets that already exist, by refKey. */
+  existingSecrets: Set<string>;
+}
+
+const key = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
+
+/** Bounded parallel map; collects every failure instead of stopping at the first. */
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<{ item: T; error: Error }[]> {
+  const failures: { item: T; error: Error }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failures.push({ item, error: e as Error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return failures;
+}
+
+/** Reads the state, the live objects and the facts the guard needs; sends only reads. */
+export async function readCluster(
+  client: ClusterClient,
+  desired: Desired,
+  network: ClusterConfig['network'],
+): Promise<ClusterView> {
+  const stateObject = await client.get(STATE_REF);
+  let state: StoredState | undefined;
+  let stateProblem: string | undefined;
+  if (stateObject) {
+    const parsed = parseState(stateObject);
+    if (parsed.ok) state = parsed.state;
+    else stateProblem = parsed.reason;
+  }
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const o of [...desired.objects, ...(state?.inventory ?? [])])
+    kinds.set(key(o.apiVersion, o.kind), { apiVersion: o.apiVersion, kind: o.kind });
+  kinds.set(key('apps/v1', 'DaemonSet'), { apiVersion: 'apps/v1', kind: 'DaemonSet' });
+  const live = new Map<string, KubeObject>();
+  const needPools = network.provider === 'calico' || kinds.has(key('crd.projectcalico.org/v1', 'IPPool'));
+  const [, pools, nodes, secrets] = await Promise.all([
+    Promise.all(
+      [...kinds.values()].map(async ({ apiVersion, kind }) => {
+        const { items } = await client.list(apiVersion, kind, { labelSelector: OUR_SELECTOR });
+        for (const o of items) live.set(refKey(o), o);
+      }),
+    ),
+    needPools ? client.list('crd.projectcalico.org/v1', 'IPPool') : Promise.resolve({ items: [] }),
+    client.list('v1', 'Node'),
+    Promise.all(
+      desired.createOnly.map(async (s) => {
+        const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
+        return (await client.get(ref)) ? refKey(ref) : undefined;
+      }),
+    ),
+  ]);
+  const runningProviders = new Set<string>();
+  for (const o of live.values()) {
+    const component = o.metadata.labels?.['app.kubernetes.io/component'];
+    if (o.kind === 'DaemonSet' && (component === 'weave' || component === 'calico'))
+      runningProviders.add(component);
+  }
+  const facts: LiveFacts = {
+    ipPools: pools.items.map((p) => ({
+      name: p.metadata.name,
+      cidr: String((p.spec as { cidr?: string })?.cidr ?? ''),
+    })),
+    nodes: nodes.items.map((n) => {
+      const spec = (n.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+      return { name: n.metadata.name, podCIDRs: spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []) };
+    }),
+    runningProviders: [...runningProviders].sort(),
+  };
+  return {
+    state,
+    stateProblem,
+    stateObject,
+    live,
+    facts,
+    existingSecrets: new Set(secrets.filter((s): s is string => s !== undefined)),
+  };
+}
+
+export interface Decision {
+  plan: Plan;
+  refusals: Refusal[];
+  /** Create-only Secrets that are missing and would be created (names only). */
+  secretsToCreate: string[];
+  /** The state ConfigMap differs from what this apply would store. */
+  stateChanges: boolean;
+  stateObject: KubeObject;
+}
+
+/** Pure: the guard and the plan from what `readCluster` found. */
+export function decide(config: ClusterConfig, desired: Desired, view: ClusterView): Decision {
+  const refusals = guardChanges(config.network, view.state, view.facts);
+  const createOnlyKeys = new Set(
+    desired.createOnly.map((s) =>
+      refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
+    ),
+  );
+  const plan = planChanges(desired.objects, view.live, view.state?.inventory, createOnlyKeys);
+  const secretsToCreate = desired.createOnly
+    .filter(
+      (s) =>
+        !view.existingSecrets.has(
+          refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
+        ),
+    )
+    .map((s) => `${s.namespace}/${s.name}`);
+  const inventory: ObjectRef[] = [
+    ...desired.objects.map((o) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.metadata.name,
+      ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+    })),
+    ...desired.createOnly.map((s) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: s.namespace,
+      name: s.name,
+    })),
+  ];
+  const stateObject = stateConfigMap(config, inventory);
+  const stateChanges = !view.stateObject || objectChanges(stateObject, view.stateObject).length > 0;
+  return { plan, refusals, secretsToCreate, stateChanges, stateObject };
+}
+
+export interface ApplyOptions {
+  dryRun: boolean;
+  /** SSA force: take over fields other managers own. Refusals are never bypassed. */
+  force: boolean;
+  concurrency?: number;
+  /** Deadline (ms since epoch) for CRDs to become Established. */
+  deadline: number;
+  log: (line: string) => void;
+}
+
+export interface ApplyReport {
+  decision: Decision | undefined;
+  /** Stopped before writing: refusals or an unreadable state. */
+  stopped?: string;
+  created: number;
+  updated: number;
+  unchanged: number;
+  pruned: number;
+  secretsCreated: string[];
+  failures: { ref: string; message: string }[];
+  stored: boolean;
+}
+
+function phaseOf(item: PlanItem & { desired: KubeObject }): 0 | 1 | 2 {
+  if (item.desired.kind === 'CustomResourceDefinition') return 0;
+  return item.desired.metadata.namespace ? 2 : 1;
+}
+
+/** The whole apply. Writes nothing when the guard refuses or the state cannot be read. */
+export async function applyCluster(
+  client: ClusterClient,
+  config: ClusterConfig,
+  desired: Desired,
+  opts: ApplyOptions,
+): Promise<ApplyReport> {
+  const report: ApplyReport = {
+    decision: undefined,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    pruned: 0,
+    secretsCreated: [],
+    failures: [],
+    stored: false,
+  };
+  const view = await readCluster(client, desired, config.network);
+  if (view.stateProblem) {
+    report.stopped = `${view.stateProblem}; fix or delete it (netpack then rebuilds it from the live cluster)`;
+    return report;
+  }
+  const decision = decide(config, desired, view);
+  report.decision = decision;
+  if (decision.refusals.length > 0) {
+    report.stopped = 'refused changes (see above); nothing was sent';
+    return report;
+  }
+  const limit = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  const write = { dryRun: opts.dryRun, force: opts.force };
+  const toWrite = decision.plan.items.filter(
+    (i): i is Extract<PlanItem, { action: 'create' | 'update' }> =>
+      i.action === 'create' || i.action === 'update',
+  );
+  report.unchanged = decision.plan.items.filter((i) => i.action === 'unchanged').length;
+  const fail = (ref: ObjectRef | string, error: Error) =>
+    report.failures.push({ ref: typeof ref === 'string' ? ref : showRef(ref), message: error.message });
+
+  const applyOne = async (item: (typeof toWrite)[number]) => {
+    if (opts.dryRun && !(await client.resource(item.desired.apiVersion, item.desired.kind))) {
+      // The CRD is not there yet (a dry run does not create it): nothing to ask the server.
+      opts.log(`dry run: ${showRef(item.ref)} would be created once its CRD is Established`);
+    } else {
+      await client.apply(item.desired, write);
+    }
+    if (item.action === 'create') report.created++;
+    else report.updated++;
+    opts.log(
+      `${item.action === 'create' ? 'created' : 'configured'} ${showRef(item.ref)}${opts.dryRun ? ' (dry run)' : ''}`,
+    );
+  };
+
+  // Phase 0: CRDs, then wait until every rendered CRD is Established (also ones applied earlier).
+  const crds = toWrite.filter((i) => phaseOf(i) === 0);
+  for (const f of await mapLimit(crds, limit, applyOne)) fail(f.item.ref, f.error);
+  if (report.failures.length > 0) return report;
+  const crdNames = desired.objects
+    .filter((o) => o.kind === 'CustomResourceDefinition')
+    .map((o) => o.metadata.name);
+  const pending = crdNames.filter((n) => {
+    const live = view.live.get(
+      refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: n }),
+    );
+    return !live || !isEstablished(live) || crds.length > 0;
+  });
+  if (!opts.dryRun && pending.length > 0 && crds.length > 0) {
+    try {
+      await waitForCrds(client, pending, opts.deadline);
+    } catch (e) {
+      fail('CustomResourceDefinitions', e as Error);
+      return report;
+    }
+    // Their resources are served now: forget discovery answers from before.
+    for (const v of new Set(desired.objects.map((o) => o.apiVersion)))
+      if (crdGroup(desired.objects, v)) client.forgetDiscovery(v);
+  }
+
+  // Phase 1 and 2: cluster-scoped, then namespaced (create-only Secrets with them).
+  for (const f of await mapLimit(
+    toWrite.filter((i) => phaseOf(i) === 1),
+    limit,
+    applyOne,
+  ))
+    fail(f.item.ref, f.error);
+  if (report.failures.length > 0) return report;
+  const secrets = desired.createOnly.filter((s) =>
+    decision.secretsToCreate.includes(`${s.namespace}/${s.name}`),
+  );
+  const namespaced: { ref: string; run: () => Promise<void> }[] = [
+    ...toWrite.filter((i) => phaseOf(i) === 2).map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) })),
+    ...secrets.map((s) => ({
+      ref: `Secret/${s.namespace}/${s.name}`,
+      run: async () => {
+        const result = await client.create(s.build(), { dryRun: opts.dryRun });
+        if (result !== 'exists') {
+          report.secretsCreated.push(`${s.namespace}/${s.name}`);
+          opts.log(
+            `created Secret ${s.namespace}/${s.name} from ${s.source}${opts.dryRun ? ' (dry run)' : ''}`,
+          );
+        }
+      },
+    })),
+  ];
+  for (const f of await mapLimit(namespaced, limit, (n) => n.run())) fail(f.item.ref, f.error);
+  if (report.failures.length > 0) return report;
+
+  // Prune only after a clean apply: namespaced first, then cluster-scoped, CRDs last.
+  const prunes = decision.plan.items.filter((i) => i.action === 'prune');
+  for (const rank of [0, 1, 2]) {
+    const batch = prunes.filter(
+      (p) => (p.ref.kind === 'CustomResourceDefinition' ? 2 : p.ref.namespace ? 0 : 1) === rank,
+    );
+    const failures = await mapLimit(batch, limit, async (p) => {
+      const live = view.live.get(refKey(p.ref));
+      // Checked in the plan, checked again right before the one destructive call.
+      if (!live || !isOurs(live)) return;
+      await client.delete(p.ref, { dryRun: opts.dryRun });
+      report.pruned++;
+      opts.log(`pruned ${showRef(p.ref)}${opts.dryRun ? ' (dry run)' : ''}`);
+    });
+    for (const f of failures) fail(f.item.ref, f.error);
+    if (report.failures.length > 0) return report;
+  }
+
+  if (decision.stateChanges) {
+    // Our own object: force, so a stray edit of it never blocks the record of what was applied.
+    await client.apply(decision.stateObject, { dryRun: opts.dryRun, force: true });
+    report.stored = !opts.dryRun;
+  }
+  return report;
+}
+
+/** Whether `apiVersion` belongs to a group one of the rendered CRDs defines. */
+function crdGroup(objects: readonly KubeObject[], apiVersion: string): boolean {
+  const group = apiGroupOf(apiVersion);
+  return objects.some(
+    (o) => o.kind === 'CustomResourceDefinition' && (o.spec as { group?: string })?.group === group,
+  );
+}

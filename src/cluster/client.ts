@@ -1,0 +1,470 @@
+/**
+ * The real ClusterClient: raw HTTP(S) to the API server with client-node's KubeConfig supplying
+ * authentication and TLS. Raw, because client-node 1.4's KubernetesObjectApi rebuilds built-in
+ * kinds from its typed models and silently drops fields it does not know; apply must send the
+ * rendered bytes as they are.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiError,
+  type ApplyOptions,
+  type ClientStats,
+  type ClusterClient,
+  ClusterError,
+  FIELD_MANAGER,
+  type KubeObject,
+  type ListOptions,
+  type ObjectRef,
+  type ResourceInfo,
+  showRef,
+  toRef,
+  type WatchEnd,
+  type WatchEvent,
+  type WatchOptions,
+  type WriteOptions,
+} from './types.ts';
+
+export interface RetryPolicy {
+  /** Attempts per request, the first included. */
+  attempts: number;
+  /** First backoff; doubles per attempt up to `maxDelayMs`, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Ten attempts with 50 ms doubling to 2 s: rides out a restarting API server (~15 s). */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 50, maxDelayMs: 2000 };
+/** Retry-After is honoured, but no single wait is longer than this. */
+const MAX_RETRY_AFTER_MS = 10_000;
+/** Page size of lists; the loop follows `continue` until the server says done. */
+const PAGE_SIZE = 250;
+
+export interface ClientOptions {
+  retry?: RetryPolicy;
+  /** Lines about retries, for --verbose. Never carries object contents. */
+  log?: (line: string) => void;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  retryAfter?: string;
+}
+
+const TRANSIENT_NET = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+]);
+
+function isTransientNetError(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException;
+  return TRANSIENT_NET.has(err.code ?? '') || /socket hang up/i.test(err.message ?? '');
+}
+
+function isTransientStatus(status: number): boolean {
+  return status === 429 || (status >= 500 && status !== 501);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function statusOf(body: string): { message?: string; reason?: string } {
+  try {
+    const s = JSON.parse(body) as { message?: string; reason?: string };
+    return { message: s.message, reason: s.reason };
+  } catch {
+    return {};
+  }
+}
+
+/** Builds a client for the current context of `kc`. */
+export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = {}): Promise<ClusterClient> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster)
+    throw new ClusterError('the kubeconfig has no current cluster (set current-context or pass --context)');
+  const server = new URL(cluster.server);
+  if (server.protocol !== 'https:' && server.protocol !== 'http:') {
+    throw new ClusterError(
+      `cluster ${cluster.name}: server ${cluster.server} is neither https:// nor http://`,
+    );
+  }
+  const reqOpts: https.RequestOptions = {};
+  // Auth headers, client certificates, CA and skip-verify exactly as the kubeconfig says.
+  await kc.applyToHTTPSOptions(reqOpts);
+  const tls = {
+    ca: reqOpts.ca,
+    cert: reqOpts.cert,
+    key: reqOpts.key,
+    pfx: reqOpts.pfx,
+    passphrase: reqOpts.passphrase,
+    servername: reqOpts.servername,
+    rejectUnauthorized: reqOpts.rejectUnauthorized ?? true,
+  };
+  // One keep-alive agent for the run (client-node's agent closes each connection); with a proxy,
+  // client-node's proxy agent is kept as it is.
+  const agent = cluster.proxyUrl
+    ? reqOpts.agent
+    : server.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tls })
+      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const baseHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries(reqOpts.headers ?? {})) if (v !== undefined) baseHeaders[k] = String(v);
+  if (reqOpts.auth) baseHeaders.Authorization = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
+  const transport = server.protocol === 'https:' ? https : http;
+  const basePath = server.pathname.replace(/\/$/, '');
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const log = opts.log ?? (() => {});
+  const stats: ClientStats = { requests: 0, writes: 0, retries: 0 };
+
+  function send(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { ...baseHeaders, Accept: 'application/json' };
+      if (body !== undefined) {
+        headers['Content-Type'] = contentType ?? 'application/json';
+        headers['Content-Length'] = String(Buffer.byteLength(body));
+      }
+      stats.requests++;
+      const req = transport.request(
+        {
+          protocol: server.protocol,
+          hostname: server.hostname,
+          port: server.port,
+          path: basePath + path,
+          method,
+          headers,
+          agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              retryAfter: res.headers['retry-after'] as string | undefined,
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  function backoff(attempt: number): number {
+    const exp = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+    return exp / 2 + Math.random() * (exp / 2);
+  }
+
+  /**
+   * One request with retries. `what` names the request in errors; `secret` keeps the server's
+   * message out of errors (a validation message may quote a value).
+   */
+  async function call(
+    method: string,
+    path: string,
+    what: string,
+    body?: string,
+    contentType?: string,
+    secret = false,
+  ): Promise<Answer> {
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= retry.attempts;
+      let answer: Answer;
+      try {
+        answer = await send(method, path, body, contentType);
+      } catch (e) {
+        if (!isTransientNetError(e) || last) {
+          throw new ClusterError(`${what}: cannot reach ${server.host}: ${(e as Error).message}`);
+        }
+        stats.retries++;
+        const wait = backoff(attempt);
+        log(
+          `retry ${what} in ${Math.round(wait)}ms: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
+        await sleep(wait);
+        continue;
+      }
+      if (answer.status < 400 || !isTransientStatus(answer.status) || last) {
+        if (answer.status >= 400 && !(answer.status === 404 || answer.status === 409)) {
+          const s = statusOf(answer.body);
+          const detail = secret ? (s.reason ?? '') : (s.message ?? answer.body.slice(0, 300));
+          throw new ApiError(`${what}: ${answer.status} ${detail}`.trim(), answer.status, s.reason);
+        }
+        return answer;
+      }
+      stats.retries++;
+      const afterSeconds = Number(answer.retryAfter);
+      const wait = Math.max(
+        backoff(attempt),
+        Number.isFinite(afterSeconds) ? Math.min(afterSeconds * 1000, MAX_RETRY_AFTER_MS) : 0,
+      );
+      log(`retry ${what} in ${Math.round(wait)}ms: HTTP ${answer.status}`);
+      await sleep(wait);
+    }
+  }
+
+  const discovery = new Map<string, Promise<Map<string, ResourceInfo> | undefined>>();
+
+  function discover(apiVersion: string): Promise<Map<string, ResourceInfo> | undefined> {
+    let cached = discovery.get(apiVersion);
+    if (!cached) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      cached = call('GET', path, `discovery of ${apiVersion}`).then((a) => {
+        if (a.status === 404) return undefined;
+        const doc = JSON.parse(a.body) as {
+          resources?: { name: string; kind: string; namespaced: boolean }[];
+        };
+        const byKind = new Map<string, ResourceInfo>();
+        for (const r of doc.resources ?? []) {
+          if (r.name.includes('/')) continue;
+          byKind.set(r.kind, { plural: r.name, namespaced: r.namespaced });
+        }
+        return byKind;
+      });
+      cached.catch(() => discovery.delete(apiVersion));
+      discovery.set(apiVersion, cached);
+    }
+    return cached;
+  }
+
+  async function resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    return (await discover(apiVersion))?.get(kind);
+  }
+
+  function collectionPath(apiVersion: string, info: ResourceInfo, namespace: string | undefined): string {
+    const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return info.namespaced && namespace
+      ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${info.plural}`
+      : `${prefix}/${info.plural}`;
+  }
+
+  async function objectPath(ref: ObjectRef): Promise<string> {
+    const info = await resource(ref.apiVersion, ref.kind);
+    if (!info)
+      throw new ApiError(
+        `${showRef(ref)}: the server does not serve ${ref.kind} in ${ref.apiVersion}`,
+        404,
+        'NotFound',
+      );
+    if (info.namespaced && !ref.namespace)
+      throw new ClusterError(`${showRef(ref)}: ${ref.kind} is namespaced but has no namespace`);
+    return `${collectionPath(ref.apiVersion, info, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+  }
+
+  function query(params: Record<string, string | undefined>): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, v);
+    const s = q.toString();
+    return s ? `?${s}` : '';
+  }
+
+  function parse(body: string): KubeObject {
+    return JSON.parse(body) as KubeObject;
+  }
+
+  const client: ClusterClient = {
+    stats,
+    resource,
+    forgetDiscovery: (apiVersion) => {
+      discovery.delete(apiVersion);
+    },
+
+    async get(ref) {
+      const a = await call('GET', await objectPath(ref), `get ${showRef(ref)}`);
+      return a.status === 404 ? undefined : parse(a.body);
+    },
+
+    async list(apiVersion, kind, o: ListOptions = {}) {
+      const info = await resource(apiVersion, kind);
+      if (!info) return { items: [], resourceVersion: '' };
+      const path = collectionPath(apiVersion, info, o.namespace);
+      const items: KubeObject[] = [];
+      let cont: string | undefined;
+      let resourceVersion = '';
+      do {
+        const q = query({
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          limit: String(PAGE_SIZE),
+          continue: cont,
+        });
+        const a = await call('GET', path + q, `list ${kind}`);
+        if (a.status === 404) return { items: [], resourceVersion: '' };
+        const doc = JSON.parse(a.body) as {
+          items?: KubeObject[];
+          metadata?: { continue?: string; resourceVersion?: string };
+        };
+        // Built-in list items come without apiVersion/kind; put them back.
+        for (const item of doc.items ?? []) items.push({ ...item, apiVersion, kind });
+        cont = doc.metadata?.continue || undefined;
+        resourceVersion = doc.metadata?.resourceVersion ?? resourceVersion;
+      } while (cont);
+      return { items, resourceVersion };
+    },
+
+    async watch(apiVersion, kind, o: WatchOptions, onEvent, signal) {
+      const info = await resource(apiVersion, kind);
+      if (!info)
+        throw new ApiError(
+          `watch ${kind}: the server does not serve ${kind} in ${apiVersion}`,
+          404,
+          'NotFound',
+        );
+      const q = query({
+        watch: 'true',
+        labelSelector: o.labelSelector,
+        fieldSelector: o.fieldSelector,
+        resourceVersion: o.resourceVersion,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: o.timeoutSeconds === undefined ? undefined : String(o.timeoutSeconds),
+      });
+      const path = basePath + collectionPath(apiVersion, info, o.namespace) + q;
+      return new Promise<WatchEnd>((resolve) => {
+        if (signal?.aborted) return resolve('aborted');
+        stats.requests++;
+        let expired = false;
+        let settled = false;
+        const done = (end: WatchEnd) => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve(end);
+        };
+        const req = transport.request(
+          {
+            protocol: server.protocol,
+            hostname: server.hostname,
+            port: server.port,
+            path,
+            method: 'GET',
+            headers: { ...baseHeaders, Accept: 'application/json' },
+            agent,
+          },
+          (res) => {
+            if ((res.statusCode ?? 0) === 410) {
+              res.resume();
+              return done('expired');
+            }
+            if ((res.statusCode ?? 0) >= 300) {
+              res.resume();
+              return done('closed');
+            }
+            let buf = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              buf += chunk;
+              for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+                const line = buf.slice(0, nl).trim();
+                buf = buf.slice(nl + 1);
+                if (!line) continue;
+                let ev: WatchEvent;
+                try {
+                  ev = JSON.parse(line) as WatchEvent;
+                } catch {
+                  continue;
+                }
+                if (ev.type === 'ERROR') {
+                  if ((ev.object as unknown as { code?: number }).code === 410) expired = true;
+                  continue;
+                }
+                onEvent({ type: ev.type, object: { ...ev.object, apiVersion, kind } });
+              }
+            });
+            res.on('end', () => done(expired ? 'expired' : 'closed'));
+            res.on('error', () => done(expired ? 'expired' : 'closed'));
+            res.on('close', () => done(expired ? 'expired' : 'closed'));
+          },
+        );
+        const onAbort = () => {
+          req.destroy();
+          done('aborted');
+        };
+        signal?.addEventListener('abort', onAbort);
+        req.on('error', () => done(signal?.aborted ? 'aborted' : 'closed'));
+        req.end();
+      });
+    },
+
+    async apply(obj, o: ApplyOptions) {
+      const q = query({
+        fieldManager: FIELD_MANAGER,
+        force: o.force ? 'true' : undefined,
+        dryRun: o.dryRun ? 'All' : undefined,
+      });
+      stats.writes++;
+      const secret = obj.kind === 'Secret';
+      const a = await call(
+        'PATCH',
+        (await objectPath(toRef(obj))) + q,
+        `apply ${showRef(obj)}`,
+        JSON.stringify(obj),
+        'application/apply-patch+yaml',
+        secret,
+      );
+      if (a.status >= 400) {
+        const s = statusOf(a.body);
+        throw new ApiError(
+          `apply ${showRef(obj)}: ${a.status} ${secret ? (s.reason ?? '') : (s.message ?? '')}`.trim(),
+          a.status,
+          s.reason,
+        );
+      }
+      return parse(a.body);
+    },
+
+    async create(obj, o: WriteOptions) {
+      const info = await resource(obj.apiVersion, obj.kind);
+      if (!info) throw new ApiError(`create ${showRef(obj)}: ${obj.kind} is not served`, 404, 'NotFound');
+      const q = query({ fieldManager: FIELD_MANAGER, dryRun: o.dryRun ? 'All' : undefined });
+      stats.writes++;
+      const secret = obj.kind === 'Secret';
+      const path = collectionPath(obj.apiVersion, info, obj.metadata.namespace) + q;
+      const a = await call(
+        'POST',
+        path,
+        `create ${showRef(obj)}`,
+        JSON.stringify(obj),
+        'application/json',
+        secret,
+      );
+      if (a.status === 409) return 'exists';
+      if (a.status >= 400) {
+        const s = statusOf(a.body);
+        throw new ApiError(
+          `create ${showRef(obj)}: ${a.status} ${secret ? (s.reason ?? '') : (s.message ?? '')}`.trim(),
+          a.status,
+          s.reason,
+        );
+      }
+      return parse(a.body);
+    },
+
+    async delete(ref, o: WriteOptions) {
+      const q = query({ dryRun: o.dryRun ? 'All' : undefined, propagationPolicy: 'Background' });
+      stats.writes++;
+      const a = await call('DELETE', (await objectPath(ref)) + q, `delete ${showRef(ref)}`);
+      if (a.status === 404) return 'absent';
+      if (a.status >= 400) {
+        const s = statusOf(a.body);
+        throw new ApiError(
+          `delete ${showRef(ref)}: ${a.status} ${s.message ?? ''}`.trim(),
+          a.status,
+          s.reason,
+        );
+      }
+      return 'deleted';
+    },
+
+    close() {
+      if (agent instanceof http.Agent) agent.destroy();
+    },
+  };
+  return client;
+}

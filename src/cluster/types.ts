@@ -1,0 +1,141 @@
+/**
+ * Shapes shared by the cluster modules: object identities and the client interface that the
+ * shell (apply, wait, diff, status, delete) talks through. Tests fake nothing: they run the real
+ * client against test/fake-apiserver; the interface keeps the pure modules free of I/O.
+ */
+import type { KubeObject } from '../render/types.ts';
+
+export type { KubeObject };
+
+/** The identity of an object: enough to find it in the API. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** Where a kind is served, from discovery. */
+export interface ResourceInfo {
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Start after this resourceVersion (events after it are replayed). */
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+/**
+ * How a watch ended: `closed` (the server or the network ended it; re-watch from the last
+ * resourceVersion), `expired` (410: that resourceVersion is too old; list again), `aborted`.
+ */
+export type WatchEnd = 'closed' | 'expired' | 'aborted';
+
+export interface WriteOptions {
+  /** `dryRun=All`: the server validates and answers, stores nothing. */
+  dryRun: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
+  /** Take over fields that another field manager owns (SSA `force=true`). */
+  force: boolean;
+}
+
+/** Counters a run reports (and tests and the bench read). */
+export interface ClientStats {
+  requests: number;
+  /** Write requests sent (apply, create, delete), dry runs included. */
+  writes: number;
+  retries: number;
+}
+
+/**
+ * The Kubernetes API as netpack uses it. Every call retries transient failures (429, 5xx,
+ * connection resets) itself; what it throws is final.
+ */
+export interface ClusterClient {
+  /** Discovery: how `kind` of `apiVersion` is served, or undefined when it is not (yet). Cached per client. */
+  resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
+  /** Forget cached discovery of `apiVersion` (after its CRD became Established). */
+  forgetDiscovery(apiVersion: string): void;
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  /** Every page (follows `continue`); empty when the kind is not served. Items get apiVersion/kind. */
+  list(
+    apiVersion: string,
+    kind: string,
+    opts?: ListOptions,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  watch(
+    apiVersion: string,
+    kind: string,
+    opts: WatchOptions,
+    onEvent: (event: WatchEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<WatchEnd>;
+  /** Server-side apply with field manager `netpack`. */
+  apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject>;
+  /** Create; `exists` when an object of that name is already there. */
+  create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject | 'exists'>;
+  /** Delete; `absent` when it was already gone. */
+  delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
+  readonly stats: ClientStats;
+  close(): void;
+}
+
+/** netpack's field manager name, in managedFields. */
+export const FIELD_MANAGER = 'netpack';
+
+/** A failure answer of the API server (after retries), with the Status reason. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly reason: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
+export class ClusterError extends Error {}
+
+export function apiGroupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? '' : apiVersion.slice(0, slash);
+}
+
+/** A version-free key: one object served under two versions is one object. */
+export function refKey(ref: ObjectRef | KubeObject): string {
+  const r = 'metadata' in ref ? { ...ref.metadata, apiVersion: ref.apiVersion, kind: ref.kind } : ref;
+  return `${apiGroupOf(r.apiVersion)}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+}
+
+export function toRef(obj: KubeObject): ObjectRef {
+  const ref: ObjectRef = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name };
+  if (obj.metadata.namespace) ref.namespace = obj.metadata.namespace;
+  return ref;
+}
+
+/** `Kind.group/namespace/name`, the way people name objects. */
+export function showRef(ref: ObjectRef | KubeObject): string {
+  const r = 'metadata' in ref ? toRef(ref) : ref;
+  const group = apiGroupOf(r.apiVersion);
+  const kind = group ? `${r.kind}.${group}` : r.kind;
+  return r.namespace ? `${kind}/${r.namespace}/${r.name}` : `${kind}/${r.name}`;
+}

@@ -1,0 +1,199 @@
+/**
+ * Waiting on the cluster by watching it: CRDs until Established, DaemonSets and Deployments
+ * until rolled out. A watch the server or network drops is resumed from the last
+ * resourceVersion seen; one whose resourceVersion expired (410) starts over with a list.
+ */
+import type { ClusterClient, KubeObject, ListOptions, ObjectRef } from './types.ts';
+import { refKey, showRef } from './types.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface WatchUntilResult {
+  done: boolean;
+  /** The last state seen, by refKey. */
+  objects: Map<string, KubeObject>;
+}
+
+/**
+ * Lists `kind`, then watches it until `isDone(objects)` or `deadline` (ms since epoch).
+ * `onChange` runs after the list and after every event.
+ */
+export async function watchUntil(
+  client: ClusterClient,
+  apiVersion: string,
+  kind: string,
+  opts: ListOptions,
+  isDone: (objects: Map<string, KubeObject>) => boolean,
+  deadline: number,
+  onChange: (objects: Map<string, KubeObject>) => void = () => {},
+): Promise<WatchUntilResult> {
+  const objects = new Map<string, KubeObject>();
+  let resourceVersion: string | undefined;
+  let failures = 0;
+  const relist = async () => {
+    const listed = await client.list(apiVersion, kind, opts);
+    objects.clear();
+    for (const o of listed.items) objects.set(refKey(o), o);
+    resourceVersion = listed.resourceVersion;
+    onChange(objects);
+  };
+  await relist();
+  while (!isDone(objects)) {
+    const left = deadline - Date.now();
+    if (left <= 0) return { done: false, objects };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), left);
+    let progressed = false;
+    const end = await client
+      .watch(
+        apiVersion,
+        kind,
+        { ...opts, resourceVersion, timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) },
+        (ev) => {
+          progressed = true;
+          const rv = ev.object.metadata?.resourceVersion as string | undefined;
+          if (rv) resourceVersion = rv;
+          if (ev.type === 'BOOKMARK') return;
+          if (ev.type === 'DELETED') objects.delete(refKey(ev.object));
+          else objects.set(refKey(ev.object), ev.object);
+          onChange(objects);
+          if (isDone(objects)) controller.abort();
+        },
+        controller.signal,
+      )
+      .finally(() => clearTimeout(timer));
+    if (isDone(objects)) break;
+    if (end === 'aborted') return { done: false, objects };
+    failures = progressed ? 0 : failures + 1;
+    // A watch that ends at once again and again (faults, a flapping server): back off a little.
+    if (failures > 0) await sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
+    if (end === 'expired') await relist();
+  }
+  return { done: true, objects };
+}
+
+/** Whether a CRD has condition Established=True. */
+export function isEstablished(crd: KubeObject | undefined): boolean {
+  const conditions = (crd?.status as { conditions?: { type: string; status: string }[] })?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+}
+
+/** Waits until every named CRD is Established. Throws on timeout. */
+export async function waitForCrds(client: ClusterClient, names: string[], deadline: number): Promise<void> {
+  if (names.length === 0) return;
+  const keys = names.map((n) =>
+    refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: n }),
+  );
+  const result = await watchUntil(
+    client,
+    'apiextensions.k8s.io/v1',
+    'CustomResourceDefinition',
+    {},
+    (objs) => keys.every((k) => isEstablished(objs.get(k))),
+    deadline,
+  );
+  if (!result.done) {
+    const missing = names.filter((_, i) => !isEstablished(result.objects.get(keys[i]!)));
+    throw new Error(`timed out waiting for CRDs to become Established: ${missing.join(', ')}`);
+  }
+}
+
+/** Rollout progress of one DaemonSet or Deployment. */
+export interface Progress {
+  ref: ObjectRef;
+  ready: number;
+  desired: number;
+  /** The controller has seen the latest spec and every replica is updated and available. */
+  done: boolean;
+}
+
+/** Rollout state, as `kubectl rollout status` judges it. */
+export function rolloutProgress(ref: ObjectRef, obj: KubeObject | undefined): Progress {
+  if (!obj) return { ref, ready: 0, desired: 0, done: false };
+  const generation = (obj.metadata.generation as number | undefined) ?? 0;
+  const s = (obj.status ?? {}) as Record<string, number | undefined>;
+  const observed = (s.observedGeneration ?? 0) >= generation;
+  if (obj.kind === 'DaemonSet') {
+    const desired = s.desiredNumberScheduled ?? 0;
+    const ready = s.numberReady ?? 0;
+    const done =
+      observed && (s.updatedNumberScheduled ?? 0) >= desired && (s.numberAvailable ?? 0) >= desired;
+    return { ref, ready, desired, done };
+  }
+  const desired = ((obj.spec as { replicas?: number })?.replicas ?? 1) as number;
+  const ready = s.availableReplicas ?? 0;
+  const done =
+    observed && (s.updatedReplicas ?? 0) >= desired && ready >= desired && (s.replicas ?? desired) <= desired;
+  return { ref, ready, desired, done };
+}
+
+export interface RolloutReporter {
+  update(progress: Progress[]): void;
+  finish(progress: Progress[]): void;
+}
+
+/** Progress for a TTY: one line per workload, redrawn in place. */
+export function ttyReporter(write: (s: string) => void): RolloutReporter {
+  let drawn = 0;
+  const draw = (ps: Progress[]) => {
+    if (drawn > 0) write(`\x1b[${drawn}A`);
+    for (const p of ps)
+      write(`\x1b[2K  ${p.done ? 'ok ' : '.. '} ${showRef(p.ref)} ${p.ready}/${p.desired}\n`);
+    drawn = ps.length;
+  };
+  return { update: draw, finish: draw };
+}
+
+/** Progress for logs and pipes: a line whenever a workload's numbers change. */
+export function plainReporter(write: (s: string) => void): RolloutReporter {
+  const last = new Map<string, string>();
+  const report = (ps: Progress[]) => {
+    for (const p of ps) {
+      const line = `${showRef(p.ref)} ${p.ready}/${p.desired}${p.done ? ' rolled out' : ''}`;
+      if (last.get(refKey(p.ref)) === line) continue;
+      last.set(refKey(p.ref), line);
+      write(`${line}\n`);
+    }
+  };
+  return { update: report, finish: report };
+}
+
+/**
+ * Watches every workload until all rolled out or `deadline`. One watch per kind and namespace,
+ * filtered by netpack's label. Returns the last progress of each.
+ */
+export async function waitForRollout(
+  client: ClusterClient,
+  workloads: ObjectRef[],
+  deadline: number,
+  reporter: RolloutReporter,
+  labelSelector: string,
+): Promise<{ done: boolean; progress: Progress[] }> {
+  const groups = new Map<string, ObjectRef[]>();
+  for (const w of workloads) {
+    const k = `${w.apiVersion}|${w.kind}|${w.namespace ?? ''}`;
+    groups.set(k, [...(groups.get(k) ?? []), w]);
+  }
+  const state = new Map<string, KubeObject | undefined>();
+  const progress = () => workloads.map((w) => rolloutProgress(w, state.get(refKey(w))));
+  const results = await Promise.all(
+    [...groups.values()].map((refs) => {
+      const first = refs[0]!;
+      return watchUntil(
+        client,
+        first.apiVersion,
+        first.kind,
+        { namespace: first.namespace, labelSelector },
+        (objs) => refs.every((r) => rolloutProgress(r, objs.get(refKey(r))).done),
+        deadline,
+        (objs) => {
+          for (const r of refs) state.set(refKey(r), objs.get(refKey(r)));
+          reporter.update(progress());
+        },
+      );
+    }),
+  );
+  const final = progress();
+  reporter.finish(final);
+  return { done: results.every((r) => r.done), progress: final };
+}
