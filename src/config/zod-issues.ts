@@ -117,7 +117,7 @@ export function convertIssues(
     const input = (issue as { input?: unknown }).input;
     switch (issue.code) {
       case 'unrecognized_keys': {
-        const allowed = knownKeys(schema, issue.path as PathSegment[]);
+        const allowed = knownKeys(schema, path);
         for (const key of issue.keys) {
           out.push({
             path: [...path, key],
@@ -163,14 +163,24 @@ export function convertIssues(
         // When the value has the right type for one branch (e.g. a map for `{enabled: bool}`),
         // that branch's own complaints say more than "none of the branches matched".
         const typed = issue.errors.filter(
-          (branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+          (branch) =>
+            !branch.some(
+              (i) => (i.code === 'invalid_type' || i.code === 'invalid_value') && i.path.length === 0,
+            ),
         );
         if (typed.length === 1 && typed[0]!.length > 0) out.push(...convertIssues(typed[0]!, schema, path));
         else
           out.push({
             path,
             message: `${issue.message} (got ${describeValue(input)})`,
-            hint: hintsFor(input),
+            hint: hintsFor(
+              input,
+              (
+                issue.errors.flat().find((i) => i.code === 'invalid_type' && i.path.length === 0) as
+                  | { expected?: string }
+                  | undefined
+              )?.expected,
+            ),
           });
         break;
       }
