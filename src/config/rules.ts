@@ -29,7 +29,7 @@ function written(ctx: RuleContext, canonical: string): boolean {
 }
 
 function cidrOf(ctx: RuleContext, canonical: string, text: string | undefined): Cidr | undefined {
-  if (text === undefined || ctx.r.isBad(at(ctx, canonical))) return undefined;
+  if (typeof text !== 'string' || ctx.r.isBad(at(ctx, canonical))) return undefined;
   const parsed = parseCidr(text, { allowV6: true });
   return parsed.ok ? parsed.value : undefined;
 }
@@ -171,7 +171,7 @@ function checkProviderBlocks(config: ClusterConfig, ctx: RuleContext): void {
       },
     );
   }
-  if (provider === 'custom' && !config.network.custom && !r.isBad(['network', 'custom'])) {
+  if (provider === 'custom' && !config.network.custom && !r.isBad(['network', 'custom', 'manifest_path'])) {
     r.error(
       written(ctx, 'network.provider') ? at(ctx, 'network.provider') : ['network', 'custom'],
       'provider custom needs network.custom.manifest_path',
@@ -186,7 +186,7 @@ function checkFiles(config: ClusterConfig, ctx: RuleContext): void {
   if (provider === 'weave') checkFile(ctx, ['network', 'weave', 'password'], 'password file', base);
   if (provider === 'custom')
     checkFile(ctx, ['network', 'custom', 'manifest_path'], 'manifest path', base, true);
-  if (provider === 'calico') {
+  if (provider === 'calico' && config.network.calico.datastore === 'etcd') {
     for (const key of ['ca_file', 'cert_file', 'key_file'])
       checkFile(ctx, ['network', 'calico', 'etcd', key], `etcd ${key.replace('_file', '')} file`, base);
   }
