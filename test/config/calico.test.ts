@@ -1,0 +1,473 @@
+/**
+ * network.calico: encapsulation and its three spellings (netpack, Pharos, Spectro pack), MTU,
+ * environment, the etcd datastore and its TLS files, and Azure's lack of IP-in-IP.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { after, at, BASE, expectClean, expectOnly, expectValid, load, yml } from './helpers.ts';
+
+const calico = (body: string) =>
+  `network:\n  provider: calico\n  calico:\n${body
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => `    ${l}`)
+    .join('\n')}\n`;
+
+describe('encapsulation and mode, in every spelling', () => {
+  for (const [body, encapsulation, mode, from] of [
+    ['encapsulation: vxlan', 'vxlan', 'Always', 'network.calico.encapsulation'],
+    ['encapsulation: ipip\nmode: CrossSubnet', 'ipip', 'CrossSubnet', 'network.calico.encapsulation'],
+    ['ipip_mode: CrossSubnet', 'ipip', 'CrossSubnet', 'network.calico.ipip_mode'],
+    ['vxlan_mode: Never', 'vxlan', 'Never', 'network.calico.vxlan_mode'],
+    ['encapsulationType: CALICO_IPV4POOL_VXLAN', 'vxlan', 'Always', 'network.calico.encapsulationType'],
+    [
+      'encapsulationType: CALICO_IPV4POOL_IPIP\nencapsulationMode: Never',
+      'ipip',
+      'Never',
+      'network.calico.encapsulationType',
+    ],
+    ['encapsulation: vxlan\nvxlan_mode: CrossSubnet', 'vxlan', 'CrossSubnet', 'network.calico.encapsulation'],
+  ] as const) {
+    test(`${body.replace('\n', ', ')} → ${encapsulation} ${mode}`, () => {
+      const text = calico(body);
+      const r = load(text);
+      const c = expectClean(r);
+      assert.equal(c.network.calico.encapsulation, encapsulation);
+      assert.equal(c.network.calico.mode, mode);
+      const origin = r.origins['network.calico.encapsulation'];
+      assert.equal(origin?.from, 'file');
+      assert.equal(origin?.from === 'file' && origin.path, from);
+    });
+  }
+
+  test('ipip_mode with encapsulation vxlan is a conflict at ipip_mode', () => {
+    const text = calico('encapsulation: vxlan\nipip_mode: Always');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.ipip_mode',
+        line: 5,
+        col: 16,
+        message: ['asks for ipip encapsulation', 'network.calico.encapsulation asks for vxlan'],
+        hint: ['choose one encapsulation'],
+      },
+    ]);
+  });
+
+  test('encapsulationType VXLAN with ipip_mode is a conflict', () => {
+    const text = calico('ipip_mode: Always\nencapsulationType: CALICO_IPV4POOL_VXLAN');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.encapsulationType',
+        line: 5,
+        col: 24,
+        message: ['asks for vxlan', 'network.calico.ipip_mode asks for ipip'],
+      },
+    ]);
+  });
+
+  test('mode and encapsulationMode that differ are a conflict at the second', () => {
+    const text = calico('mode: Always\nencapsulationMode: Never');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.encapsulationMode',
+        line: 5,
+        col: 24,
+        message: ['conflicts with network.calico.mode', '"Always" vs "Never"'],
+        hint: ['set only one of'],
+      },
+    ]);
+  });
+
+  test('mode and ipip_mode that agree pass', () => {
+    const c = expectClean(load(calico('mode: CrossSubnet\nipip_mode: CrossSubnet')));
+    assert.equal(c.network.calico.mode, 'CrossSubnet');
+  });
+
+  test('an unknown encapsulationType lists the two Spectro values', () => {
+    const text = calico('encapsulationType: VXLAN');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.encapsulationType',
+        line: 4,
+        col: 24,
+        message: ['CALICO_IPV4POOL_IPIP, CALICO_IPV4POOL_VXLAN', '"VXLAN"'],
+      },
+    ]);
+  });
+});
+
+describe('calicoNetworkCIDR (Spectro spelling of the pod range)', () => {
+  test('alone it sets pod_network_cidr, and its origin is the alias path', () => {
+    const text = calico('calicoNetworkCIDR: 192.168.0.0/16');
+    const r = load(text);
+    assert.equal(expectClean(r).network.pod_network_cidr, '192.168.0.0/16');
+    assert.deepEqual(r.origins['network.pod_network_cidr'], {
+      from: 'file',
+      path: 'network.calico.calicoNetworkCIDR',
+      line: 4,
+      col: 24,
+    });
+  });
+
+  test('equal to pod_network_cidr passes', () => {
+    expectClean(
+      load(
+        `network:\n  provider: calico\n  pod_network_cidr: 192.168.0.0/16\n  calico:\n    calicoNetworkCIDR: 192.168.0.0/16\n`,
+      ),
+    );
+  });
+
+  test('different from pod_network_cidr is a conflict at calicoNetworkCIDR', () => {
+    const text =
+      'network:\n  provider: calico\n  pod_network_cidr: 192.168.0.0/16\n  calico:\n    calicoNetworkCIDR: 10.244.0.0/16\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.calicoNetworkCIDR',
+        line: 5,
+        col: 24,
+        message: ['conflicts with network.pod_network_cidr', '192.168.0.0/16', '10.244.0.0/16'],
+      },
+    ]);
+  });
+
+  test('a malformed calicoNetworkCIDR is a CIDR error', () => {
+    expectOnly(load(calico('calicoNetworkCIDR: 192.168.0.1/16')), [
+      {
+        path: 'network.calico.calicoNetworkCIDR',
+        line: 4,
+        col: 24,
+        message: ['must be a CIDR', 'host bits'],
+      },
+    ]);
+  });
+});
+
+describe('mtu', () => {
+  for (const mtu of [576, 1450, 9000]) {
+    test(`${mtu} passes`, () => {
+      assert.equal(expectClean(load(calico(`mtu: ${mtu}`))).network.calico.mtu, mtu);
+    });
+  }
+  test('auto passes', () => {
+    assert.equal(expectClean(load(calico('mtu: auto'))).network.calico.mtu, 'auto');
+  });
+
+  for (const [value, words] of [
+    ['575', ['at least 576', '575']],
+    ['9001', ['at most 9000', '9001']],
+    ['1400.5', ['576 to 9000', 'auto']],
+    ['AUTO', ['auto', '"AUTO"']],
+    ['[1500]', ['576 to 9000', 'a list']],
+  ] as const) {
+    test(`${value} is an error at the value`, () => {
+      expectOnly(load(calico(`mtu: ${value}`)), [
+        { path: 'network.calico.mtu', line: 4, col: 10, message: [...words] },
+      ]);
+    });
+  }
+});
+
+describe('nat_outgoing', () => {
+  test('defaults to true; false is kept', () => {
+    assert.equal(expectClean(load(calico('mode: Always'))).network.calico.nat_outgoing, true);
+    assert.equal(expectClean(load(calico('nat_outgoing: false'))).network.calico.nat_outgoing, false);
+  });
+  test('a string is a type error', () => {
+    expectOnly(load(calico('nat_outgoing: "no"')), [
+      {
+        path: 'network.calico.nat_outgoing',
+        line: 4,
+        col: 19,
+        message: ['true or false'],
+        hint: ['write false'],
+      },
+    ]);
+  });
+});
+
+describe('environment', () => {
+  test('values of every scalar type are stringified', () => {
+    const text = calico(
+      'environment:\n  FELIX_IPV6SUPPORT: false\n  FELIX_LOGSEVERITYSCREEN: info\n  CALICO_IPV4POOL_BLOCK_SIZE: 26',
+    );
+    assert.deepEqual(expectClean(load(text)).network.calico.environment, {
+      FELIX_IPV6SUPPORT: 'false',
+      FELIX_LOGSEVERITYSCREEN: 'info',
+      CALICO_IPV4POOL_BLOCK_SIZE: '26',
+    });
+  });
+
+  for (const value of ['false', 'true', '"false"', 'FALSE', 'True']) {
+    test(`FELIX_PROMETHEUSMETRICSENABLED: ${value} passes`, () => {
+      const env = expectClean(load(calico(`environment:\n  FELIX_PROMETHEUSMETRICSENABLED: ${value}`)))
+        .network.calico.environment;
+      assert.equal(
+        env.FELIX_PROMETHEUSMETRICSENABLED?.toLowerCase(),
+        value.replaceAll('"', '').toLowerCase(),
+      );
+    });
+  }
+
+  test('FELIX_PROMETHEUSMETRICSENABLED "false" stays the string "false", which means off', () => {
+    const env = expectClean(load(calico('environment:\n  FELIX_PROMETHEUSMETRICSENABLED: "false"'))).network
+      .calico.environment;
+    assert.equal(env.FELIX_PROMETHEUSMETRICSENABLED, 'false');
+    assert.notEqual(env.FELIX_PROMETHEUSMETRICSENABLED, 'true');
+  });
+
+  test('a bad FELIX_PROMETHEUSMETRICSENABLED is an error at the value', () => {
+    const text = calico('environment:\n  FELIX_PROMETHEUSMETRICSENABLED: maybe');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.environment.FELIX_PROMETHEUSMETRICSENABLED',
+        ...at(text, 'maybe'),
+        message: ['true or false', '"maybe"'],
+      },
+    ]);
+  });
+
+  for (const port of ['9091', '1', '65535']) {
+    test(`FELIX_PROMETHEUSMETRICSPORT ${port} passes`, () => {
+      const env = expectClean(load(calico(`environment:\n  FELIX_PROMETHEUSMETRICSPORT: ${port}`))).network
+        .calico.environment;
+      assert.equal(env.FELIX_PROMETHEUSMETRICSPORT, port);
+    });
+  }
+
+  for (const port of ['0', '65536', 'http', '90.5']) {
+    test(`FELIX_PROMETHEUSMETRICSPORT ${port} is an error`, () => {
+      const text = calico(`environment:\n  FELIX_PROMETHEUSMETRICSPORT: ${port}`);
+      expectOnly(load(text), [
+        {
+          path: 'network.calico.environment.FELIX_PROMETHEUSMETRICSPORT',
+          ...after(text, 'PORT: '),
+          message: ['port number 1..65535', `"${port}"`],
+        },
+      ]);
+    });
+  }
+
+  test('an invalid variable name is an error (at its value)', () => {
+    const text = calico('environment:\n  "1BAD-NAME": x');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.environment.1BAD-NAME',
+        ...after(text, '"1BAD-NAME": '),
+        message: ['not a valid environment variable name'],
+        hint: ['letters, digits and underscores'],
+      },
+    ]);
+  });
+
+  test('a list or map as a value is an error', () => {
+    const text = calico('environment:\n  FOO: [a]\n  BAR: {b: 1}');
+    expectOnly(load(text), [
+      { path: 'network.calico.environment.FOO', ...at(text, '[a]'), message: ['string, number or boolean'] },
+      { path: 'network.calico.environment.BAR', ...at(text, '{b'), message: ['string, number or boolean'] },
+    ]);
+  });
+
+  test('environment checks apply only to calico', () => {
+    const text = 'network:\n  calico:\n    environment:\n      FELIX_PROMETHEUSMETRICSPORT: http\n';
+    expectOnly(load(text), [
+      { path: 'network.calico', severity: 'warning', line: 2, col: 3, message: ['ignored'] },
+    ]);
+  });
+});
+
+describe('datastore etcd', () => {
+  const etcd = (lines: string) =>
+    calico(
+      `datastore: etcd\netcd:\n${lines
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+    );
+
+  test('endpoints and all three TLS files pass; the files are resolved against the cluster file', () => {
+    const text = etcd(
+      'endpoints: [https://192.0.2.9:2379, https://192.0.2.10:2379]\nca_file: etcd/ca.pem\ncert_file: etcd/client.pem\nkey_file: etcd/client-key.pem',
+    );
+    const c = expectClean(load(text));
+    assert.deepEqual(c.network.calico.etcd, {
+      endpoints: ['https://192.0.2.9:2379', 'https://192.0.2.10:2379'],
+      ca_file: `${BASE}/etcd/ca.pem`,
+      cert_file: `${BASE}/etcd/client.pem`,
+      key_file: `${BASE}/etcd/client-key.pem`,
+    });
+  });
+
+  test('datastore etcd without an etcd block is an error at datastore', () => {
+    expectOnly(load(calico('datastore: etcd')), [
+      {
+        path: 'network.calico.datastore',
+        line: 4,
+        col: 16,
+        message: ['needs network.calico.etcd.endpoints'],
+        hint: ['endpoints'],
+      },
+    ]);
+  });
+
+  test('an empty endpoint list is an error', () => {
+    const text = etcd('endpoints: []');
+    expectOnly(load(text), [
+      { path: 'network.calico.etcd.endpoints', ...at(text, '[]'), message: ['at least one etcd endpoint'] },
+    ]);
+  });
+
+  test('an etcd block without endpoints says they are required, at the block', () => {
+    expectOnly(load(etcd('ca_file: etcd/ca.pem')), [
+      { path: 'network.calico.etcd.endpoints', line: 5, col: 5, message: ['is required'] },
+    ]);
+  });
+
+  test('an endpoint that is not a URL is an error at its entry', () => {
+    const text = etcd('endpoints:\n  - https://192.0.2.9:2379\n  - 192.0.2.10:2379');
+    expectOnly(load(text), [
+      { path: 'network.calico.etcd.endpoints[1]', ...at(text, '192.0.2.10'), message: ['etcd URL'] },
+    ]);
+  });
+
+  for (const key of ['ca_file', 'cert_file', 'key_file']) {
+    test(`a missing ${key} is an error at its value`, () => {
+      const others = {
+        ca_file: 'etcd/ca.pem',
+        cert_file: 'etcd/client.pem',
+        key_file: 'etcd/client-key.pem',
+      };
+      const lines = Object.entries(others).map(([k, v]) => `${k}: ${k === key ? 'etcd/gone.pem' : v}`);
+      const text = etcd(`endpoints: [https://192.0.2.9:2379]\n${lines.join('\n')}`);
+      expectOnly(load(text), [
+        {
+          path: `network.calico.etcd.${key}`,
+          ...at(text, 'etcd/gone.pem'),
+          message: [`etcd ${key.replace('_file', '')} file`, `${BASE}/etcd/gone.pem`, 'does not exist'],
+          hint: ['relative to the directory of the cluster file'],
+        },
+      ]);
+    });
+  }
+
+  test('cert_file without key_file is an error at cert_file', () => {
+    const text = etcd('endpoints: [https://192.0.2.9:2379]\ncert_file: etcd/client.pem');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.etcd.cert_file',
+        ...at(text, 'etcd/client.pem'),
+        message: ['needs key_file too'],
+        hint: ['certificate and its key'],
+      },
+    ]);
+  });
+
+  test('key_file without cert_file is an error at key_file', () => {
+    const text = etcd('endpoints: [https://192.0.2.9:2379]\nkey_file: etcd/client-key.pem');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.etcd.key_file',
+        ...at(text, 'etcd/client-key.pem'),
+        message: ['needs cert_file too'],
+      },
+    ]);
+  });
+
+  test('TLS files with an http:// endpoint: a warning at that endpoint', () => {
+    const text = etcd('endpoints: [https://192.0.2.9:2379, http://192.0.2.10:2379]\nca_file: etcd/ca.pem');
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'network.calico.etcd.endpoints[1]',
+        severity: 'warning',
+        ...at(text, 'http://'),
+        message: ['uses http://'],
+        hint: ['https://'],
+      },
+    ]);
+    expectValid(r);
+  });
+
+  test('an etcd block with datastore kubernetes is ignored with a warning at its key, files unchecked', () => {
+    const text = calico('etcd:\n  endpoints: [https://192.0.2.9:2379]\n  ca_file: etcd/gone.pem');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.etcd',
+        severity: 'warning',
+        line: 4,
+        col: 5,
+        message: ['ignored', 'kubernetes'],
+        hint: ['datastore: etcd'],
+      },
+    ]);
+  });
+});
+
+describe('Azure', () => {
+  test('azure without an explicit encapsulation defaults to vxlan, and says why', () => {
+    const r = load('network:\n  provider: calico\n  cloud: azure\n');
+    assert.equal(expectClean(r).network.calico.encapsulation, 'vxlan');
+    assert.deepEqual(r.origins['network.calico.encapsulation'], {
+      from: 'default',
+      reason: 'Azure does not carry IP-in-IP',
+    });
+  });
+
+  test('azure through the top-level cloud.provider alias defaults to vxlan too', () => {
+    const r = load('cloud:\n  provider: azure\nnetwork:\n  provider: calico\n');
+    assert.equal(expectClean(r).network.calico.encapsulation, 'vxlan');
+  });
+
+  test('other clouds keep ipip', () => {
+    assert.equal(
+      expectClean(load('network:\n  provider: calico\n  cloud: aws\n')).network.calico.encapsulation,
+      'ipip',
+    );
+  });
+
+  for (const [body, path, needle] of [
+    ['encapsulation: ipip', 'network.calico.encapsulation', 'ipip'],
+    ['ipip_mode: CrossSubnet', 'network.calico.ipip_mode', 'CrossSubnet'],
+    ['encapsulationType: CALICO_IPV4POOL_IPIP', 'network.calico.encapsulationType', 'CALICO_IPV4POOL_IPIP'],
+  ] as const) {
+    test(`azure + ${body} is an error at ${path}`, () => {
+      const text = `network:\n  provider: calico\n  cloud: azure\n  calico:\n    ${body}\n`;
+      expectOnly(load(text), [
+        {
+          path,
+          ...at(text, needle, needle === 'ipip' ? 1 : 1),
+          message: ['Azure does not carry IP-in-IP'],
+          hint: ['encapsulation: vxlan'],
+        },
+      ]);
+    });
+  }
+
+  test('azure + ipip with mode Never (no encapsulation at all) passes', () => {
+    expectClean(
+      load(
+        'network:\n  provider: calico\n  cloud: azure\n  calico:\n    encapsulation: ipip\n    mode: Never\n',
+      ),
+    );
+  });
+
+  test('azure + explicit vxlan passes', () => {
+    expectClean(load('network:\n  provider: calico\n  cloud: azure\n  calico:\n    encapsulation: vxlan\n'));
+  });
+
+  test('azure + ipip is not a problem when the provider is weave (the calico block is only ignored)', () => {
+    const text = 'network:\n  cloud: azure\n  calico:\n    encapsulation: ipip\n';
+    expectOnly(load(text), [{ path: 'network.calico', severity: 'warning', line: 3, col: 3 }]);
+  });
+
+  test('azure set via cloud.provider + ipip is reported at the encapsulation', () => {
+    const text = yml`
+      cloud:
+        provider: azure
+      network:
+        provider: calico
+        calico:
+          encapsulation: ipip
+    `;
+    expectOnly(load(text), [{ path: 'network.calico.encapsulation', line: 6, col: 20, message: ['Azure'] }]);
+  });
+});

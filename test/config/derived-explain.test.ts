@@ -1,0 +1,209 @@
+/**
+ * Facts derived from the effective config (DNS and kubernetes service IPs, node capacity,
+ * workload MTU) and `explain`: every value with its origin, file line:col or default.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { defaultNetwork } from '../../src/config/defaults.ts';
+import {
+  clusterDnsIp,
+  deriveFacts,
+  encapsulationOverhead,
+  kubernetesServiceIp,
+  workloadMtu,
+} from '../../src/config/derived.ts';
+import { explain, explainText } from '../../src/config/explain.ts';
+import type { CalicoConfig, NetworkConfig } from '../../src/config/types.ts';
+import { expectClean, expectValid, FILE, load, yml } from './helpers.ts';
+
+function calico(edit: Partial<CalicoConfig>): CalicoConfig {
+  return { ...defaultNetwork().calico, ...edit };
+}
+
+describe('derived facts', () => {
+  for (const [cidr, dns, kube] of [
+    ['172.31.0.0/16', '172.31.0.10', '172.31.0.1'],
+    ['10.96.0.0/12', '10.96.0.10', '10.96.0.1'],
+    ['192.168.100.0/24', '192.168.100.10', '192.168.100.1'],
+    ['fd00:10:96::/108', 'fd00:10:96::a', 'fd00:10:96::1'],
+  ] as const) {
+    test(`${cidr}: DNS ${dns}, kubernetes ${kube}`, () => {
+      assert.equal(clusterDnsIp(cidr), dns);
+      assert.equal(kubernetesServiceIp(cidr), kube);
+    });
+  }
+
+  test('a range too small for a 10th address throws (render code only gets validated configs)', () => {
+    assert.throws(() => clusterDnsIp('10.0.0.0/29'), RangeError);
+  });
+
+  for (const [edit, overhead, mtu] of [
+    [{ encapsulation: 'ipip', mode: 'Always' }, 20, 1480],
+    [{ encapsulation: 'ipip', mode: 'CrossSubnet' }, 20, 1480],
+    [{ encapsulation: 'vxlan', mode: 'Always' }, 50, 1450],
+    [{ encapsulation: 'vxlan', mode: 'Never' }, 0, 1500],
+    [{ encapsulation: 'ipip', mode: 'Never' }, 0, 1500],
+    [{ encapsulation: 'vxlan', mode: 'Always', mtu: 9000 }, 50, 8950],
+  ] as const) {
+    test(`workload MTU ${JSON.stringify(edit)} → ${mtu}`, () => {
+      const c = calico(edit as Partial<CalicoConfig>);
+      assert.equal(encapsulationOverhead(c), overhead);
+      assert.equal(workloadMtu(c), mtu);
+    });
+  }
+
+  test('workload MTU with mtu auto is left to Calico', () => {
+    assert.equal(workloadMtu(calico({ mtu: 'auto' })), undefined);
+  });
+
+  test('deriveFacts of the defaults', () => {
+    const facts = deriveFacts(defaultNetwork());
+    assert.equal(facts.dns_service_ip, '10.96.0.10');
+    assert.equal(facts.kubernetes_service_ip, '10.96.0.1');
+    assert.match(facts.max_nodes, /^4096 \(a \/24 per node\)$/);
+    assert.equal(facts.pod_addresses, String(2 ** 20));
+    assert.equal(facts.service_addresses, String(2 ** 20));
+    assert.match(facts.pod_dns_server, /^10\.96\.0\.10 .*node-local-dns/);
+    assert.equal(facts.workload_mtu, undefined, 'no workload MTU for weave');
+  });
+
+  test('max nodes follows the pod range: a /16 holds 256 /24s', () => {
+    const net: NetworkConfig = { ...defaultNetwork(), pod_network_cidr: '10.244.0.0/16' };
+    assert.match(deriveFacts(net).max_nodes, /^256 /);
+  });
+
+  test('pod DNS server without node-local DNS is the service IP itself', () => {
+    const net: NetworkConfig = {
+      ...defaultNetwork(),
+      service_cidr: '172.31.0.0/16',
+      node_local_dns_cache: { enabled: false },
+    };
+    assert.equal(deriveFacts(net).pod_dns_server, '172.31.0.10');
+  });
+
+  test('pod DNS server with IPVS is the link-local address', () => {
+    const net: NetworkConfig = { ...defaultNetwork(), kube_proxy_mode: 'ipvs' };
+    assert.match(deriveFacts(net).pod_dns_server, /^169\.254\.20\.10 /);
+  });
+
+  test('calico facts include the workload MTU with its reason', () => {
+    const vxlan: NetworkConfig = {
+      ...defaultNetwork(),
+      provider: 'calico',
+      calico: calico({ encapsulation: 'vxlan' }),
+    };
+    assert.match(deriveFacts(vxlan).workload_mtu!, /^1450 .*VXLAN/);
+    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico' };
+    assert.match(deriveFacts(ipip).workload_mtu!, /^1480 .*IP-in-IP/);
+    const never: NetworkConfig = {
+      ...defaultNetwork(),
+      provider: 'calico',
+      calico: calico({ mode: 'Never' }),
+    };
+    assert.match(deriveFacts(never).workload_mtu!, /^1500 .*no encapsulation/);
+    const auto: NetworkConfig = { ...defaultNetwork(), provider: 'calico', calico: calico({ mtu: 'auto' }) };
+    assert.match(deriveFacts(auto).workload_mtu!, /auto/);
+  });
+
+  test('facts from a loaded file: 172.31.0.0/16 → DNS 172.31.0.10', () => {
+    const c = expectClean(load('network:\n  service_cidr: 172.31.0.0/16\n'));
+    assert.equal(deriveFacts(c.network).dns_service_ip, '172.31.0.10');
+  });
+});
+
+describe('explain', () => {
+  const text = yml`
+    cloud:
+      provider: azure
+    hosts:
+      - address: node-1.example.com
+        role: master
+    network:
+      provider: calico
+      service_cidr: 172.31.0.0/16
+      calico:
+        mtu: 1400
+  `;
+
+  test('each entry carries its origin: file line:col, alias path, default with reason', () => {
+    const r = load(text);
+    const e = explain(expectValid(r), r.origins);
+    const byPath = new Map(e.entries.map((x) => [x.path, x]));
+    assert.deepEqual(byPath.get('network.service_cidr'), {
+      path: 'network.service_cidr',
+      value: '172.31.0.0/16',
+      origin: { from: 'file', path: 'network.service_cidr', line: 8, col: 17 },
+    });
+    assert.deepEqual(byPath.get('network.calico.mtu')?.origin, {
+      from: 'file',
+      path: 'network.calico.mtu',
+      line: 10,
+      col: 10,
+    });
+    assert.deepEqual(byPath.get('network.cloud'), {
+      path: 'network.cloud',
+      value: 'azure',
+      origin: { from: 'file', path: 'cloud.provider', line: 2, col: 13 },
+    });
+    assert.deepEqual(byPath.get('network.pod_network_cidr'), {
+      path: 'network.pod_network_cidr',
+      value: '10.32.0.0/12',
+      origin: { from: 'default' },
+    });
+    assert.deepEqual(byPath.get('network.calico.encapsulation'), {
+      path: 'network.calico.encapsulation',
+      value: 'vxlan',
+      origin: { from: 'default', reason: 'Azure does not carry IP-in-IP' },
+    });
+    // Only the chosen provider's block is shown.
+    assert.equal(
+      [...byPath.keys()].some((p) => p.startsWith('network.weave.')),
+      false,
+    );
+    assert.equal(e.derived.dns_service_ip, '172.31.0.10');
+    assert.match(e.derived.workload_mtu!, /^1350 /);
+    assert.deepEqual(e.hosts, { count: 1, hostnames: ['node-1.example.com'] });
+    assert.ok(e.notes.some((n) => n.includes('node-1.example.com') && n.includes('skipped')));
+  });
+
+  test('the text form shows file:line:col for written values, "default" for the rest, and the alias', () => {
+    const r = load(text);
+    const out = explainText(explain(expectValid(r), r.origins));
+    const line = (path: string) => out.split('\n').find((l) => l.startsWith(`${path}:`)) ?? '';
+    assert.match(line('network.service_cidr'), /^network\.service_cidr: 172\.31\.0\.0\/16 +# .*8:17/);
+    assert.match(line('network.cloud'), /azure +# .*2:13.*cloud\.provider/);
+    assert.match(line('network.pod_network_cidr'), /10\.32\.0\.0\/12 +# default$/);
+    assert.match(line('network.calico.encapsulation'), /vxlan +# default \(Azure does not carry IP-in-IP\)$/);
+    assert.ok(out.includes(FILE));
+    assert.match(out, /^dns_service_ip: 172\.31\.0\.10$/m);
+    assert.match(out, /^kubernetes_service_ip: 172\.31\.0\.1$/m);
+  });
+
+  test('environment entries take the origin of the environment block', () => {
+    const t =
+      'network:\n  provider: calico\n  calico:\n    environment:\n      FELIX_LOGSEVERITYSCREEN: info\n';
+    const r = load(t);
+    const e = explain(expectClean(r), r.origins);
+    const entry = e.entries.find((x) => x.path === 'network.calico.environment.FELIX_LOGSEVERITYSCREEN');
+    assert.deepEqual(entry, {
+      path: 'network.calico.environment.FELIX_LOGSEVERITYSCREEN',
+      value: 'info',
+      origin: { from: 'file', path: 'network.calico.environment', line: 5, col: 7 },
+    });
+  });
+
+  test('weave without a password notes the generated secret; with one, shows the path not the contents', () => {
+    const none = load('');
+    assert.ok(explain(expectClean(none), none.origins).notes.some((n) => n.includes('weave-passwd')));
+    const withPw = load('network:\n  weave:\n    password: weave.secret\n');
+    const e = explain(expectClean(withPw), withPw.origins);
+    assert.equal(
+      e.notes.some((n) => n.includes('weave-passwd')),
+      false,
+    );
+    assert.equal(
+      e.entries.find((x) => x.path === 'network.weave.password')?.value,
+      '/clusters/prod/weave.secret',
+    );
+  });
+});

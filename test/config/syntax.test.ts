@@ -1,0 +1,475 @@
+/**
+ * Whole-file problems (YAML syntax, duplicate keys, a file that is not a map) and the generic
+ * field checks: types, enums with "did you mean", unknown keys at the key's position, and the
+ * hints for the usual slips ($VARS left unexpanded, YAML 1.1 booleans, quoted numbers).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { formatDiagnostic } from '../../src/config/diagnostics.ts';
+import { at, expectClean, expectDiag, expectOnly, expectValid, load, yml } from './helpers.ts';
+
+describe('YAML syntax and whole-file errors', () => {
+  test('an unclosed flow sequence: one error with the position, path empty, no config', () => {
+    const text = 'network:\n  provider: weave\n  known: [a, b\n';
+    const r = load(text);
+    assert.equal(r.config, undefined);
+    assert.ok(r.diagnostics.length >= 1);
+    for (const d of r.diagnostics) {
+      assert.equal(d.path, '');
+      assert.equal(d.severity, 'error');
+      assert.match(d.message, /^YAML: /);
+      assert.ok(d.line! >= 3 && d.line! <= 4, `line ${d.line}`);
+      assert.ok(d.col! >= 1);
+    }
+    assert.deepEqual(r.origins, {});
+  });
+
+  test('a bad indentation is reported at its line', () => {
+    const text = 'network:\n  provider: weave\n service_cidr: 10.96.0.0/12\n';
+    const r = load(text);
+    assert.equal(r.config, undefined);
+    const first = r.diagnostics[0]!;
+    assert.equal(first.path, '');
+    assert.match(first.message, /^YAML: /);
+    assert.equal(first.line, 3);
+  });
+
+  test('a tab used for indentation is a syntax error on its line', () => {
+    const r = load('network:\n\tprovider: weave\n');
+    assert.equal(r.config, undefined);
+    assert.equal(r.diagnostics[0]!.path, '');
+    assert.equal(r.diagnostics[0]!.line, 2);
+  });
+
+  test('a valid file passes (the passing case of the syntax rule)', () => {
+    expectClean(load('network:\n  provider: weave\n'));
+  });
+
+  test('a duplicate key is an error at the second occurrence', () => {
+    const text = yml`
+      network:
+        provider: weave
+        service_cidr: 10.96.0.0/12
+        provider: calico
+    `;
+    expectOnly(load(text), [{ path: '', line: 4, col: 3, message: ['YAML:', /unique/i] }]);
+  });
+
+  test('a duplicate key deeper in the file is found too', () => {
+    const text = yml`
+      network:
+        provider: calico
+        calico:
+          mtu: 1400
+          mtu: 1500
+    `;
+    expectOnly(load(text), [{ path: '', ...at(text, 'mtu', 2), message: ['YAML:', /unique/i] }]);
+  });
+
+  test('the same key in two different maps is fine', () => {
+    const c = expectClean(
+      load('network:\n  provider: calico\n  calico:\n    mode: Never\nkube_proxy:\n  mode: iptables\n'),
+    );
+    assert.equal(c.network.calico.mode, 'Never');
+  });
+
+  for (const [label, text, got] of [
+    ['a list', '- network\n- hosts\n', 'a list'],
+    ['a number', '42\n', 'number'],
+    ['a string', 'just some words\n', 'string'],
+  ] as const) {
+    test(`a file that is ${label} is one whole-file error at 1:1`, () => {
+      const r = load(text);
+      expectOnly(r, [{ path: '', line: 1, col: 1, message: ['must be a map', 'network:', got] }]);
+      assert.deepEqual(r.origins, {});
+    });
+  }
+
+  test('several YAML documents in one file are refused with the position of the second', () => {
+    const text = 'network: {}\n---\nnetwork: {}\n';
+    const r = load(text);
+    assert.equal(r.config, undefined);
+    const d = r.diagnostics.find((x) => /multiple documents/i.test(x.message));
+    assert.ok(d, 'a multiple-documents error');
+    assert.equal(d.path, '');
+    assert.equal(d.line, 2);
+  });
+
+  test('an unknown tag is a warning with an empty path and the tag position; the file still loads', () => {
+    const text = 'network: !foo {provider: weave}\n';
+    const r = load(text);
+    expectValid(r);
+    expectOnly(r, [{ path: '', severity: 'warning', line: 1, col: 10, message: ['YAML:', '!foo'] }]);
+  });
+});
+
+describe('types', () => {
+  for (const [option, value, words] of [
+    ['service_cidr', '[10.96.0.0/12]', ['must be a string', 'a list']],
+    ['provider', '{name: weave}', ['weave, calico, custom', 'a map']],
+    ['dns_replicas', '1.5', ['whole number']],
+    ['dns_replicas', 'two', ['must be a number', '"two"']],
+    ['weave', '[]', ['must be a map', 'a list']],
+    ['calico', 'true', ['must be a map', 'true']],
+  ] as const) {
+    test(`network.${option}: ${value} is a type error at the value`, () => {
+      const text = `network:\n  ${option}: ${value}\n`;
+      expectOnly(load(text), [
+        { path: `network.${option}`, line: 2, col: option.length + 5, message: [...words] },
+      ]);
+    });
+  }
+
+  test('network: as a scalar is a type error at the value', () => {
+    expectOnly(load('network: 5\n'), [
+      { path: 'network', line: 1, col: 10, message: ['must be a map', '5'] },
+    ]);
+  });
+
+  test('hosts: as a map is a type error', () => {
+    expectOnly(load('hosts: {address: 192.0.2.1}\n'), [
+      { path: 'hosts', line: 1, col: 8, message: ['must be a list', 'a map'] },
+    ]);
+  });
+
+  test('a quoted number gets the "without quotes" hint', () => {
+    const text = 'network:\n  dns_replicas: "2"\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.dns_replicas',
+        line: 2,
+        col: 17,
+        message: ['must be a number', '"2"'],
+        hint: ['write 2 without quotes'],
+      },
+    ]);
+  });
+
+  test('a quoted boolean gets the "without quotes" hint', () => {
+    const text = 'network:\n  weave:\n    no_masq_local: "true"\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.weave.no_masq_local',
+        line: 3,
+        col: 20,
+        message: ['true or false'],
+        hint: ['write true without quotes'],
+      },
+    ]);
+  });
+});
+
+describe('enums and "did you mean"', () => {
+  for (const [yaml, path, needle, allowed, suggestion] of [
+    ['network:\n  provider: Calico\n', 'network.provider', 'Calico', 'weave, calico, custom', 'calico'],
+    ['network:\n  provider: WEAVE\n', 'network.provider', 'WEAVE', 'weave, calico, custom', 'weave'],
+    ['network:\n  provider: wave\n', 'network.provider', 'wave', 'weave, calico, custom', 'weave'],
+    ['network:\n  cloud: AWS\n', 'network.cloud', 'AWS', 'aws, azure, gcp, vmware, baremetal', 'aws'],
+    [
+      'network:\n  provider: calico\n  calico:\n    mode: always\n',
+      'network.calico.mode',
+      'always',
+      'Always, CrossSubnet, Never',
+      'Always',
+    ],
+    [
+      'network:\n  provider: calico\n  calico:\n    mode: crosssubnet\n',
+      'network.calico.mode',
+      'crosssubnet',
+      'Always, CrossSubnet, Never',
+      'CrossSubnet',
+    ],
+    [
+      'network:\n  provider: calico\n  calico:\n    ipip_mode: never\n',
+      'network.calico.ipip_mode',
+      'never',
+      'Always, CrossSubnet, Never',
+      'Never',
+    ],
+    [
+      'network:\n  provider: calico\n  calico:\n    encapsulation: VXLAN\n',
+      'network.calico.encapsulation',
+      'VXLAN',
+      'ipip, vxlan',
+      'vxlan',
+    ],
+    [
+      'network:\n  provider: calico\n  calico:\n    datastore: Kubernetes\n',
+      'network.calico.datastore',
+      'Kubernetes',
+      'kubernetes, etcd',
+      'kubernetes',
+    ],
+    ['kube_proxy:\n  mode: IPVS\n', 'kube_proxy.mode', 'IPVS', 'iptables, ipvs', 'ipvs'],
+    ['cloud:\n  provider: Azure\n', 'cloud.provider', 'Azure', 'aws, azure', 'azure'],
+    [
+      'hosts:\n  - address: 192.0.2.1\n    role: Master\n',
+      'hosts[0].role',
+      'Master',
+      'master, worker',
+      'master',
+    ],
+  ] as const) {
+    test(`${path}: ${needle} → did you mean "${suggestion}"`, () => {
+      expectOnly(load(yaml), [
+        {
+          path,
+          ...at(yaml, needle),
+          message: ['must be one of', allowed, `(got "${needle}")`],
+          hint: [`did you mean "${suggestion}"?`],
+        },
+      ]);
+    });
+  }
+
+  test('a value far from every choice gets no made-up suggestion', () => {
+    const text = 'network:\n  provider: flannel\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.provider',
+        line: 2,
+        col: 13,
+        message: ['weave, calico, custom', '"flannel"'],
+        hint: null,
+      },
+    ]);
+  });
+});
+
+describe('unknown keys', () => {
+  test('a misspelt option is an error at the KEY with "did you mean"', () => {
+    const text = 'network:\n  provider: weave\n  servce_cidr: 10.96.0.0/12\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.servce_cidr',
+        line: 3,
+        col: 3,
+        message: ['unknown option "servce_cidr"'],
+        hint: ['did you mean "service_cidr"?'],
+      },
+    ]);
+  });
+
+  for (const [yaml, path, key, suggestion] of [
+    [
+      'network:\n  provider: calico\n  calico:\n    ipipMode: Always\n',
+      'network.calico.ipipMode',
+      'ipipMode',
+      'ipip_mode',
+    ],
+    ['network:\n  provider: calico\n  calico:\n    MTU: 1400\n', 'network.calico.MTU', 'MTU', 'mtu'],
+    [
+      'network:\n  weave:\n    trusted-subnets: []\n',
+      'network.weave.trusted-subnets',
+      'trusted-subnets',
+      'trusted_subnets',
+    ],
+    ['network:\n  weave:\n    pasword: weave.secret\n', 'network.weave.pasword', 'pasword', 'password'],
+    [
+      'network:\n  provider: custom\n  custom:\n    manifest_path: manifests\n    option: {}\n',
+      'network.custom.option',
+      'option',
+      'options',
+    ],
+    [
+      'network:\n  provider: calico\n  calico:\n    datastore: etcd\n    etcd:\n      endpoints: [https://192.0.2.9:2379]\n      cafile: etcd/ca.pem\n',
+      'network.calico.etcd.cafile',
+      'cafile',
+      'ca_file',
+    ],
+    [
+      'hosts:\n  - address: 192.0.2.1\n    role: master\n    privateAddress: 10.0.0.1\n',
+      'hosts[0].privateAddress',
+      'privateAddress',
+      'private_address',
+    ],
+  ] as const) {
+    test(`${path} → did you mean "${suggestion}"`, () => {
+      expectOnly(load(yaml), [
+        {
+          path,
+          ...at(yaml, `${key}:`),
+          message: [`unknown option "${key}"`],
+          hint: [`did you mean "${suggestion}"?`],
+        },
+      ]);
+    });
+  }
+
+  test('an unknown key with no close match lists the known options', () => {
+    const text = 'network:\n  weave:\n    zzzzzz: 1\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.weave.zzzzzz',
+        line: 3,
+        col: 5,
+        message: ['unknown option'],
+        hint: ['known options:', 'trusted_subnets', 'password', 'remote_subnets'],
+      },
+    ]);
+  });
+
+  test('an unknown top-level key is only a warning (Pharos files have many), at the key, with a suggestion', () => {
+    const text = 'netwrk:\n  provider: calico\n';
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'netwrk',
+        severity: 'warning',
+        line: 1,
+        col: 1,
+        message: ['unknown top-level key "netwrk"', 'ignored'],
+        hint: ['did you mean "network"?'],
+      },
+    ]);
+    assert.equal(expectValid(r).network.provider, 'weave', 'the misspelt section is not read');
+  });
+
+  test("Pharos' own top-level keys are accepted silently", () => {
+    const text = yml`
+      name: prod
+      api:
+        endpoint: api.example.com
+      addons:
+        ingress-nginx:
+          enabled: true
+      kubelet:
+        read_only_port: false
+      etcd:
+        endpoints: []
+      network:
+        provider: weave
+    `;
+    expectClean(load(text));
+  });
+});
+
+describe('hints for the usual slips', () => {
+  for (const [word, bool] of [
+    ['yes', true],
+    ['no', false],
+    ['on', true],
+    ['off', false],
+    ['Yes', true],
+  ] as const) {
+    test(`no_masq_local: ${word} → YAML 1.1 hint "write ${bool}"`, () => {
+      const text = `network:\n  weave:\n    no_masq_local: ${word}\n`;
+      expectOnly(load(text), [
+        {
+          path: 'network.weave.no_masq_local',
+          line: 3,
+          col: 20,
+          message: ['true or false', `"${word}"`],
+          hint: ['YAML 1.2', `write ${bool}`],
+        },
+      ]);
+    });
+  }
+
+  test('calico.nat_outgoing: off → YAML 1.1 hint', () => {
+    const text = 'network:\n  provider: calico\n  calico:\n    nat_outgoing: off\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.nat_outgoing',
+        line: 4,
+        col: 19,
+        message: ['true or false'],
+        hint: ['write false'],
+      },
+    ]);
+  });
+
+  for (const [option, value] of [
+    ['service_cidr', '$SERVICE_CIDR'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an unexpanded variable is the input under test
+    ['pod_network_cidr', '${POD_CIDR}'],
+    ['image_repository', '$REGISTRY'],
+    ['provider', '$PROVIDER'],
+  ] as const) {
+    test(`network.${option}: ${value} → unexpanded-variable hint`, () => {
+      const text = `network:\n  ${option}: ${value}\n`;
+      expectOnly(load(text), [
+        {
+          path: `network.${option}`,
+          line: 2,
+          col: option.length + 5,
+          message: [value],
+          hint: ['unexpanded environment variable', 'envsubst'],
+        },
+      ]);
+    });
+  }
+
+  test('a valid value has no hint (the passing case)', () => {
+    expectClean(load('network:\n  service_cidr: 10.96.0.0/12\n  weave:\n    no_masq_local: true\n'));
+  });
+});
+
+describe('all problems at once', () => {
+  test('one file with mistakes in many places reports each of them, sorted by position', () => {
+    const text = yml`
+      hosts:
+        - address: 10.32.0.9
+          role: master
+        - address: 192.0.2.2
+          role: boss
+      kube_proxy:
+        mode: IPVS
+      network:
+        provider: calico
+        service_cidr: 10.96.0.1/12
+        pod_network_cidr: 10.32.0.0/12
+        dns_replicas: 0
+        calico:
+          mode: always
+          nat_outgoing: yes
+          mtu: 100
+          ipipMode: Always
+    `;
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'hosts[0].address',
+        ...at(text, '10.32.0.9'),
+        message: ['inside the pod network 10.32.0.0/12'],
+      },
+      { path: 'hosts[1].role', ...at(text, 'boss'), message: ['master, worker'] },
+      { path: 'kube_proxy.mode', ...at(text, 'IPVS'), hint: ['did you mean "ipvs"?'] },
+      { path: 'network.service_cidr', ...at(text, '10.96.0.1/12'), message: ['host bits', '10.96.0.0/12'] },
+      { path: 'network.dns_replicas', ...at(text, '0\n'), message: ['at least 1'] },
+      { path: 'network.calico.mode', ...at(text, 'always'), hint: ['did you mean "Always"?'] },
+      { path: 'network.calico.nat_outgoing', ...at(text, 'yes'), hint: ['write true'] },
+      { path: 'network.calico.mtu', ...at(text, '100'), message: ['at least 576'] },
+      { path: 'network.calico.ipipMode', ...at(text, 'ipipMode'), hint: ['did you mean "ipip_mode"?'] },
+    ]);
+    const lines = r.diagnostics.map((d) => d.line!);
+    assert.deepEqual(
+      lines,
+      [...lines].sort((a, b) => a - b),
+      'sorted top to bottom',
+    );
+  });
+
+  test('diagnostics print as FILE:LINE:COL: SEVERITY: PATH: MESSAGE; HINT', () => {
+    const r = load('network:\n  provider: Calico\n');
+    assert.equal(
+      formatDiagnostic(r.diagnostics[0]!),
+      'cluster.yml:2:13: error: network.provider: must be one of weave, calico, custom (got "Calico"); did you mean "calico"?',
+    );
+  });
+
+  test('a whole-file error prints without an empty path segment', () => {
+    const r = load('- a\n');
+    assert.match(
+      formatDiagnostic(r.diagnostics[0]!),
+      /^cluster\.yml:1:1: error: the cluster file must be a map/,
+    );
+  });
+
+  test('one mistake gives one diagnostic: a bad CIDR is not also reported as overlapping', () => {
+    const text = 'network:\n  pod_network_cidr: 10.96.0.1/16\n';
+    const r = load(text);
+    expectOnly(r, [{ path: 'network.pod_network_cidr', line: 2, col: 21, message: ['host bits'] }]);
+    expectDiag(r, { path: 'network.pod_network_cidr', line: 2, col: 21 });
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * network.weave: the password file (relative to the cluster file, must exist and be non-empty),
+ * known peers, and the legacy Pharos 1.x network.trusted_subnets.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { BASE, expectClean, expectOnly, expectValid, FILE, FILES, load, mapProbe, yml } from './helpers.ts';
+
+describe('weave.password', () => {
+  test('an existing non-empty file passes and is resolved against the cluster file directory', () => {
+    const probe = mapProbe(FILES);
+    const r = loadConfig('network:\n  weave:\n    password: weave.secret\n', {
+      file: FILE,
+      baseDir: BASE,
+      probe,
+    });
+    assert.equal(expectClean(r).network.weave.password, `${BASE}/weave.secret`);
+    assert.ok(probe.asked.includes(`${BASE}/weave.secret`), 'the probe was asked about the resolved path');
+  });
+
+  test('a path with ../ is resolved against the cluster file directory', () => {
+    const r = load('network:\n  weave:\n    password: ../shared/weave.secret\n', {
+      ...FILES,
+      '/clusters/shared/weave.secret': 'file',
+    });
+    assert.equal(expectClean(r).network.weave.password, '/clusters/shared/weave.secret');
+  });
+
+  test('a missing file is an error at the value, naming both paths and where they are relative to', () => {
+    const text = 'network:\n  weave:\n    password: nope.secret\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.weave.password',
+        line: 3,
+        col: 15,
+        message: ['password file', 'nope.secret', `(${BASE}/nope.secret)`, 'does not exist'],
+        hint: ['relative to the directory of the cluster file'],
+      },
+    ]);
+  });
+
+  test('the same file name is missing when the cluster file lives elsewhere', () => {
+    const r = loadConfig('network:\n  weave:\n    password: weave.secret\n', {
+      file: FILE,
+      baseDir: '/elsewhere',
+      probe: mapProbe(FILES),
+    });
+    expectOnly(r, [
+      {
+        path: 'network.weave.password',
+        line: 3,
+        col: 15,
+        message: ['/elsewhere/weave.secret', 'does not exist'],
+      },
+    ]);
+  });
+
+  test('an empty file is an error', () => {
+    const text = 'network:\n  weave:\n    password: empty.secret\n';
+    expectOnly(load(text), [
+      { path: 'network.weave.password', line: 3, col: 15, message: ['empty.secret', 'is empty'] },
+    ]);
+  });
+
+  test('a directory is an error', () => {
+    const text = 'network:\n  weave:\n    password: secrets\n';
+    expectOnly(load(text), [
+      { path: 'network.weave.password', line: 3, col: 15, message: ['is a directory', 'expected a file'] },
+    ]);
+  });
+
+  test('an unreadable file is an error', () => {
+    const text = 'network:\n  weave:\n    password: locked.secret\n';
+    expectOnly(load(text), [
+      { path: 'network.weave.password', line: 3, col: 15, message: ['cannot be read'] },
+    ]);
+  });
+
+  test('an empty path is an error from the schema (and the file system is not asked)', () => {
+    const probe = mapProbe(FILES);
+    const r = loadConfig('network:\n  weave:\n    password: ""\n', { file: FILE, baseDir: BASE, probe });
+    expectOnly(r, [{ path: 'network.weave.password', line: 3, col: 15, message: ['non-empty file path'] }]);
+    assert.deepEqual(probe.asked, []);
+  });
+
+  test('a password of another type is a type error', () => {
+    expectOnly(load('network:\n  weave:\n    password: 1234\n'), [
+      { path: 'network.weave.password', line: 3, col: 15, message: ['must be a string', '1234'] },
+    ]);
+  });
+
+  test('with provider calico the weave block is ignored (a warning) and its password file is not checked', () => {
+    const probe = mapProbe(FILES);
+    const text = 'network:\n  provider: calico\n  weave:\n    password: nope.secret\n';
+    const r = loadConfig(text, { file: FILE, baseDir: BASE, probe });
+    expectOnly(r, [
+      {
+        path: 'network.weave',
+        severity: 'warning',
+        line: 3,
+        col: 3,
+        message: ['ignored', 'calico'],
+        hint: ['network.provider: weave'],
+      },
+    ]);
+    assert.deepEqual(probe.asked, []);
+  });
+});
+
+describe('weave.known_peers', () => {
+  test('IPv4 and IPv6 peers pass', () => {
+    const c = expectClean(
+      load('network:\n  weave:\n    password: weave.secret\n    known_peers: [192.0.2.1, 2001:db8::1]\n'),
+    );
+    assert.deepEqual(c.network.weave.known_peers, ['192.0.2.1', '2001:db8::1']);
+  });
+
+  test('a host name or CIDR is not a peer address', () => {
+    const text = yml`
+      network:
+        weave:
+          password: weave.secret
+          known_peers:
+            - peer.example.com
+            - 192.0.2.0/24
+    `;
+    expectOnly(load(text), [
+      {
+        path: 'network.weave.known_peers[0]',
+        line: 5,
+        col: 9,
+        message: ['must be an IP address', 'peer.example.com'],
+      },
+      {
+        path: 'network.weave.known_peers[1]',
+        line: 6,
+        col: 9,
+        message: ['must be an IP address', 'is a CIDR'],
+      },
+    ]);
+  });
+
+  test('a peer listed twice is a warning at the second entry', () => {
+    const text =
+      'network:\n  weave:\n    password: weave.secret\n    known_peers:\n      - 192.0.2.1\n      - 192.0.2.2\n      - 192.0.2.1\n';
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'network.weave.known_peers[2]',
+        severity: 'warning',
+        line: 7,
+        col: 9,
+        message: ['192.0.2.1 is listed twice'],
+      },
+    ]);
+    expectValid(r);
+  });
+});
+
+describe('weave multi-cluster options', () => {
+  test('known_peers without a password is a warning at known_peers (peers need a shared secret)', () => {
+    const text = 'network:\n  weave:\n    known_peers: [192.0.2.1]\n';
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'network.weave.known_peers',
+        severity: 'warning',
+        line: 3,
+        col: 18,
+        message: ['same password'],
+        hint: ['same password file'],
+      },
+    ]);
+    expectValid(r);
+  });
+
+  test('remote_subnets without ipalloc_default_subnet is an error at remote_subnets', () => {
+    const text = 'network:\n  weave:\n    remote_subnets: [10.40.0.0/13]\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.weave.remote_subnets',
+        line: 3,
+        col: 21,
+        message: ['needs network.weave.ipalloc_default_subnet'],
+        hint: ['ipalloc_default_subnet'],
+      },
+    ]);
+  });
+
+  test('remote_subnets with ipalloc_default_subnet passes', () => {
+    const c = expectClean(
+      load(
+        'network:\n  weave:\n    ipalloc_default_subnet: 10.32.0.0/13\n    remote_subnets: [10.40.0.0/13]\n',
+      ),
+    );
+    assert.deepEqual(c.network.weave.remote_subnets, ['10.40.0.0/13']);
+  });
+});
+
+describe('legacy network.trusted_subnets (Pharos 1.x)', () => {
+  test('is accepted with a deprecation warning at the key and becomes weave.trusted_subnets', () => {
+    const text = 'network:\n  trusted_subnets: [192.0.2.0/24]\n';
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'network.trusted_subnets',
+        severity: 'warning',
+        line: 2,
+        col: 3,
+        message: ['deprecated'],
+        hint: ['network.weave.trusted_subnets'],
+      },
+    ]);
+    assert.deepEqual(expectValid(r).network.weave.trusted_subnets, ['192.0.2.0/24']);
+    assert.deepEqual(r.origins['network.weave.trusted_subnets'], {
+      from: 'file',
+      path: 'network.trusted_subnets',
+      line: 2,
+      col: 20,
+    });
+  });
+
+  test('both spellings with the same value: only the deprecation warning', () => {
+    const text =
+      'network:\n  trusted_subnets: [192.0.2.0/24]\n  weave:\n    trusted_subnets: [192.0.2.0/24]\n';
+    const r = load(text);
+    expectOnly(r, [{ path: 'network.trusted_subnets', severity: 'warning', line: 2, col: 3 }]);
+    assert.deepEqual(r.origins['network.weave.trusted_subnets']?.from, 'file');
+  });
+
+  test('both spellings with different values: a conflict error at the legacy value', () => {
+    const text = yml`
+      network:
+        trusted_subnets: [192.0.2.0/24]
+        weave:
+          trusted_subnets: [198.51.100.0/24]
+    `;
+    expectOnly(load(text), [
+      { path: 'network.trusted_subnets', severity: 'warning', line: 2, col: 3, message: ['deprecated'] },
+      {
+        path: 'network.trusted_subnets',
+        line: 2,
+        col: 20,
+        message: ['conflicts with network.weave.trusted_subnets', '198.51.100.0/24', '192.0.2.0/24'],
+        hint: ['set only one of', 'network.weave.trusted_subnets', 'network.trusted_subnets'],
+      },
+    ]);
+  });
+});
