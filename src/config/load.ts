@@ -14,7 +14,7 @@ import {
 } from './defaults.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
-import { KNOWN_TOP_LEVEL } from './pharos.ts';
+import { KNOWN_TOP_LEVEL, PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
 import { checkRules } from './rules.ts';
@@ -219,6 +219,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
   );
   const dnsDefault = defaultDnsReplicas(hosts.length);
   const dns_replicas = res.pick('network.dns_replicas', [[N, 'dns_replicas']], dnsDefault);
+  // Pharos names clouds its own way (gce, vsphere, hcloud, ...): map them onto netpack's.
   const cloud = res.pick<NetworkConfig['cloud']>(
     'network.cloud',
     [
@@ -226,13 +227,28 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
       [N, 'cloud'],
     ],
     undefined,
+    (v) =>
+      typeof v === 'string' && v in PHAROS_CLOUD_PROVIDERS
+        ? PHAROS_CLOUD_PROVIDERS[v]
+        : (v as NetworkConfig['cloud']),
   );
   const image_repository = res.pick<string | undefined>(
     'network.image_repository',
     [['image_repository'], [N, 'image_repository']],
     undefined,
   );
-  const kube_proxy_mode = res.pick('network.kube_proxy_mode', [['kube_proxy', 'mode']], 'iptables' as const);
+  if (res.get(['kube_proxy', 'mode']) === 'userspace')
+    r.warning(
+      ['kube_proxy', 'mode'],
+      'userspace mode was removed from kube-proxy (Kubernetes 1.26); netpack plans for iptables',
+      'set kube_proxy.mode: iptables',
+    );
+  const kube_proxy_mode = res.pick<NetworkConfig['kube_proxy_mode']>(
+    'network.kube_proxy_mode',
+    [['kube_proxy', 'mode']],
+    'iptables',
+    (v) => (v === 'ipvs' ? 'ipvs' : 'iptables'),
+  );
 
   const W = [N, 'weave'];
   const trustedPaths: PathSegment[][] = [

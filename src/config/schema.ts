@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { parseCidr, parseIp } from './cidr.ts';
+import { PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
+import { looksLikeUnexpandedVariable } from './suggest.ts';
 import {
   CLOUDS,
   DATASTORES,
@@ -14,20 +16,25 @@ import {
   PROVIDERS,
 } from './types.ts';
 
-function cidr(opts: { allowV6?: boolean } = {}) {
+/**
+ * A field-level check with our wording. An unexpanded `$VARIABLE` gets its own hint
+ * (zod-issues.ts), so the parser's reason, which would only confuse, is left out for it.
+ */
+function parsedString(what: string, parse: (value: string) => { ok: true } | { ok: false; reason: string }) {
   return z.string().superRefine((value, ctx) => {
-    const parsed = parseCidr(value, opts);
-    if (!parsed.ok)
-      ctx.addIssue({ code: 'custom', message: `must be a CIDR: ${parsed.reason}`, input: value });
+    const parsed = parse(value);
+    if (parsed.ok) return;
+    const reason = looksLikeUnexpandedVariable(value) ? `got "${value}"` : parsed.reason;
+    ctx.addIssue({ code: 'custom', message: `must be ${what}: ${reason}`, input: value });
   });
 }
 
+function cidr(opts: { allowV6?: boolean } = {}) {
+  return parsedString('a CIDR', (v) => parseCidr(v, opts));
+}
+
 function ip(opts: { allowV6?: boolean } = {}) {
-  return z.string().superRefine((value, ctx) => {
-    const parsed = parseIp(value, opts);
-    if (!parsed.ok)
-      ctx.addIssue({ code: 'custom', message: `must be an IP address: ${parsed.reason}`, input: value });
-  });
+  return parsedString('an IP address', (v) => parseIp(v, opts));
 }
 
 /** RFC 1123 host name, as Pharos accepted for host addresses. */
@@ -221,6 +228,7 @@ export const hostSchema = z.strictObject({
   bastion: z.record(z.string(), z.unknown()).optional(),
   container_runtime: z.string().optional(),
   environment: z.record(z.string(), scalar).optional(),
+  repositories: z.array(z.record(z.string(), z.unknown())).optional(),
   hostname: z.string().optional(),
   name: z.string().optional(),
 });
@@ -230,8 +238,13 @@ export const topLevelSchema = z.object({
   network: networkSchema.optional(),
   hosts: z.array(hostSchema).optional(),
   image_repository: imageRepository.optional(),
-  cloud: z.object({ provider: z.enum(CLOUDS).optional() }).optional(),
-  kube_proxy: z.object({ mode: z.enum(KUBE_PROXY_MODES).optional() }).optional(),
+  cloud: z
+    .object({
+      provider: z.enum(Object.keys(PHAROS_CLOUD_PROVIDERS)).optional(),
+      config: z.string().optional(),
+    })
+    .optional(),
+  kube_proxy: z.object({ mode: z.enum([...KUBE_PROXY_MODES, 'userspace']).optional() }).optional(),
 });
 
 export type RawCluster = z.input<typeof topLevelSchema>;
