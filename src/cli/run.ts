@@ -3,10 +3,14 @@
  * `run` never exits the process and never prints a stack trace (unless --debug).
  */
 import { Command, CommanderError } from 'commander';
+import { registerApply } from './commands/apply.ts';
+import { registerDelete } from './commands/delete.ts';
+import { registerDiff } from './commands/diff.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerImages } from './commands/images.ts';
 import { registerRender } from './commands/render.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
 import { EXIT, type Io, processIo } from './context.ts';
 import { UsageError } from './io.ts';
@@ -35,6 +39,10 @@ Examples:
   registerRender(program, io, setExit);
   registerImages(program, io, setExit);
   registerSchema(program, io);
+  registerApply(program, io, setExit);
+  registerDiff(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerDelete(program, io, setExit);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }

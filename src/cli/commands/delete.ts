@@ -1,0 +1,95 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { mapLimit } from '../../cluster/apply.ts';
+import { connect } from '../../cluster/connect.ts';
+import { parseState, STATE_REF } from '../../cluster/inventory.ts';
+import { isOurs } from '../../cluster/plan.ts';
+import { type ObjectRef, showRef } from '../../cluster/types.ts';
+import { EXIT, type Io } from '../context.ts';
+import { UsageError } from '../io.ts';
+import { addClusterFlags, type ClusterFlags, clusterAction } from './apply.ts';
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Namespaced objects first, then cluster-scoped ones, CRDs last (their resources go with them). */
+function deleteRank(ref: ObjectRef): number {
+  return ref.kind === 'CustomResourceDefinition' ? 2 : ref.namespace ? 0 : 1;
+}
+
+export function registerDelete(program: Command, io: Io, setExit: (code: number) => void): void {
+  addClusterFlags(
+    program
+      .command('delete')
+      .description('remove what netpack applied (its inventory), then its state; asks first unless --yes')
+      .option('-y, --yes', 'do not ask for confirmation', false)
+      .option('--dry-run', 'send the deletes with dryRun=All', false),
+  )
+    .addHelpText(
+      'after',
+      "\nThis cuts every pod off the network. Objects without netpack's managed-by label are left alone.\nExit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.",
+    )
+    .action((opts: ClusterFlags & { yes: boolean; dryRun: boolean }) =>
+      clusterAction(io, setExit, async () => {
+        const client = await connect(opts, (l) => io.stderr(`${l}\n`));
+        try {
+          const cm = await client.get(STATE_REF);
+          if (!cm) {
+            io.stderr('netpack: nothing to delete: no ConfigMap kube-system/netpack-state in this cluster\n');
+            return EXIT.ok;
+          }
+          const parsed = parseState(cm);
+          if (!parsed.ok) {
+            io.stderr(`netpack: ${parsed.reason}\n`);
+            return EXIT.invalid;
+          }
+          const refs = [...parsed.state.inventory].sort((a, b) => deleteRank(a) - deleteRank(b));
+          if (!opts.yes) {
+            if (!process.stdin.isTTY) throw new UsageError('delete needs --yes when stdin is not a terminal');
+            io.stderr(`${refs.map((r) => `  ${showRef(r)}`).join('\n')}\n`);
+            if (
+              !(await confirm(
+                `Delete these ${refs.length} objects (the pod network of this cluster)? [y/N] `,
+              ))
+            ) {
+              io.stderr('netpack: nothing deleted\n');
+              return EXIT.invalid;
+            }
+          }
+          let deleted = 0;
+          let failed = 0;
+          for (const rank of [0, 1, 2]) {
+            const failures = await mapLimit(
+              refs.filter((r) => deleteRank(r) === rank),
+              16,
+              async (ref) => {
+                const live = await client.get(ref);
+                if (!live) return;
+                if (!isOurs(live)) {
+                  io.stderr(`netpack: left alone: ${showRef(ref)} (no managed-by=netpack label)\n`);
+                  return;
+                }
+                if ((await client.delete(ref, { dryRun: opts.dryRun })) === 'deleted') deleted++;
+              },
+            );
+            for (const f of failures) io.stderr(`netpack: failed: ${showRef(f.item)}: ${f.error.message}\n`);
+            failed += failures.length;
+          }
+          if (failed > 0) return EXIT.invalid;
+          await client.delete(STATE_REF, { dryRun: opts.dryRun });
+          io.stdout(
+            `${opts.dryRun ? 'dry run: would delete' : 'deleted'} ${deleted} objects and the state\n`,
+          );
+          return EXIT.ok;
+        } finally {
+          client.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { decide, readCluster } from '../../cluster/apply.ts';
+import { connect } from '../../cluster/connect.ts';
+import { formatPlan, formatRefusals } from '../../cluster/report.ts';
+import { EXIT, type Io } from '../context.ts';
+import { addClusterFlags, type ClusterFlags, clusterAction, loadDesired } from './apply.ts';
+
+export function registerDiff(program: Command, io: Io, setExit: (code: number) => void): void {
+  addClusterFlags(
+    program
+      .command('diff')
+      .description(
+        'what apply would create, change (field by field) and prune, and which changes it refuses; sends only reads',
+      )
+      .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netpack diff -f cluster.yml
+  netpack diff -f cluster.yml && echo "in sync"
+
+Exit status: 0 nothing would change, 1 something would change or is refused (or the config is invalid), 2 usage.`,
+    )
+    .action((opts: ClusterFlags) =>
+      clusterAction(io, setExit, async () => {
+        const ready = loadDesired(opts.file, io);
+        if (!ready) return EXIT.invalid;
+        const client = await connect(opts, (l) => io.stderr(`${l}\n`));
+        try {
+          const view = await readCluster(client, ready.desired, ready.config.network);
+          if (view.stateProblem) {
+            io.stderr(`netpack: ${view.stateProblem}\n`);
+            return EXIT.invalid;
+          }
+          const d = decide(ready.config, ready.desired, view);
+          for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
+          for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
+          const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
+          return d.refusals.length > 0 || changes > 0 ? EXIT.invalid : EXIT.ok;
+        } finally {
+          client.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { connect } from '../../cluster/connect.ts';
+import { readSnapshot } from '../../cluster/snapshot.ts';
+import { clusterStatus, formatStatus } from '../../cluster/status.ts';
+import { hasErrors } from '../../config/diagnostics.ts';
+import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { loadClusterFile, UsageError } from '../io.ts';
+import { addClusterFlags, type ClusterFlags, clusterAction } from './apply.ts';
+
+export function registerStatus(program: Command, io: Io, setExit: (code: number) => void): void {
+  addClusterFlags(
+    program
+      .command('status')
+      .description(
+        'is the pod network healthy: network pods ready on every node (and why not), controllers, node-local-dns, node conditions and pod CIDRs, IPPool, regions',
+      )
+      .option('-f, --file <path>', 'judge against this cluster file instead of the applied state')
+      .option('-o, --output <format>', 'text or json', 'text'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netpack status
+  netpack status -o json | jq '.findings[] | select(.reason == "NetworkPodNotReady")'
+
+Exit status: 0 healthy, 1 not healthy, 2 usage.`,
+    )
+    .action((opts: ClusterFlags & { output: string }) =>
+      clusterAction(io, setExit, async () => {
+        if (opts.output !== 'text' && opts.output !== 'json')
+          throw new UsageError(`--output must be text or json (got "${opts.output}")`);
+        let network: import('../../config/types.ts').NetworkConfig | undefined;
+        if (opts.file) {
+          const loaded = loadClusterFile(opts.file, (l) => io.stderr(`${l}\n`));
+          printDiagnostics(io, loaded.diagnostics);
+          if (!loaded.config || hasErrors(loaded.diagnostics)) return EXIT.invalid;
+          network = loaded.config.network;
+        }
+        const client = await connect(opts, (l) => io.stderr(`${l}\n`));
+        try {
+          const snapshot = await readSnapshot(client, network);
+          if (snapshot.stateProblem) io.stderr(`netpack: ${snapshot.stateProblem}\n`);
+          const report = clusterStatus(snapshot);
+          io.stdout(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+          return report.healthy ? EXIT.ok : EXIT.invalid;
+        } finally {
+          client.close();
+        }
+      }),
+    );
+}

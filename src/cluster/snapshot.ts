@@ -1,0 +1,41 @@
+/** Reads what `status` judges: one list per kind, pods only in the namespaces netpack runs in. */
+import type { NetworkConfig } from '../config/types.ts';
+import { OUR_SELECTOR } from './apply.ts';
+import { parseState, STATE_REF } from './inventory.ts';
+import type { ClusterSnapshot } from './status.ts';
+import type { ClusterClient } from './types.ts';
+
+export async function readSnapshot(
+  client: ClusterClient,
+  network?: NetworkConfig,
+): Promise<ClusterSnapshot & { stateProblem?: string }> {
+  const [stateCm, nodes, daemonSets, deployments, ipPools] = await Promise.all([
+    network ? Promise.resolve(undefined) : client.get(STATE_REF),
+    client.list('v1', 'Node'),
+    client.list('apps/v1', 'DaemonSet', { labelSelector: OUR_SELECTOR }),
+    client.list('apps/v1', 'Deployment', { labelSelector: OUR_SELECTOR }),
+    client.list('crd.projectcalico.org/v1', 'IPPool'),
+  ]);
+  let stateProblem: string | undefined;
+  let applied = network;
+  if (!applied && stateCm) {
+    const parsed = parseState(stateCm);
+    if (parsed.ok) applied = parsed.state.network;
+    else stateProblem = parsed.reason;
+  }
+  const namespaces = [
+    ...new Set([...daemonSets.items, ...deployments.items].map((o) => o.metadata.namespace ?? 'kube-system')),
+  ].sort();
+  const pods = (
+    await Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns })))
+  ).flatMap((l) => l.items);
+  return {
+    network: applied,
+    nodes: nodes.items,
+    daemonSets: daemonSets.items,
+    deployments: deployments.items,
+    pods,
+    ipPools: ipPools.items,
+    ...(stateProblem ? { stateProblem } : {}),
+  };
+}

@@ -1,0 +1,409 @@
+/**
+ * `netpack status`: the checks an expert runs when pods have no network, as typed findings.
+ * Pure: a snapshot of the cluster in, findings out (the shell reads the snapshot).
+ */
+import { parseCidr } from '../config/cidr.ts';
+import type { NetworkConfig } from '../config/types.ts';
+import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers/calico/constants.ts';
+import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
+import { WEAVE_NAME } from '../providers/weave/index.ts';
+import type { KubeObject } from './types.ts';
+
+/** Why something is not healthy. A literal union: scripts may switch on it (`-o json`). */
+export type FindingReason =
+  | 'NotApplied'
+  | 'NetworkDaemonSetMissing'
+  | 'DaemonSetNotReady'
+  | 'NodeWithoutNetworkPod'
+  | 'NetworkPodNotReady'
+  | 'DeploymentNotAvailable'
+  | 'NetworkUnavailable'
+  | 'NodeWithoutPodCidr'
+  | 'PodCidrOutsidePodNetwork'
+  | 'IPPoolMissing'
+  | 'IPPoolMismatch'
+  | 'RegionsWithoutPeering'
+  | 'PeeringSidecarMissing';
+
+export interface Finding {
+  severity: 'error' | 'warning';
+  reason: FindingReason;
+  /** What it is about, e.g. `node node-2` or `DaemonSet kube-system/calico-node`. */
+  subject: string;
+  message: string;
+  /** The evidence: pod phase, container waiting reason, restarts, last termination message. */
+  cause?: string;
+  fix?: string;
+}
+
+/** One line of the status table: a check and how it came out. */
+export interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface StatusReport {
+  healthy: boolean;
+  checks: Check[];
+  findings: Finding[];
+}
+
+export interface ClusterSnapshot {
+  /** The applied network config (from the state ConfigMap, or the cluster file given). */
+  network: NetworkConfig | undefined;
+  nodes: KubeObject[];
+  /** DaemonSets and Deployments netpack labelled. */
+  daemonSets: KubeObject[];
+  deployments: KubeObject[];
+  /** Pods of the namespaces those run in. */
+  pods: KubeObject[];
+  ipPools: KubeObject[];
+}
+
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+
+interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    terminated?: { reason?: string; message?: string; exitCode?: number };
+  };
+  lastState?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
+}
+
+function conditionTrue(obj: KubeObject, type: string): boolean | undefined {
+  const c = ((obj.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).find(
+    (x) => x.type === type,
+  );
+  return c === undefined ? undefined : c.status === 'True';
+}
+
+function nodeMatches(node: KubeObject, selector: Record<string, string> | undefined): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => node.metadata.labels?.[k] === v);
+}
+
+function ownedBy(pod: KubeObject, owner: KubeObject): boolean {
+  const refs = (pod.metadata.ownerReferences ?? []) as { uid?: string; kind?: string; name?: string }[];
+  if (refs.length > 0)
+    return refs.some((r) =>
+      owner.metadata.uid
+        ? r.uid === owner.metadata.uid
+        : r.kind === owner.kind && r.name === owner.metadata.name,
+    );
+  const match =
+    (owner.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {};
+  return (
+    pod.metadata.namespace === owner.metadata.namespace &&
+    Object.entries(match).every(([k, v]) => pod.metadata.labels?.[k] === v)
+  );
+}
+
+/** Phase, waiting reason, restarts and last termination message of a pod that is not ready. */
+export function podCause(pod: KubeObject): string {
+  const status = (pod.status ?? {}) as {
+    phase?: string;
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+  };
+  const parts = [`pod ${pod.metadata.name} ${status.phase ?? 'Unknown'}`];
+  for (const c of [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]) {
+    if (c.ready) continue;
+    const bits: string[] = [];
+    const waiting = c.state?.waiting;
+    if (waiting?.reason)
+      bits.push(`waiting ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
+    if (c.restartCount) bits.push(`${c.restartCount} restarts`);
+    const last = c.lastState?.terminated ?? c.state?.terminated;
+    if (last)
+      bits.push(
+        `last terminated ${last.reason ?? ''} exit ${last.exitCode ?? '?'}${last.message ? `: ${last.message.trim().split('\n').slice(-3).join(' | ')}` : ''}`.replace(
+          '  ',
+          ' ',
+        ),
+      );
+    if (bits.length > 0) parts.push(`container ${c.name}: ${bits.join(', ')}`);
+  }
+  return parts.join('; ');
+}
+
+function isPodReady(pod: KubeObject): boolean {
+  return (pod.status as { phase?: string })?.phase === 'Running' && conditionTrue(pod, 'Ready') === true;
+}
+
+function networkDaemonSetName(network: NetworkConfig): string | undefined {
+  switch (network.provider) {
+    case 'weave':
+      return WEAVE_NAME;
+    case 'calico':
+      return CALICO_NODE;
+    case 'custom':
+      return undefined;
+    default: {
+      const unknown: never = network.provider;
+      return unknown;
+    }
+  }
+}
+
+/** Every pod of a DaemonSet ready on every node it should run on; findings name each node that lacks one. */
+function checkDaemonSet(
+  ds: KubeObject,
+  snap: ClusterSnapshot,
+  role: string,
+  findings: Finding[],
+  checks: Check[],
+): void {
+  const subject = `DaemonSet ${ds.metadata.namespace}/${ds.metadata.name}`;
+  const selector = (ds.spec as { template?: { spec?: { nodeSelector?: Record<string, string> } } })?.template
+    ?.spec?.nodeSelector;
+  const nodes = snap.nodes.filter((n) => nodeMatches(n, selector));
+  const pods = snap.pods.filter((p) => ownedBy(p, ds));
+  const missing: string[] = [];
+  let ready = 0;
+  for (const node of nodes) {
+    const onNode = pods.filter((p) => (p.spec as { nodeName?: string })?.nodeName === node.metadata.name);
+    if (onNode.length === 0) {
+      missing.push(node.metadata.name);
+      findings.push({
+        severity: 'error',
+        reason: 'NodeWithoutNetworkPod',
+        subject: `node ${node.metadata.name}`,
+        message: `no ${ds.metadata.name} pod on node ${node.metadata.name}`,
+        cause:
+          conditionTrue(node, 'Ready') === false
+            ? 'the node is NotReady'
+            : 'the DaemonSet controller has not placed one (taints, node selector, or scheduling failure)',
+        fix: `kubectl -n ${ds.metadata.namespace} describe daemonset ${ds.metadata.name}`,
+      });
+      continue;
+    }
+    const good = onNode.find(isPodReady);
+    if (good) {
+      ready++;
+      continue;
+    }
+    const pod = onNode[0]!;
+    missing.push(node.metadata.name);
+    findings.push({
+      severity: 'error',
+      reason: 'NetworkPodNotReady',
+      subject: `node ${node.metadata.name}`,
+      message: `${ds.metadata.name} pod on node ${node.metadata.name} is not ready`,
+      cause: podCause(pod),
+      fix: `kubectl -n ${pod.metadata.namespace} logs ${pod.metadata.name} --all-containers --previous`,
+    });
+  }
+  const ok = missing.length === 0 && nodes.length > 0;
+  checks.push({
+    check: `${role} ${subject}`,
+    ok,
+    detail: `${ready}/${nodes.length} nodes ready${missing.length ? `; not on: ${missing.join(', ')}` : ''}`,
+  });
+  if (!ok && missing.length === 0) {
+    findings.push({
+      severity: 'warning',
+      reason: 'DaemonSetNotReady',
+      subject,
+      message: 'no node matches the DaemonSet',
+    });
+  }
+}
+
+function checkDeployment(dep: KubeObject, snap: ClusterSnapshot, findings: Finding[], checks: Check[]): void {
+  const subject = `Deployment ${dep.metadata.namespace}/${dep.metadata.name}`;
+  const want = (dep.spec as { replicas?: number })?.replicas ?? 1;
+  const available = (dep.status as { availableReplicas?: number })?.availableReplicas ?? 0;
+  const ok = available >= want;
+  checks.push({ check: subject, ok, detail: `${available}/${want} available` });
+  if (ok) return;
+  const pods = snap.pods.filter(
+    (p) => p.metadata.namespace === dep.metadata.namespace && ownedBy(p, dep) && !isPodReady(p),
+  );
+  findings.push({
+    severity: 'error',
+    reason: 'DeploymentNotAvailable',
+    subject,
+    message: `${available} of ${want} replicas available`,
+    ...(pods.length > 0 ? { cause: pods.map(podCause).join(' / ') } : {}),
+    fix: `kubectl -n ${dep.metadata.namespace} describe deployment ${dep.metadata.name}`,
+  });
+}
+
+export function clusterStatus(snap: ClusterSnapshot): StatusReport {
+  const findings: Finding[] = [];
+  const checks: Check[] = [];
+  const network = snap.network;
+  if (!network) {
+    findings.push({
+      severity: 'error',
+      reason: 'NotApplied',
+      subject: 'ConfigMap kube-system/netpack-state',
+      message: 'netpack has not applied a network to this cluster',
+      fix: 'netpack apply -f cluster.yml (or pass -f to status to check against a cluster file)',
+    });
+  }
+  const dsName = network ? networkDaemonSetName(network) : undefined;
+  if (network && dsName) {
+    const ds = snap.daemonSets.find((d) => d.metadata.name === dsName);
+    if (!ds) {
+      findings.push({
+        severity: 'error',
+        reason: 'NetworkDaemonSetMissing',
+        subject: `DaemonSet kube-system/${dsName}`,
+        message: `the ${network.provider} DaemonSet does not exist`,
+        fix: 'netpack apply -f cluster.yml',
+      });
+      checks.push({ check: `network DaemonSet kube-system/${dsName}`, ok: false, detail: 'missing' });
+    } else checkDaemonSet(ds, snap, 'network', findings, checks);
+  }
+  for (const ds of snap.daemonSets) {
+    if (ds.metadata.name === dsName) continue;
+    checkDaemonSet(
+      ds,
+      snap,
+      ds.metadata.name === NODE_LOCAL_DNS_NAME ? 'node-local-dns' : 'workload',
+      findings,
+      checks,
+    );
+  }
+  for (const dep of snap.deployments) checkDeployment(dep, snap, findings, checks);
+  if (network?.provider === 'calico' && !snap.deployments.some((d) => d.metadata.name === KUBE_CONTROLLERS)) {
+    findings.push({
+      severity: 'error',
+      reason: 'DeploymentNotAvailable',
+      subject: `Deployment kube-system/${KUBE_CONTROLLERS}`,
+      message: 'calico-kube-controllers does not exist',
+    });
+  }
+
+  // Nodes: NetworkUnavailable, pod CIDRs inside the pod network.
+  const pod = network ? parseCidr(network.pod_network_cidr, { allowV6: true }) : undefined;
+  let nodeProblems = 0;
+  for (const node of snap.nodes) {
+    const name = node.metadata.name;
+    if (conditionTrue(node, 'NetworkUnavailable') === true) {
+      nodeProblems++;
+      const c = (
+        (node.status as { conditions?: { type: string; reason?: string; message?: string }[] })?.conditions ??
+        []
+      ).find((x) => x.type === 'NetworkUnavailable');
+      findings.push({
+        severity: 'error',
+        reason: 'NetworkUnavailable',
+        subject: `node ${name}`,
+        message: 'condition NetworkUnavailable is True',
+        cause: [c?.reason, c?.message].filter(Boolean).join(': ') || undefined,
+      });
+    }
+    const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+    const cidrs = spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []);
+    if (cidrs.length === 0 && network?.provider !== 'calico') {
+      findings.push({
+        severity: 'warning',
+        reason: 'NodeWithoutPodCidr',
+        subject: `node ${name}`,
+        message: 'spec.podCIDR is empty',
+        fix: 'run kube-controller-manager with --allocate-node-cidrs and --cluster-cidr',
+      });
+    }
+    if (pod?.ok) {
+      for (const text of cidrs) {
+        const c = parseCidr(text, { allowV6: true });
+        if (!c.ok || c.value.family !== pod.value.family) continue;
+        if (!(pod.value.start <= c.value.start && c.value.end <= pod.value.end)) {
+          nodeProblems++;
+          findings.push({
+            severity: 'error',
+            reason: 'PodCidrOutsidePodNetwork',
+            subject: `node ${name}`,
+            message: `spec.podCIDR ${text} is outside network.pod_network_cidr ${network!.pod_network_cidr}`,
+          });
+        }
+      }
+    }
+  }
+  checks.push({
+    check: 'nodes: network available, pod CIDRs inside the pod network',
+    ok: nodeProblems === 0,
+    detail: `${snap.nodes.length - nodeProblems}/${snap.nodes.length} fine`,
+  });
+
+  if (network?.provider === 'calico' && network.calico.datastore === 'kubernetes') {
+    const pool = snap.ipPools.find((p) => p.metadata.name === IPPOOL_NAME);
+    const cidr = (pool?.spec as { cidr?: string } | undefined)?.cidr;
+    if (!pool)
+      findings.push({
+        severity: 'error',
+        reason: 'IPPoolMissing',
+        subject: `IPPool ${IPPOOL_NAME}`,
+        message: 'the Calico IPPool does not exist',
+        fix: 'netpack apply -f cluster.yml',
+      });
+    else if (cidr !== network.pod_network_cidr) {
+      findings.push({
+        severity: 'error',
+        reason: 'IPPoolMismatch',
+        subject: `IPPool ${IPPOOL_NAME}`,
+        message: `spec.cidr is ${cidr}, network.pod_network_cidr is ${network.pod_network_cidr}`,
+      });
+    }
+    checks.push({
+      check: `Calico IPPool ${IPPOOL_NAME}`,
+      ok: !!pool && cidr === network.pod_network_cidr,
+      detail: pool ? `cidr ${cidr}` : 'missing',
+    });
+  }
+
+  const regions = [
+    ...new Set(snap.nodes.map((n) => n.metadata.labels?.[REGION_LABEL]).filter((r): r is string => !!r)),
+  ].sort();
+  if (regions.length > 1) {
+    let detail = `nodes span ${regions.join(', ')}`;
+    if (network?.provider === 'weave') {
+      if (!network.weave.peering.enabled) {
+        findings.push({
+          severity: 'warning',
+          reason: 'RegionsWithoutPeering',
+          subject: 'network.weave.peering',
+          message: `nodes span regions ${regions.join(', ')} but region-aware peering is off`,
+          fix: 'set network.weave.peering.enabled: true',
+        });
+      } else {
+        const ds = snap.daemonSets.find((d) => d.metadata.name === WEAVE_NAME);
+        const containers = (
+          (ds?.spec as { template?: { spec?: { containers?: { name: string }[] } } })?.template?.spec
+            ?.containers ?? []
+        ).map((c) => c.name);
+        if (ds && containers.length <= 2) {
+          findings.push({
+            severity: 'warning',
+            reason: 'PeeringSidecarMissing',
+            subject: `DaemonSet kube-system/${WEAVE_NAME}`,
+            message: `peering is enabled but the DaemonSet runs only ${containers.join(', ')}`,
+          });
+        }
+        detail += `; peering ${network.weave.peering.enabled ? 'on' : 'off'}, kubelet DNAT ${network.weave.peering.kubelet_dnat ? 'on' : 'off'}`;
+      }
+    }
+    checks.push({ check: 'regions', ok: true, detail });
+  }
+  return { healthy: !findings.some((f) => f.severity === 'error'), checks, findings };
+}
+
+/** The human table: one line per check, then each finding with its cause and fix. */
+export function formatStatus(report: StatusReport): string {
+  const width = Math.max(5, ...report.checks.map((c) => c.check.length));
+  const lines = [`${'CHECK'.padEnd(width)}  OK   DETAIL`];
+  for (const c of report.checks) lines.push(`${c.check.padEnd(width)}  ${c.ok ? 'yes' : 'NO '}  ${c.detail}`);
+  if (report.findings.length > 0) lines.push('', 'FINDINGS');
+  for (const f of report.findings) {
+    lines.push(`${f.severity} ${f.reason}: ${f.subject}: ${f.message}`);
+    if (f.cause) lines.push(`    cause: ${f.cause}`);
+    if (f.fix) lines.push(`    fix:   ${f.fix}`);
+  }
+  lines.push('', report.healthy ? 'healthy' : 'NOT healthy');
+  return `${lines.join('\n')}\n`;
+}
