@@ -178,7 +178,7 @@ describe('nodelocaldns: options', () => {
     assert.equal(out.diagnostics, undefined, 'kubelet needs no change, so no warning');
   });
 
-  test('ipvs: binds only the link-local address, forwards to the cluster DNS IP, warns about kubelet', () => {
+  test('ipvs: binds only the link-local address, forwards to the cluster DNS IP, leaves the kubelet caveat to the config check', () => {
     const out = renderNodeLocalDns(config('ipvs', '172.31.0.0/16'));
     assert.equal(localIps(out), LOCAL);
     assert.deepEqual(binds(out), Array(4).fill(`bind ${LOCAL}`));
@@ -186,9 +186,7 @@ describe('nodelocaldns: options', () => {
     assert.ok(!cf.includes('__PILLAR__CLUSTER__DNS__'));
     assert.equal(cf.split('forward . 172.31.0.10 {').length - 1, 3, 'cluster domain and both reverse zones');
     assert.match(cf, /forward \. __PILLAR__UPSTREAM__SERVERS__\n/);
-    assert.equal(out.diagnostics?.length, 1);
-    assert.equal(out.diagnostics?.[0]?.severity, 'warning');
-    assert.match(out.diagnostics?.[0]?.message ?? '', /clusterDNS is 169\.254\.20\.10/);
+    assert.equal(out.diagnostics, undefined, 'the clusterDNS caveat is the config check\'s, at kube_proxy.mode');
   });
 
   test('the liveness probe and health endpoint use the link-local address in both modes', () => {

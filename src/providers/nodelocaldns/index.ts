@@ -30,7 +30,6 @@
 
 import { mustParseCidr, nthAddress } from '../../config/cidr.ts';
 import { NODE_LOCAL_DNS_IP } from '../../config/defaults.ts';
-import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
 import type { KubeObject, ProviderOutput } from '../../render/types.ts';
 
@@ -79,24 +78,15 @@ function plan(config: ClusterConfig): Plan {
 /**
  * Renders the NodeLocal DNSCache objects, or none when `network.node_local_dns_cache.enabled` is
  * false. See the module comment for what differs between kube-proxy's iptables and IPVS modes;
- * with IPVS the output carries a warning that kubelet's `clusterDNS` must be 169.254.20.10.
+ * with IPVS, `validate` warns that kubelet's `clusterDNS` must be 169.254.20.10.
  */
 export function renderNodeLocalDns(config: ClusterConfig): ProviderOutput {
   if (!config.network.node_local_dns_cache.enabled) return { objects: [], pendingSecrets: [] };
   const p = plan(config);
   const objects = [serviceAccount(), upstreamService(), configMap(p), daemonSet(p), metricsService()];
-  const diagnostics: Diagnostic[] = [];
-  if (config.network.kube_proxy_mode === 'ipvs') {
-    diagnostics.push({
-      severity: 'warning',
-      path: 'network.node_local_dns_cache.enabled',
-      message: `with kube-proxy in IPVS mode the DNS cache listens only on ${NODE_LOCAL_DNS_IP}; pods use it only if kubelet's clusterDNS is ${NODE_LOCAL_DNS_IP}`,
-      hint: `set clusterDNS: [${NODE_LOCAL_DNS_IP}] in the kubelet configuration of every node`,
-    });
-  }
-  return diagnostics.length > 0
-    ? { objects, pendingSecrets: [], diagnostics }
-    : { objects, pendingSecrets: [] };
+  // The IPVS caveat (kubelet's clusterDNS must be 169.254.20.10) is reported by the config
+  // checks, at kube_proxy.mode in the cluster file; render has nothing to add.
+  return { objects, pendingSecrets: [] };
 }
 
 /**
