@@ -318,4 +318,122 @@ export function checkRules(config: ClusterConfig, ctx: RuleContext): void {
   checkWeave(config, ctx);
   checkHosts(config, ctx);
   checkKubeProxy(config, ctx);
+  checkFirewalld(config, ctx);
+  checkMultiCluster(config, ctx);
+}
+
+/** `"22"` or `"30000-32767"` as numbers; undefined when the text is neither. */
+export function parsePortRange(text: string): { start: number; end: number } | undefined {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  return { start, end: m[2] === undefined ? start : Number(m[2]) };
+}
+
+/** Ports between nodes that netpack opens to cluster nodes only (see src/firewall/needs.ts). */
+function nodeOnlyPorts(config: ClusterConfig): { port: string; protocol: string; why: string }[] {
+  const out = [{ port: '10250', protocol: 'tcp', why: 'the kubelet API' }];
+  if (config.network.provider === 'weave')
+    out.push(
+      { port: '6783', protocol: 'tcp', why: 'Weave control' },
+      { port: '6783-6784', protocol: 'udp', why: 'Weave data' },
+    );
+  if (config.network.provider === 'calico') out.push({ port: '179', protocol: 'tcp', why: 'Calico BGP' });
+  return out;
+}
+
+/** network.firewalld: port ranges, roles, repeats, and ports that should stay between nodes. */
+function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const fw = config.network.firewalld;
+  if (!written(ctx, 'network.firewalld.open_ports')) return;
+  const base = at(ctx, 'network.firewalld.open_ports');
+  const seen: { start: number; end: number; protocol: string; roles: string[]; index: number }[] = [];
+  fw.open_ports.forEach((p, i) => {
+    const portPath = [...base, i, 'port'];
+    if (r.isBad([...base, i]) || r.isBad(portPath)) return;
+    const range = parsePortRange(p.port);
+    if (!range) {
+      r.error(portPath, `must be a port like "22" or a range like "30000-32767" (got "${p.port}")`);
+      return;
+    }
+    if (range.start < 1 || range.start > 65535 || range.end > 65535) {
+      r.error(portPath, `${p.port} is outside 1..65535`, 'ports run from 1 to 65535');
+      return;
+    }
+    if (range.start > range.end) {
+      r.error(portPath, `range ${p.port} starts after it ends`, `write it as "${range.end}-${range.start}"`);
+      return;
+    }
+    const rolesPath = [...base, i, 'roles'];
+    if (!r.isBad(rolesPath)) {
+      if (p.roles.includes('*') && p.roles.length > 1)
+        r.warning(rolesPath, `"*" already means every role`, 'write roles: ["*"]');
+      const dup = p.roles.find((role, k) => p.roles.indexOf(role) !== k);
+      if (dup) r.warning(rolesPath, `role "${dup}" is listed twice`);
+    }
+    const roles = p.roles.includes('*') ? ['master', 'worker'] : p.roles;
+    const earlier = seen.find(
+      (s) =>
+        s.protocol === p.protocol &&
+        s.start <= range.end &&
+        range.start <= s.end &&
+        s.roles.some((role) => roles.includes(role)),
+    );
+    if (earlier)
+      r.warning(
+        portPath,
+        `${p.port}/${p.protocol} overlaps open_ports[${earlier.index}] for the same role`,
+        'list each port once',
+      );
+    seen.push({ ...range, protocol: p.protocol, roles, index: i });
+    for (const node of nodeOnlyPorts(config)) {
+      const n = parsePortRange(node.port)!;
+      if (node.protocol === p.protocol && n.start <= range.end && range.start <= n.end)
+        r.warning(
+          portPath,
+          `${p.port}/${p.protocol} opens ${node.why} (${node.port}/${node.protocol}) to everyone`,
+          'netpack already opens it to the cluster nodes; remove it from open_ports',
+        );
+    }
+  });
+  fw.trusted_subnets.forEach((s, i) => {
+    const path = [...at(ctx, 'network.firewalld.trusted_subnets'), i];
+    const c = cidrOf(ctx, 'network.firewalld.trusted_subnets', s);
+    if (c && !r.isBad(path) && c.prefix === 0)
+      r.warning(path, `${s} trusts every address`, "list only the hosts' own subnets");
+  });
+}
+
+/** One cluster's side of a multi-cluster Weave network (the set is checked by src/multicluster). */
+function checkMultiCluster(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const weave = config.network.weave;
+  if (config.network.provider !== 'weave') return;
+  if (
+    weave.known_peers.length > 0 &&
+    weave.password === undefined &&
+    !r.isBad(at(ctx, 'network.weave.known_peers'))
+  )
+    r.warning(
+      at(ctx, 'network.weave.known_peers'),
+      'peers of other clusters can join only with the same password, and without network.weave.password each cluster generates its own',
+      'give every cluster the same password file',
+    );
+  if (weave.remote_subnets.length > 0 && weave.ipalloc_default_subnet === undefined)
+    r.error(
+      at(ctx, 'network.weave.remote_subnets'),
+      'needs network.weave.ipalloc_default_subnet: without it this cluster allocates pod IPs from the whole pod network, remote subnets included',
+      "set ipalloc_default_subnet to this cluster's own part of pod_network_cidr",
+    );
+  const remotes = weave.remote_subnets.map((s) => cidrOf(ctx, 'network.weave.remote_subnets', s));
+  remotes.forEach((a, i) => {
+    const j = remotes.findIndex((b, k) => k < i && a && b && overlaps(a, b));
+    if (a && j >= 0)
+      r.warning(
+        [...at(ctx, 'network.weave.remote_subnets'), i],
+        `${a.text} overlaps remote_subnets[${j}] ${remotes[j]!.text}`,
+        'list each remote cluster subnet once',
+      );
+  });
 }
