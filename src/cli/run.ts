@@ -7,7 +7,9 @@ import { registerApply } from './commands/apply.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerFirewall } from './commands/firewall.ts';
 import { registerImages } from './commands/images.ts';
+import { registerPeers } from './commands/peers.ts';
 import { registerRender } from './commands/render.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerStatus } from './commands/status.ts';
@@ -43,6 +45,8 @@ Examples:
   registerDiff(program, io, setExit);
   registerStatus(program, io, setExit);
   registerDelete(program, io, setExit);
+  registerPeers(program, io, setExit);
+  registerFirewall(program, io, setExit);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }
