@@ -1,7 +1,51 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { hasErrors } from '../../config/diagnostics.ts';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../../config/diagnostics.ts';
+import {
+  type ClusterMember,
+  checkClusterSet,
+  passwordDigest,
+  sourceLocator,
+  writtenPaths,
+} from '../../multicluster/index.ts';
 import { EXIT, type Io, printDiagnostics, summary } from '../context.ts';
-import { loadClusterFile } from '../io.ts';
+import { type Loaded, loadClusterFile } from '../io.ts';
+
+/**
+ * A loaded cluster file as a member of a multi-cluster set: positions from its text, the digest
+ * (never the contents) of its Weave password file. Undefined when the file did not load.
+ */
+export function clusterMember(loaded: Loaded): ClusterMember | undefined {
+  if (!loaded.config || loaded.builtInDefault) return undefined;
+  const text = readFileSync(loaded.file, 'utf8');
+  const member: ClusterMember = {
+    file: loaded.file,
+    config: loaded.config,
+    locate: sourceLocator(text),
+    written: writtenPaths(loaded.origins),
+  };
+  const password = loaded.config.network.weave.password;
+  if (password !== undefined) {
+    try {
+      member.passwordDigest = passwordDigest(readFileSync(password, 'utf8'));
+    } catch {
+      // The loader already reported a missing or unreadable file.
+    }
+  }
+  return member;
+}
+
+/** True when the files say they join one pod network (known peers, own subnets, or routes). */
+export function meantAsSet(results: readonly Loaded[]): boolean {
+  return results.some((r) => {
+    const w = r.config?.network.weave;
+    return (
+      r.config?.network.provider === 'weave' &&
+      w !== undefined &&
+      (w.known_peers.length > 0 || w.ipalloc_default_subnet !== undefined || w.remote_subnets.length > 0)
+    );
+  });
+}
 
 export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
   program
@@ -9,28 +53,56 @@ export function registerValidate(program: Command, io: Io, setExit: (code: numbe
     .description('check cluster files and report every problem with its position')
     .option('-f, --file <path...>', 'cluster file(s) (default ./cluster.yml)')
     .option('-o, --output <format>', 'text or json', 'text')
+    .option('--separate', 'with several files: do not check them as one multi-cluster pod network')
     .addHelpText(
       'after',
       `
 Examples:
   netpack validate -f cluster.yml
   netpack validate -f cluster.yml -o json | jq '.[].diagnostics'
+  netpack validate -f a.yml -f b.yml      # also checks a and b as one shared Weave pod network
+
+Several files that use Weave's known_peers, ipalloc_default_subnet or remote_subnets are
+checked as one multi-cluster set: same pod_network_cidr and password, distinct allocation
+subnets inside it, known_peers reaching every other cluster, service ranges clear of the
+other clusters' pods.
 
 Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.`,
     )
-    .action((opts: { file?: string[]; output: string }) => {
+    .action((opts: { file?: string[]; output: string; separate?: boolean }) => {
       const files = opts.file ?? [undefined];
       const results = files.map((f) => loadClusterFile(f, (line) => io.stderr(`${line}\n`)));
+      const extra = new Map<string, Diagnostic[]>();
+      if (results.length > 1 && !opts.separate && meantAsSet(results)) {
+        if (results.every((r) => r.config)) {
+          if (opts.output !== 'json')
+            io.stderr(`netpack: checking ${results.length} files as one multi-cluster pod network\n`);
+          const members = results.map(clusterMember).filter((m): m is ClusterMember => m !== undefined);
+          for (const d of checkClusterSet(members)) extra.set(d.file!, [...(extra.get(d.file!) ?? []), d]);
+        } else if (opts.output !== 'json') {
+          io.stderr('netpack: multi-cluster checks skipped until every file is valid on its own\n');
+        }
+      }
+      const all = results.map((r) => ({
+        file: r.file,
+        diagnostics: sortDiagnostics([...r.diagnostics, ...(extra.get(r.file) ?? [])]),
+      }));
       let invalid = false;
-      for (const r of results) {
+      for (const r of all) {
         invalid ||= hasErrors(r.diagnostics);
         if (opts.output !== 'json') {
           printDiagnostics(io, r.diagnostics);
-          io.stderr(`${r.file}: ${hasErrors(r.diagnostics) ? 'invalid' : 'valid'} (${summary(r.diagnostics)})\n`);
+          io.stderr(
+            `${r.file}: ${hasErrors(r.diagnostics) ? 'invalid' : 'valid'} (${summary(r.diagnostics)})\n`,
+          );
         }
       }
       if (opts.output === 'json') {
-        const out = results.map((r) => ({ file: r.file, valid: !hasErrors(r.diagnostics), diagnostics: r.diagnostics }));
+        const out = all.map((r) => ({
+          file: r.file,
+          valid: !hasErrors(r.diagnostics),
+          diagnostics: r.diagnostics,
+        }));
         io.stdout(`${JSON.stringify(out, null, 2)}\n`);
       }
       setExit(invalid ? EXIT.invalid : EXIT.ok);
