@@ -1,0 +1,71 @@
+// Shared set-up of the cluster tests: a fake API server, cluster files in a temp dir, and the
+// netpack CLI run in-process with captured output.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../src/cli/run.ts';
+import {
+  type FakeApiServer,
+  type FakeApiServerOptions,
+  startFakeApiServer,
+} from '../fake-apiserver/index.ts';
+
+export const repoRoot = new URL('../../', import.meta.url).pathname;
+
+export interface Cli {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function netpack(argv: string[]): Promise<Cli> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTty: false });
+  return { code, stdout, stderr };
+}
+
+/** Pod network matching the fake server's node ranges (10.244.N.0/24). */
+export const POD_CIDR = '10.244.0.0/16';
+
+export function calicoYaml(extra = ''): string {
+  return `network:\n  provider: calico\n  pod_network_cidr: ${POD_CIDR}\n${extra}`;
+}
+
+export interface Env {
+  server: FakeApiServer;
+  dir: string;
+  /** Writes `text` to a cluster file and returns its path. */
+  file(name: string, text: string): string;
+  /** Runs netpack against the server (adds --kubeconfig). */
+  np(...argv: string[]): Promise<Cli>;
+  close(): Promise<void>;
+}
+
+export async function setup(opts: FakeApiServerOptions = {}): Promise<Env> {
+  const server = await startFakeApiServer({ nodes: 3, crdEstablishDelayMs: 5, ...opts });
+  const dir = mkdtempSync(join(tmpdir(), 'netpack-cluster-test-'));
+  return {
+    server,
+    dir,
+    file(name, text) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    np: (...argv) => netpack([...argv, '--kubeconfig', server.kubeconfigPath]),
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every object netpack labelled, as `Kind/namespace/name`, sorted. */
+export function ours(server: FakeApiServer): string[] {
+  return server.store
+    .all()
+    .filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack')
+    .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
+    .sort();
+}
