@@ -208,6 +208,7 @@ describe('a CI file whose $VARIABLES were never expanded', () => {
     const expected: [string, string][] = [
       ['$MASTER_IP', 'hosts[0].address'],
       ['$NETWORK_PROVIDER', 'network.provider'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the fixture holds a literal shell variable
       ['${POD_CIDR}', 'network.pod_network_cidr'],
       ['$NO_MASQ', 'network.weave.no_masq_local'],
     ];

@@ -3,10 +3,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ClusterConfig } from '../config/types.ts';
 import { defaultClusterConfig } from '../config/defaults.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
 import type { FileKind, FileProbe } from '../config/reporter.ts';
+import type { ClusterConfig } from '../config/types.ts';
 import type { RenderInputs } from '../render/types.ts';
 
 /** A usage problem or an unreadable file: exit code 2. */
@@ -42,7 +42,13 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
     const code = (e as NodeJS.ErrnoException).code;
     if (file === undefined && code === 'ENOENT') {
       stderr('netpack: no ./cluster.yml here; using the built-in default (Weave Net, default ranges)');
-      return { file: '<built-in default>', builtInDefault: true, config: defaultClusterConfig(), diagnostics: [], origins: {} };
+      return {
+        file: '<built-in default>',
+        builtInDefault: true,
+        config: defaultClusterConfig(),
+        diagnostics: [],
+        origins: {},
+      };
     }
     throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }

@@ -49,6 +49,7 @@ function quote(s: string): string {
 
 /** A literal block (`|`) keeps multi-line text readable; only for text a literal block can hold exactly. */
 function literalBlock(s: string, indent: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what a literal block cannot hold
   if (!s.includes('\n') || /[\r\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s))
     return undefined;
   if (s.startsWith(' ') || s.startsWith('\n') || s.trim() === '') return undefined;

@@ -49,7 +49,7 @@ const LIST_KEYS: Record<string, string> = {
  * are text standing for data:
  * - `cni_network_config` is JSON with a bare `__CNI_MTU__` placeholder: compared as data.
  */
-function normalise(o: KubeObject, upstream: boolean): KubeObject {
+function normalise(o: KubeObject): KubeObject {
   const copy = structuredClone(o);
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) {
@@ -129,7 +129,7 @@ function checkConformance(upstream: KubeObject[], ours: ProviderOutput, allowed:
     const o = ours.objects.find((x) => ref(x) === ref(u));
     if (!o) continue;
     const diffs: string[] = [];
-    diff(normalise(u, true), normalise(o, false), '', diffs);
+    diff(normalise(u), normalise(o), '', diffs);
     found.push(...diffs.map((d) => d.replace(/^(order:|[~+-])/, `$1${ref(u)}:`)));
   }
   const unexplained = found.filter((d) => !(d in allowed));

@@ -186,7 +186,11 @@ describe('nodelocaldns: options', () => {
     assert.ok(!cf.includes('__PILLAR__CLUSTER__DNS__'));
     assert.equal(cf.split('forward . 172.31.0.10 {').length - 1, 3, 'cluster domain and both reverse zones');
     assert.match(cf, /forward \. __PILLAR__UPSTREAM__SERVERS__\n/);
-    assert.equal(out.diagnostics, undefined, 'the clusterDNS caveat is the config check\'s, at kube_proxy.mode');
+    assert.equal(
+      out.diagnostics,
+      undefined,
+      "the clusterDNS caveat is the config check's, at kube_proxy.mode",
+    );
   });
 
   test('the liveness probe and health endpoint use the link-local address in both modes', () => {
