@@ -1,0 +1,273 @@
+/**
+ * The side-car against the fake API server and a fake Weave router on 127.0.0.1 that records
+ * every POST /connect. No timing assertions: every wait is "until X happens" with a generous cap.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { DnatRule } from '../../src/peers/dnat.ts';
+import { kubeNodeSource } from '../../src/peers/kube.ts';
+import { startMetricsServer } from '../../src/peers/metrics.ts';
+import { connectBody, httpWeaveRouter, parseRouterStatus } from '../../src/peers/router.ts';
+import { type DnatApplier, PeeringSidecar } from '../../src/peers/sidecar.ts';
+import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
+
+/** A Weave router stand-in: records POST /connect, answers GET /status with its target count. */
+class FakeRouter {
+  calls: string[][] = [];
+  statusCalls = 0;
+  private targets: string[] = [];
+  private server: Server | undefined;
+  port = 0;
+
+  async start(port = 0): Promise<void> {
+    this.targets = []; // a restarted router remembers nothing
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/connect') {
+          const form = new URLSearchParams(body);
+          assert.equal(req.headers['content-type'], 'application/x-www-form-urlencoded');
+          assert.equal(form.get('replace'), 'true');
+          this.targets = form.getAll('peer');
+          this.calls.push(this.targets);
+          res.writeHead(200).end();
+        } else if (req.method === 'GET' && req.url === '/status') {
+          this.statusCalls++;
+          res
+            .writeHead(200)
+            .end(`        Version: 2.8.1\n        Targets: ${this.targets.length}\n    Connections: 0\n`);
+        } else res.writeHead(404).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+}
+
+async function waitFor(what: string, pred: () => boolean, capMs = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!pred()) {
+    if (Date.now() - start > capMs) throw new Error(`gave up waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function nodeObject(name: string, region: string, internal: string, external?: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/region': region } },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: internal },
+        ...(external ? [{ type: 'ExternalIP', address: external }] : []),
+      ],
+      conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date(0).toISOString() }],
+    },
+  } as KubeObject;
+}
+
+describe('peers side-car against the fake API server and a fake router', () => {
+  let api: FakeApiServer;
+  const router = new FakeRouter();
+  let sidecar: PeeringSidecar;
+  const logs: string[] = [];
+  const dnatApplied: DnatRule[][] = [];
+  let dnatCleaned = false;
+  const nodeType = () => api.store.registry.byKind('v1', 'Node')!;
+  const put = (o: KubeObject) => api.store.commit(nodeType(), o);
+  const heartbeat = (name: string, i: number) => {
+    const o = structuredClone(api.store.find('Node', name)!) as KubeObject & {
+      status: { conditions: { lastHeartbeatTime: string }[] };
+    };
+    o.status.conditions[0]!.lastHeartbeatTime = new Date(i * 1000).toISOString();
+    put(o);
+  };
+
+  before(async () => {
+    api = await startFakeApiServer();
+    put(nodeObject('eu-1', 'eu', '10.0.0.1', '198.51.100.1'));
+    put(nodeObject('eu-2', 'eu', '10.0.0.2', '198.51.100.2'));
+    put(nodeObject('us-1', 'us', '10.1.0.1', '203.0.113.1'));
+    await router.start();
+    // The first lists fail: the side-car must keep trying, not exit.
+    api.faults.add({ verbs: ['list'], resource: 'nodes', code: 503, times: 2 });
+    const dnat: DnatApplier = {
+      apply: async (rules) => {
+        dnatApplied.push([...rules]);
+      },
+      cleanup: async () => {
+        dnatCleaned = true;
+      },
+    };
+    sidecar = new PeeringSidecar(await kubeNodeSource(api.kubeconfigPath, 1), httpWeaveRouter(router.url), {
+      nodeName: 'eu-1',
+      knownPeers: ['192.0.2.77'],
+      debounceMs: 20,
+      routerCheckMs: 30,
+      resyncMs: 3_600_000,
+      backoffInitialMs: 20,
+      backoffMaxMs: 200,
+      dnat,
+      log: (line) => logs.push(line),
+    });
+    sidecar.start();
+  });
+
+  after(async () => {
+    await sidecar.stop();
+    await router.stop();
+    await api.close();
+  });
+
+  test('first sync after transient list failures: private in-region, public across, known peers', async () => {
+    await waitFor('first /connect', () => router.calls.length >= 1);
+    assert.deepEqual(router.calls, [['10.0.0.2', '192.0.2.77', '203.0.113.1']]);
+    assert.ok((sidecar.metrics.errors.get('kube') ?? 0) >= 1, 'list failures were counted');
+    await waitFor('the change logged', () => logs.some((l) => l.startsWith('peers (')));
+    assert.ok(
+      logs.some((l) => /^peers \(3\): \+10\.0\.0\.2 \+192\.0\.2\.77 \+203\.0\.113\.1 =>/.test(l)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.every((l) => !l.includes('\n')),
+      'every log entry is one line',
+    );
+    assert.ok(
+      logs.some((l) => l === 'error (kube): list nodes: HTTP 503: injected fault: 503'),
+      logs.join('\n'),
+    );
+  });
+
+  test('heartbeats cause no call; the next real change causes exactly one', async () => {
+    const before = router.calls.length;
+    for (let i = 1; i <= 5; i++) heartbeat('us-1', i);
+    heartbeat('eu-2', 9);
+    // A real change after the heartbeats: once its call arrives, the heartbeats were processed too.
+    put(nodeObject('us-2', 'us', '10.1.0.2', '203.0.113.2'));
+    await waitFor('call for us-2', () => router.calls.some((c) => c.includes('203.0.113.2')));
+    await waitFor('watch caught up', () => sidecar.metrics.nodes === 4);
+    assert.equal(router.calls.length, before + 1);
+    assert.deepEqual(router.calls.at(-1), ['10.0.0.2', '192.0.2.77', '203.0.113.1', '203.0.113.2']);
+  });
+
+  test('a node in another region changing its private address changes nothing here', async () => {
+    const before = router.calls.length;
+    put(nodeObject('us-2', 'us', '10.1.0.99', '203.0.113.2'));
+    put(nodeObject('eu-2', 'eu', '10.0.0.22', '198.51.100.2')); // a real change, as a marker
+    await waitFor('call for eu-2', () => router.calls.some((c) => c.includes('10.0.0.22')));
+    assert.equal(router.calls.length, before + 1);
+  });
+
+  test('dropped watches are resumed without losing events', async () => {
+    const before = router.calls.length;
+    api.faults.dropWatches({ afterEvents: 1 });
+    // Wait until the current (1 s) watch has been replaced by one that the fault drops.
+    const restarts = () => sidecar.metrics.watchRestarts.get('closed') ?? 0;
+    const r0 = restarts();
+    await waitFor('a new watch', () => restarts() > r0);
+    put(nodeObject('ap-1', 'ap', '10.2.0.1', '192.0.2.201'));
+    put(nodeObject('ap-2', 'ap', '10.2.0.2', '192.0.2.202'));
+    await waitFor(
+      'both ap nodes',
+      () =>
+        router.calls.at(-1)?.includes('192.0.2.202') === true &&
+        router.calls.at(-1)?.includes('192.0.2.201') === true,
+    );
+    api.faults.dropWatches(undefined);
+    assert.ok(router.calls.length - before >= 1 && router.calls.length - before <= 2);
+    assert.deepEqual(router.calls.at(-1), [
+      '10.0.0.22',
+      '192.0.2.77',
+      '192.0.2.201',
+      '192.0.2.202',
+      '203.0.113.1',
+      '203.0.113.2',
+    ]);
+  });
+
+  test('410 expiry: the side-car lists again and catches up', async () => {
+    const removeFault = api.faults.add({ verbs: ['watch'], resource: 'nodes', code: 503 });
+    const errors = () => sidecar.metrics.errors.get('kube') ?? 0;
+    const e0 = errors();
+    await waitFor('watch refused', () => errors() > e0);
+    // While it cannot watch, a region disappears and history is compacted.
+    api.store.remove(nodeType(), undefined, 'ap-1');
+    api.store.remove(nodeType(), undefined, 'ap-2');
+    api.store.compact();
+    removeFault();
+    await waitFor('expired watch', () => (sidecar.metrics.watchRestarts.get('expired') ?? 0) >= 1);
+    await waitFor('ap region gone', () => !router.calls.at(-1)!.includes('192.0.2.201'));
+    assert.deepEqual(router.calls.at(-1), ['10.0.0.22', '192.0.2.77', '203.0.113.1', '203.0.113.2']);
+    assert.ok(logs.some((l) => l.includes('expired, listing again')));
+  });
+
+  test('a restarted router gets the peers again', async () => {
+    const port = router.port;
+    const before = router.calls.length;
+    const expected = router.calls.at(-1);
+    await router.stop();
+    await waitFor('router seen down', () => sidecar.health().detail.includes('router=down'));
+    await router.start(port);
+    await waitFor('resync after restart', () => router.calls.length > before);
+    assert.deepEqual(router.calls.at(-1), expected);
+    assert.equal(sidecar.metrics.syncs.get('router-restart'), 1);
+  });
+
+  test('kubelet DNAT follows the nodes of other regions', () => {
+    const last = dnatApplied.at(-1)!;
+    // No node has a bridge address annotation yet, so no rules; the applier was still asked.
+    assert.deepEqual(last, []);
+  });
+
+  test('/healthz and /metrics', async () => {
+    const srv = await startMetricsServer({ host: '127.0.0.1', port: 0 }, sidecar.metrics, () =>
+      sidecar.health(),
+    );
+    try {
+      const h = await fetch(`http://127.0.0.1:${srv.port}/healthz`);
+      assert.equal(h.status, 200);
+      const m = await (await fetch(`http://127.0.0.1:${srv.port}/metrics`)).text();
+      assert.match(m, /^netpack_peers 4$/m);
+      assert.match(m, /^netpack_peers_last_sync_timestamp_seconds [1-9]\d*(\.\d+)?$/m);
+      assert.match(m, /^netpack_peers_errors_total\{kind="kube"\} [1-9]/m);
+      assert.match(m, /^netpack_peers_syncs_total\{reason="change"\} \d+$/m);
+      assert.equal((await fetch(`http://127.0.0.1:${srv.port}/nope`)).status, 404);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('stop() cleans kubelet DNAT up', async () => {
+    await sidecar.stop();
+    assert.ok(dnatCleaned);
+  });
+});
+
+describe('peers: router API details', () => {
+  test('connect body is form-encoded peers plus replace=true', () => {
+    assert.equal(connectBody(['10.0.0.1', 'fd00::1']), 'peer=10.0.0.1&peer=fd00%3A%3A1&replace=true');
+    assert.equal(connectBody([]), 'replace=true');
+  });
+  test('status: Targets count when present', () => {
+    assert.deepEqual(parseRouterStatus('        Version: 2.8.1\n        Targets: 3\n'), { targets: 3 });
+    assert.deepEqual(parseRouterStatus('nothing'), {});
+  });
+});
