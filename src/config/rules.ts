@@ -346,6 +346,12 @@ function nodeOnlyPorts(config: ClusterConfig): { port: string; protocol: string;
 function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
   const { r } = ctx;
   const fw = config.network.firewalld;
+  fw.trusted_subnets.forEach((s, i) => {
+    const path = [...at(ctx, 'network.firewalld.trusted_subnets'), i];
+    const c = cidrOf(ctx, 'network.firewalld.trusted_subnets', s);
+    if (c && !r.isBad(path) && c.prefix === 0)
+      r.warning(path, `${s} trusts every address`, "list only the hosts' own subnets");
+  });
   if (!written(ctx, 'network.firewalld.open_ports')) return;
   const base = at(ctx, 'network.firewalld.open_ports');
   const seen: { start: number; end: number; protocol: string; roles: string[]; index: number }[] = [];
@@ -396,12 +402,6 @@ function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
           'netpack already opens it to the cluster nodes; remove it from open_ports',
         );
     }
-  });
-  fw.trusted_subnets.forEach((s, i) => {
-    const path = [...at(ctx, 'network.firewalld.trusted_subnets'), i];
-    const c = cidrOf(ctx, 'network.firewalld.trusted_subnets', s);
-    if (c && !r.isBad(path) && c.prefix === 0)
-      r.warning(path, `${s} trusts every address`, "list only the hosts' own subnets");
   });
 }
 
