@@ -1,0 +1,213 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { renderPeersHtml } from '../../peers/html.ts';
+import { parseListen, startMetricsServer } from '../../peers/metrics.ts';
+import type { PeerNode } from '../../peers/node.ts';
+import { type Finding, PeerIndex } from '../../peers/plan.ts';
+import { DEFAULT_ROUTER_URL, httpWeaveRouter } from '../../peers/router.ts';
+import { PeeringSidecar } from '../../peers/sidecar.ts';
+import { peerNodeFromHost, peerNodesFromJson } from '../../peers/sources.ts';
+import { PEERS_PORT } from '../../providers/weave/index.ts';
+import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { loadClusterFile, UsageError } from '../io.ts';
+
+interface PlanOpts {
+  file?: string;
+  nodes?: string;
+  output: string;
+  html?: string;
+  node?: string;
+}
+
+interface RunOpts {
+  nodeName?: string;
+  knownPeers?: string;
+  routerUrl: string;
+  listen: string;
+  resync: string;
+  routerCheck: string;
+  kubeletDnat: boolean;
+  kubeconfig?: string;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+function seconds(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive number of seconds (got "${text}")`);
+  return n * 1000;
+}
+
+/** `peers plan`: the offline view. */
+function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): void {
+  if (opts.output !== 'table' && opts.output !== 'json')
+    throw new UsageError(`--output must be table or json (got "${opts.output}")`);
+  let nodes: PeerNode[] = [];
+  let knownPeers: string[] = [];
+  let trusted: string[] = [];
+  let title = 'Weave peering plan';
+  if (opts.file !== undefined || opts.nodes === undefined) {
+    const loaded = loadClusterFile(opts.file, (line) => io.stderr(`${line}\n`));
+    printDiagnostics(io, loaded.diagnostics);
+    if (!loaded.config) {
+      setExit(EXIT.invalid);
+      return;
+    }
+    knownPeers = loaded.config.network.weave.known_peers;
+    trusted = loaded.config.network.weave.trusted_subnets;
+    nodes = loaded.config.hosts.map(peerNodeFromHost);
+    title = `Weave peering plan — ${loaded.file}`;
+  }
+  if (opts.nodes !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.nodes, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${opts.nodes}: ${(e as Error).message}`);
+    }
+    try {
+      nodes = peerNodesFromJson(text);
+    } catch (e) {
+      throw new UsageError(`${opts.nodes}: ${(e as Error).message}`);
+    }
+    title = `Weave peering plan — ${opts.nodes}`;
+  }
+  const index = new PeerIndex(nodes, knownPeers);
+  const plan = index.planAll();
+  let findings: Finding[] = plan.findings;
+  let peers = plan.peers;
+  if (opts.node !== undefined) {
+    const one = index.planFor(opts.node);
+    findings = one.findings;
+    peers = one.peers ? { [opts.node]: one.peers } : {};
+  }
+  if (opts.html) {
+    writeFileSync(opts.html, renderPeersHtml({ title, nodes, knownPeers, trustedSubnets: trusted }));
+    io.stderr(`netpack: wrote ${opts.html} (${nodes.length} nodes)\n`);
+  }
+  if (opts.output === 'json') {
+    io.stdout(`${JSON.stringify({ peers, findings }, null, 2)}\n`);
+  } else {
+    const rows = [['NODE', 'REGION', 'PEERS', 'ADDRESSES']];
+    for (const name of Object.keys(peers)) {
+      const list = peers[name]!;
+      rows.push([name, index.get(name)?.region ?? '-', String(list.length), list.join(' ') || '-']);
+    }
+    io.stdout(
+      nodes.length === 0
+        ? 'no nodes (cluster.yml has no hosts; try --nodes nodes.json)\n'
+        : `${table(rows)}\n`,
+    );
+    for (const f of findings) io.stderr(`netpack: ${f.kind}: ${f.message}\n`);
+  }
+  // Findings are facts about the nodes, not failures of the command; an unknown --node is.
+  setExit(findings.some((f) => f.kind === 'unknown-node') ? EXIT.invalid : EXIT.ok);
+}
+
+/** `peers run`: the side-car; returns when SIGTERM or SIGINT arrives. */
+async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts): Promise<void> {
+  const nodeName = opts.nodeName || process.env.NODE_NAME || process.env.HOSTNAME;
+  if (!nodeName)
+    throw new UsageError('no node name: pass --node-name, or set NODE_NAME (downward API spec.nodeName)');
+  const knownPeers = (opts.knownPeers ?? process.env.KNOWN_PEERS ?? '').split(/[\s,]+/).filter(Boolean);
+  let listen: { host: string; port: number };
+  try {
+    listen = parseListen(opts.listen);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const resyncMs = seconds(opts.resync, '--resync');
+  const routerCheckMs = seconds(opts.routerCheck, '--router-check');
+  const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
+  // Loaded here only: the side-car is the one command that needs the Kubernetes client.
+  const { kubeNodeSource, iptablesDnat, weaveBridgeIp } = await import('../../peers/kube.ts');
+  const source = await kubeNodeSource(opts.kubeconfig);
+  const dnatOn = opts.kubeletDnat || process.env.KUBELET_DNAT === 'true' || process.env.KUBELET_DNAT === '1';
+  const sidecar = new PeeringSidecar(source, httpWeaveRouter(opts.routerUrl), {
+    nodeName,
+    knownPeers,
+    resyncMs,
+    routerCheckMs,
+    log,
+    ...(dnatOn ? { dnat: iptablesDnat(), bridgeIp: () => weaveBridgeIp() } : {}),
+  });
+  const server = await startMetricsServer(listen, sidecar.metrics, () => sidecar.health());
+  log(
+    `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${listen.host}:${server.port}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
+  );
+  sidecar.start();
+  await new Promise<void>((resolve) => {
+    const done = (sig: string) => {
+      log(`netpack peers: ${sig}, stopping`);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve();
+    };
+    const onTerm = () => done('SIGTERM');
+    const onInt = () => done('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  await sidecar.stop();
+  await server.close();
+  setExit(EXIT.ok);
+}
+
+export function registerPeers(program: Command, io: Io, setExit: (code: number) => void): void {
+  const peers = program
+    .command('peers')
+    .description('region-aware Weave peering: the plan, and the side-car that applies it');
+  peers
+    .command('plan')
+    .description("print each node's Weave peers (private address within a region, public across regions)")
+    .option(
+      '-f, --file <path>',
+      'cluster file: nodes from hosts:, plus weave.known_peers and trusted_subnets',
+    )
+    .option('--nodes <file>', 'nodes from `kubectl get nodes -o json` instead of hosts:')
+    .option('-o, --output <format>', 'table or json ({"peers": {...}, "findings": [...]})', 'table')
+    .option('--html <file>', 'also write a self-contained page that draws regions, nodes and links')
+    .option('--node <name>', "only this node's peers")
+    .addHelpText(
+      'after',
+      `
+Nodes from hosts: are named by their kubernetes.io/hostname label, else their address; their
+region is the topology.kubernetes.io/region label; InternalIP is private_address (else address)
+and the public address is address (Pharos labelled nodes node-address.kontena.io/external-ip).
+
+Examples:
+  netpack peers plan -f cluster.yml
+  kubectl get nodes -o json > nodes.json && netpack peers plan -f cluster.yml --nodes nodes.json -o json
+  netpack peers plan --nodes nodes.json --html mesh.html`,
+    )
+    .action((opts: PlanOpts) => planAction(io, setExit, opts));
+  peers
+    .command('run')
+    .description("the side-car in each weave-net pod: watch Nodes, keep the local router's peers in line")
+    .option('--node-name <name>', 'this node (default $NODE_NAME, else $HOSTNAME)')
+    .option(
+      '--known-peers <list>',
+      'extra peers for every list, comma or space separated (default $KNOWN_PEERS)',
+    )
+    .option('--router-url <url>', "the local Weave router's HTTP API", DEFAULT_ROUTER_URL)
+    .option(
+      '--listen <addr>',
+      '/healthz and /metrics address',
+      process.env.PEERS_LISTEN ?? `0.0.0.0:${PEERS_PORT}`,
+    )
+    .option('--resync <seconds>', 'post the peers again this often, changed or not', '300')
+    .option('--router-check <seconds>', 'check the router (GET /status) this often to catch restarts', '10')
+    .option(
+      '--kubelet-dnat',
+      'route kubelet traffic (10250) to other regions through the overlay (or $KUBELET_DNAT=true)',
+      false,
+    )
+    .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account, or $KUBECONFIG)')
+    .action((opts: RunOpts) => runAction(io, setExit, opts));
+}

@@ -1,0 +1,230 @@
+/**
+ * `netpack peers plan` in-process, and its HTML page in headless Chromium.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { run } from '../../src/cli/run.ts';
+import { renderPeersHtml } from '../../src/peers/html.ts';
+import type { PeerNode } from '../../src/peers/node.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'netpack-peers-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    isTty: false,
+  });
+  return { code, stdout, stderr };
+}
+
+const CLUSTER = `hosts:
+  - address: 198.51.100.1
+    private_address: 10.0.0.1
+    role: master
+    labels:
+      topology.kubernetes.io/region: eu
+  - address: 198.51.100.2
+    private_address: 10.0.0.2
+    role: worker
+    labels:
+      topology.kubernetes.io/region: eu
+  - address: 203.0.113.1
+    private_address: 10.1.0.1
+    role: worker
+    labels:
+      topology.kubernetes.io/region: us
+      kubernetes.io/hostname: us-1
+network:
+  provider: weave
+  weave:
+    known_peers: [192.0.2.50]
+    trusted_subnets: [10.0.0.0/16]
+`;
+
+function nodesJson(): string {
+  const node = (name: string, region: string | undefined, addresses: [string, string][]) => ({
+    kind: 'Node',
+    apiVersion: 'v1',
+    metadata: { name, labels: region ? { 'topology.kubernetes.io/region': region } : {} },
+    status: { addresses: addresses.map(([type, address]) => ({ type, address })), conditions: [] },
+  });
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      node('a', 'eu', [
+        ['InternalIP', '10.0.0.1'],
+        ['ExternalIP', '198.51.100.1'],
+      ]),
+      node('b', 'us', [['InternalIP', '10.1.0.1']]),
+      node('c', undefined, [
+        ['InternalIP', '10.2.0.1'],
+        ['ExternalIP', '192.0.2.3'],
+      ]),
+    ],
+  });
+}
+
+describe('netpack peers plan', () => {
+  test("-f cluster.yml: a table of each node's peers; known_peers in every list", async () => {
+    const file = join(dir, 'cluster.yml');
+    writeFileSync(file, CLUSTER);
+    const r = await cli(['peers', 'plan', '-f', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+      'NODE          REGION  PEERS  ADDRESSES',
+      '198.51.100.1  eu      3      10.0.0.2 192.0.2.50 203.0.113.1',
+      '198.51.100.2  eu      3      10.0.0.1 192.0.2.50 203.0.113.1',
+      'us-1          us      3      192.0.2.50 198.51.100.1 198.51.100.2',
+    ]);
+  });
+
+  test('--nodes nodes.json -o json: exactly {peers, findings}', async () => {
+    const file = join(dir, 'nodes.json');
+    writeFileSync(file, nodesJson());
+    const r = await cli(['peers', 'plan', '--nodes', file, '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(out), ['peers', 'findings']);
+    assert.deepEqual(out.peers, { a: ['192.0.2.3'], b: ['192.0.2.3', '198.51.100.1'], c: ['198.51.100.1'] });
+    assert.deepEqual(
+      out.findings.map((f: { kind: string; node: string }) => [f.kind, f.node]),
+      [
+        ['no-public-address', 'b'],
+        ['no-region', 'c'],
+      ],
+    );
+  });
+
+  test('--node limits to one node; an unknown node is exit 1', async () => {
+    const file = join(dir, 'nodes.json');
+    writeFileSync(file, nodesJson());
+    const one = await cli(['peers', 'plan', '--nodes', file, '--node', 'a', '-o', 'json']);
+    assert.deepEqual(Object.keys(JSON.parse(one.stdout).peers), ['a']);
+    const none = await cli(['peers', 'plan', '--nodes', file, '--node', 'zz', '-o', 'json']);
+    assert.equal(none.code, 1);
+  });
+
+  test('usage errors: bad --output, unreadable --nodes', async () => {
+    assert.equal((await cli(['peers', 'plan', '--nodes', join(dir, 'nope.json')])).code, 2);
+    writeFileSync(join(dir, 'n.json'), nodesJson());
+    assert.equal((await cli(['peers', 'plan', '--nodes', join(dir, 'n.json'), '-o', 'xml'])).code, 2);
+  });
+});
+
+/** Regions of nodes named `<region>-<i>`; one node of the last region lacks a public address. */
+function manyNodes(regions: number, perRegion: number): PeerNode[] {
+  const out: PeerNode[] = [];
+  for (let r = 0; r < regions; r++) {
+    for (let i = 0; i < perRegion; i++) {
+      const n: PeerNode = { name: `r${r}-n${i}`, region: `region-${r}`, internalIp: `10.${r}.0.${i + 1}` };
+      if (!(r === regions - 1 && i === 0)) n.externalIp = `172.16.${r}.${i + 1}`;
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+function chromiumOrSkip(t: { skip(msg: string): void }): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  const msg = `${CHROMIUM} is missing: the HTML page is NOT checked (install Debian's chromium)`;
+  if (process.env.CI === 'true') assert.fail(`${msg}; CI must have it (.ci/run installs it)`);
+  console.error(`\n!!! ${msg}\n`);
+  t.skip(msg);
+  return false;
+}
+
+function dumpDom(file: string): { dom: string; stderr: string } {
+  const profile = mkdtempSync(join(tmpdir(), 'netpack-chromium-'));
+  try {
+    const r = spawnSync(
+      CHROMIUM,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--enable-logging=stderr',
+        `--user-data-dir=${profile}`,
+        '--dump-dom',
+        pathToFileURL(file).href,
+      ],
+      { encoding: 'utf8', timeout: 90_000 },
+    );
+    assert.equal(r.status, 0, `chromium failed: ${r.stderr}`);
+    return { dom: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+describe('peers HTML page in headless Chromium', () => {
+  for (const [label, nodes] of [
+    ['node-level links (12 nodes, 3 regions)', manyNodes(3, 4)],
+    ['region-level links (120 nodes, 6 regions)', manyNodes(6, 20)],
+  ] as const) {
+    test(`${label}: loads without errors and shows every node`, (t) => {
+      if (!chromiumOrSkip(t)) return;
+      const html = renderPeersHtml({
+        title: 'test <mesh>',
+        nodes,
+        knownPeers: ['192.0.2.50'],
+        trustedSubnets: ['10.0.0.0/8'],
+      });
+      // Self-contained: nothing fetched from elsewhere.
+      assert.doesNotMatch(html, /\s(src|href)=["']?(https?:)?\/\//i);
+      assert.doesNotMatch(html, /<link\b|@import|url\(/i);
+      const file = join(dir, `mesh-${nodes.length}.html`);
+      writeFileSync(file, html);
+      const { dom, stderr } = dumpDom(file);
+      assert.doesNotMatch(stderr, /Uncaught|SyntaxError|TypeError|ReferenceError/, stderr);
+      const body = /<body([^>]*)>/.exec(dom)?.[1] ?? '';
+      assert.doesNotMatch(body, /data-error/, `script failed: ${body}`);
+      assert.match(body, new RegExp(`data-ready="${nodes.length}"`), 'the script ran to the end');
+      assert.match(body, new RegExp(`data-nodes-drawn="${nodes.length}"`));
+      for (const n of nodes) {
+        assert.match(
+          dom,
+          new RegExp(`<g class="node( flagged)?" data-node="${n.name}"`),
+          `node ${n.name} drawn`,
+        );
+      }
+      // The node without a public address is flagged and its finding listed.
+      const flagged = nodes.find((n) => !n.externalIp)!.name;
+      assert.match(dom, new RegExp(`<g class="node flagged" data-node="${flagged}"`));
+      assert.match(dom, /class="finding no-public-address"/);
+      assert.match(dom, /<title>test &lt;mesh&gt;<\/title>/);
+    });
+  }
+
+  test('netpack peers plan --html writes the page', async (t) => {
+    const file = join(dir, 'cluster.yml');
+    writeFileSync(file, CLUSTER);
+    const out = join(dir, 'cli.html');
+    const r = await cli(['peers', 'plan', '-f', file, '--html', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const html = readFileSync(out, 'utf8');
+    assert.match(html, /class="link private trusted" data-a="198\.51\.100\.1" data-b="198\.51\.100\.2"/);
+    assert.match(html, /class="link public" data-a="198\.51\.100\.1" data-b="us-1"/);
+    if (!chromiumOrSkip(t)) return;
+    const { dom } = dumpDom(out);
+    assert.match(dom, /data-ready="3"/);
+  });
+});
