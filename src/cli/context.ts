@@ -1,7 +1,6 @@
 /**
  * What a command needs from the outside world, so that tests can run the CLI in-process.
  */
-import { isAbsolute, relative } from 'node:path';
 import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
 
 export interface Io {
@@ -20,15 +19,8 @@ export const processIo: Io = {
 /** Exit codes: 0 fine, 1 the config (or cluster) is not fine, 2 usage or unreadable input. */
 export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
-/** Files below the working directory are shown relative to it, as compilers do. */
-function shownFile(file: string | undefined): string | undefined {
-  if (!file || !isAbsolute(file)) return file;
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-}
-
 export function printDiagnostics(io: Io, diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) io.stderr(`${formatDiagnostic({ ...d, file: shownFile(d.file) })}\n`);
+  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
 }
 
 export function summary(diagnostics: readonly Diagnostic[]): string {

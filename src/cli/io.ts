@@ -52,7 +52,12 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
     }
     throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  const result = loadConfig(text, { file: path, baseDir: resolve(dirname(path)), probe: fsProbe });
+  const result = loadConfig(text, {
+    file: path, // Relative paths stay relative (to the working directory, like -f itself), so that
+    // diagnostics about files the config names read the way the operator wrote the command.
+    baseDir: dirname(path),
+    probe: fsProbe,
+  });
   return { ...result, file: path, builtInDefault: false };
 }
 

@@ -3,7 +3,7 @@
  * diagnostic out. Pure: the only outside fact it needs (do the files named in the config exist?)
  * comes through the `FileProbe` the caller passes.
  */
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument, visit } from 'yaml';
 import {
   DEFAULT_MTU,
   DEFAULT_OPEN_PORTS,
@@ -350,10 +350,26 @@ function checkTopLevel(doc: unknown, r: Reporter): void {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return;
   for (const key of Object.keys(doc)) {
     if (KNOWN_TOP_LEVEL.includes(key)) continue;
-    r.warning([key], `unknown top-level key "${key}" is ignored`, didYouMean(key, KNOWN_TOP_LEVEL), {
-      atKey: true,
-    });
+    r.warning(
+      [key === '' ? '""' : key],
+      `unknown top-level key "${key}" is ignored`,
+      didYouMean(key, KNOWN_TOP_LEVEL),
+      {
+        atKey: true,
+      },
+    );
   }
+}
+
+/** Offset of the first alias that names no anchor, if any (else the expansion was too large). */
+function firstBadAlias(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (offset === undefined && node.resolve(doc) === undefined) offset = node.range?.[0];
+    },
+  });
+  return offset;
 }
 
 /** Parses and checks a cluster file. Never throws on bad input. */
@@ -372,7 +388,24 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   }
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
 
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let raw: unknown;
+  try {
+    // maxAliasCount bounds alias expansion ("billion laughs"); an unknown alias throws too.
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    const alias = firstBadAlias(doc);
+    const { line, col } = alias === undefined ? { line: 1, col: 1 } : lineCounter.linePos(alias);
+    const message = (e as Error).message.split('\n')[0];
+    r.diagnostics.push({
+      severity: 'error',
+      path: '',
+      message: `YAML: ${message}`,
+      file: opts.file,
+      line,
+      col,
+    });
+    return { diagnostics: r.diagnostics, origins: {} };
+  }
   const data = raw ?? {};
   if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || doc.contents === null)) {
     r.error(

@@ -160,7 +160,9 @@ function checkFile(
 function checkProviderBlocks(config: ClusterConfig, ctx: RuleContext): void {
   const { r } = ctx;
   const provider = config.network.provider;
-  for (const block of ['weave', 'calico', 'custom'] as const) {
+  // With a misspelt provider we cannot tell which block is meant to be ignored.
+  const providerKnown = !r.isBad(['network', 'provider']);
+  for (const block of providerKnown ? (['weave', 'calico', 'custom'] as const) : []) {
     if (block === provider || ctx.res.get(['network', block]) === undefined) continue;
     r.warning(
       ['network', block],
@@ -247,10 +249,14 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   const E = [...C, 'environment'];
   for (const name of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      r.error(
+      r.report(
+        'error',
         [...E, name],
         `"${name}" is not a valid environment variable name`,
         'use letters, digits and underscores',
+        {
+          atKey: true,
+        },
       );
   }
   const metrics = env.FELIX_PROMETHEUSMETRICSENABLED;

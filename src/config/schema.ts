@@ -74,7 +74,7 @@ const imageRepository = z.string().superRefine((value, ctx) => {
       message: `must be a registry prefix without a scheme (got "${value}"); write it as ${value.replace(/^[a-z]+:\/\//i, '')}`,
       input: value,
     });
-  else if (!/^[a-zA-Z0-9][a-zA-Z0-9.\-_:/]*[a-zA-Z0-9]$/.test(value) || value.includes('//'))
+  else if (!/^[a-zA-Z0-9][a-zA-Z0-9.\-_:/]*[a-zA-Z0-9]\/?$/.test(value) || value.includes('//'))
     ctx.addIssue({
       code: 'custom',
       message: `must be a registry prefix like registry.example.com/mirror (got "${value}")`,
@@ -91,25 +91,25 @@ export const weaveSchema = z
     trusted_subnets: z
       .array(cidr())
       .describe('Subnets where the overlay runs without IPsec (trusted).')
-      .optional(),
+      .nullish(),
     no_masq_local: z
       .boolean()
       .describe('Preserve client source IPs for externalTrafficPolicy=Local services.')
-      .optional(),
+      .nullish(),
     password: nonEmptyPath
       .describe('Path of a file holding the shared secret, relative to cluster.yml.')
-      .optional(),
+      .nullish(),
     known_peers: z
       .array(ip({ allowV6: true }))
       .describe('Initial peer addresses (multi-cluster pod networks).')
-      .optional(),
+      .nullish(),
     ipalloc_default_subnet: cidr()
       .describe('Subnet for pod IP allocation, inside pod_network_cidr.')
-      .optional(),
+      .nullish(),
     remote_subnets: z
       .array(cidr())
       .describe("Other clusters' allocation subnets to route through the bridge.")
-      .optional(),
+      .nullish(),
   })
   .describe('Weave Net options.');
 
@@ -122,58 +122,55 @@ export const etcdSchema = z.strictObject({
     )
     .min(1, { error: 'must list at least one etcd endpoint' })
     .describe('etcd client URLs.'),
-  ca_file: nonEmptyPath.describe('CA certificate file for etcd TLS.').optional(),
-  cert_file: nonEmptyPath.describe('Client certificate file for etcd TLS.').optional(),
-  key_file: nonEmptyPath.describe('Client key file for etcd TLS.').optional(),
+  ca_file: nonEmptyPath.describe('CA certificate file for etcd TLS.').nullish(),
+  cert_file: nonEmptyPath.describe('Client certificate file for etcd TLS.').nullish(),
+  key_file: nonEmptyPath.describe('Client key file for etcd TLS.').nullish(),
 });
 
 const modeSchema = z.enum(ENCAPSULATION_MODES);
 
 export const calicoSchema = z
   .strictObject({
-    encapsulation: z.enum(ENCAPSULATIONS).describe('Encapsulation: ipip (default) or vxlan.').optional(),
-    mode: modeSchema.describe('When to encapsulate: Always (default), CrossSubnet or Never.').optional(),
-    ipip_mode: modeSchema.describe('Pharos spelling: IP-in-IP mode (sets encapsulation ipip).').optional(),
-    vxlan_mode: modeSchema.describe('VXLAN mode (sets encapsulation vxlan).').optional(),
+    encapsulation: z.enum(ENCAPSULATIONS).describe('Encapsulation: ipip (default) or vxlan.').nullish(),
+    mode: modeSchema.describe('When to encapsulate: Always (default), CrossSubnet or Never.').nullish(),
+    ipip_mode: modeSchema.describe('Pharos spelling: IP-in-IP mode (sets encapsulation ipip).').nullish(),
+    vxlan_mode: modeSchema.describe('VXLAN mode (sets encapsulation vxlan).').nullish(),
     encapsulationType: z
       .enum(['CALICO_IPV4POOL_IPIP', 'CALICO_IPV4POOL_VXLAN'])
       .describe('Spectro pack spelling of encapsulation.')
-      .optional(),
-    encapsulationMode: modeSchema.describe('Spectro pack spelling of mode.').optional(),
+      .nullish(),
+    encapsulationMode: modeSchema.describe('Spectro pack spelling of mode.').nullish(),
     calicoNetworkCIDR: cidr()
       .describe('Spectro pack spelling of the pod CIDR; must equal pod_network_cidr.')
-      .optional(),
+      .nullish(),
     mtu: z
       .union([z.int().min(576).max(9000), z.literal('auto')], {
         error: 'must be a whole number from 576 to 9000 (the MTU of the host network) or "auto"',
       })
       .describe('MTU of the host network (576..9000), or auto.')
-      .optional(),
+      .nullish(),
     nat_outgoing: z
       .boolean()
       .describe('NAT traffic from pods leaving the pod network (default true).')
-      .optional(),
-    environment: z.record(z.string(), scalar).describe('Extra env vars for calico-node.').optional(),
+      .nullish(),
+    environment: z.record(z.string(), scalar).describe('Extra env vars for calico-node.').nullish(),
     datastore: z
       .enum(DATASTORES)
       .describe('Where Calico keeps its data: kubernetes (default) or etcd.')
-      .optional(),
-    etcd: etcdSchema.describe('etcd datastore connection (datastore: etcd).').optional(),
+      .nullish(),
+    etcd: etcdSchema.describe('etcd datastore connection (datastore: etcd).').nullish(),
   })
   .describe('Calico options.');
 
 export const customSchema = z
   .strictObject({
     manifest_path: nonEmptyPath.describe('File or directory of manifests, relative to cluster.yml.'),
-    options: z
-      .record(z.string(), z.unknown())
-      .describe('Values passed to the manifest templates.')
-      .optional(),
+    options: z.record(z.string(), z.unknown()).describe('Values passed to the manifest templates.').nullish(),
   })
   .describe('Custom provider options.');
 
 export const firewalldSchema = z.strictObject({
-  enabled: z.boolean().optional(),
+  enabled: z.boolean().nullish(),
   open_ports: z
     .array(
       z.strictObject({
@@ -182,69 +179,69 @@ export const firewalldSchema = z.strictObject({
         roles: z.array(z.enum(['master', 'worker', '*'])).min(1),
       }),
     )
-    .optional(),
-  trusted_subnets: z.array(cidr()).optional(),
+    .nullish(),
+  trusted_subnets: z.array(cidr()).nullish(),
 });
 
 export const networkSchema = z
   .strictObject({
-    provider: z.enum(PROVIDERS).describe('Network provider: weave (default), calico or custom.').optional(),
-    service_cidr: cidr().describe('Service IP range (default 10.96.0.0/12).').optional(),
-    pod_network_cidr: cidr().describe('Pod IP range (default 10.32.0.0/12).').optional(),
+    provider: z.enum(PROVIDERS).describe('Network provider: weave (default), calico or custom.').nullish(),
+    service_cidr: cidr().describe('Service IP range (default 10.96.0.0/12).').nullish(),
+    pod_network_cidr: cidr().describe('Pod IP range (default 10.32.0.0/12).').nullish(),
     node_local_dns_cache: z
       .union([z.boolean(), z.strictObject({ enabled: z.boolean() })], {
         error: 'must be true, false or a map {enabled: true|false}',
       })
       .describe('Run the node-local DNS cache (default true).')
-      .optional(),
-    dns_replicas: z.int().min(1).describe('CoreDNS replicas (default 1 + ceil(hosts/10)).').optional(),
+      .nullish(),
+    dns_replicas: z.int().min(1).describe('CoreDNS replicas (default 1 + ceil(hosts/10)).').nullish(),
     cloud: z
       .enum(CLOUDS)
       .describe('Cloud the cluster runs on (alias of top-level cloud.provider).')
-      .optional(),
+      .nullish(),
     image_repository: imageRepository
       .describe('Registry prefix replacing the upstream registries (alias of top-level image_repository).')
-      .optional(),
-    trusted_subnets: z.array(cidr()).describe('Deprecated: use weave.trusted_subnets.').optional(),
-    firewalld: firewalldSchema.describe('Host firewall (firewalld) rules.').optional(),
-    weave: weaveSchema.optional(),
-    calico: calicoSchema.optional(),
-    custom: customSchema.optional(),
+      .nullish(),
+    trusted_subnets: z.array(cidr()).describe('Deprecated: use weave.trusted_subnets.').nullish(),
+    firewalld: firewalldSchema.describe('Host firewall (firewalld) rules.').nullish(),
+    weave: weaveSchema.nullish(),
+    calico: calicoSchema.nullish(),
+    custom: customSchema.nullish(),
   })
   .describe('The network: section of cluster.yml.');
 
 /** Keys Pharos 3.x accepts on a host; netpack reads address, private_address, role, labels and ssh_port. */
 export const hostSchema = z.strictObject({
   address: ipOrHostname,
-  private_address: ipOrHostname.optional(),
-  private_interface: z.string().optional(),
+  private_address: ipOrHostname.nullish(),
+  private_interface: z.string().nullish(),
   role: z.enum(['master', 'worker']),
-  labels: z.record(z.string(), scalar).optional(),
-  taints: z.array(z.record(z.string(), z.unknown())).optional(),
-  user: z.string().optional(),
-  ssh_key_path: z.string().optional(),
-  ssh_port: z.int().min(1).max(65535).optional(),
-  ssh_proxy_command: z.string().optional(),
-  bastion: z.record(z.string(), z.unknown()).optional(),
-  container_runtime: z.string().optional(),
-  environment: z.record(z.string(), scalar).optional(),
-  repositories: z.array(z.record(z.string(), z.unknown())).optional(),
-  hostname: z.string().optional(),
-  name: z.string().optional(),
+  labels: z.record(z.string(), scalar).nullish(),
+  taints: z.array(z.record(z.string(), z.unknown())).nullish(),
+  user: z.string().nullish(),
+  ssh_key_path: z.string().nullish(),
+  ssh_port: z.int().min(1).max(65535).nullish(),
+  ssh_proxy_command: z.string().nullish(),
+  bastion: z.record(z.string(), z.unknown()).nullish(),
+  container_runtime: z.string().nullish(),
+  environment: z.record(z.string(), scalar).nullish(),
+  repositories: z.array(z.record(z.string(), z.unknown())).nullish(),
+  hostname: z.string().nullish(),
+  name: z.string().nullish(),
 });
 
 /** Top-level keys netpack reads; the rest of a Pharos file is accepted and ignored (see pharos.ts). */
 export const topLevelSchema = z.object({
-  network: networkSchema.optional(),
-  hosts: z.array(hostSchema).optional(),
-  image_repository: imageRepository.optional(),
+  network: networkSchema.nullish(),
+  hosts: z.array(hostSchema).nullish(),
+  image_repository: imageRepository.nullish(),
   cloud: z
     .object({
-      provider: z.enum(Object.keys(PHAROS_CLOUD_PROVIDERS)).optional(),
-      config: z.string().optional(),
+      provider: z.enum(Object.keys(PHAROS_CLOUD_PROVIDERS)).nullish(),
+      config: z.string().nullish(),
     })
-    .optional(),
-  kube_proxy: z.object({ mode: z.enum([...KUBE_PROXY_MODES, 'userspace']).optional() }).optional(),
+    .nullish(),
+  kube_proxy: z.object({ mode: z.enum([...KUBE_PROXY_MODES, 'userspace']).nullish() }).nullish(),
 });
 
 export type RawCluster = z.input<typeof topLevelSchema>;

@@ -247,12 +247,12 @@ describe('environment', () => {
     });
   }
 
-  test('an invalid variable name is an error (at its value)', () => {
+  test('an invalid variable name is an error at the name', () => {
     const text = calico('environment:\n  "1BAD-NAME": x');
     expectOnly(load(text), [
       {
         path: 'network.calico.environment.1BAD-NAME',
-        ...after(text, '"1BAD-NAME": '),
+        ...at(text, '"1BAD-NAME"'),
         message: ['not a valid environment variable name'],
         hint: ['letters, digits and underscores'],
       },
