@@ -1,6 +1,6 @@
 /**
  * Bugs found while writing the config-model tests. Each test pins the behaviour the operator
- * should get; the "open" ones fail until the loader is fixed (see the test-author's report).
+ * should get.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -65,7 +65,7 @@ describe('fixed', () => {
   });
 });
 
-describe('open (owner to fix)', () => {
+describe('fixed in the loader after the first test pass', () => {
   test('an unresolved alias is a YAML error at its position, not an exception', () => {
     const text = 'network:\n  provider: *nope\n';
     let r: ReturnType<typeof load> | undefined;
