@@ -102,6 +102,8 @@ function expectedExtraArgs(c: ClusterConfig): string {
   return [
     ...(w.trusted_subnets.length > 0 ? [`--trusted-subnets=${w.trusted_subnets.join(',')}`] : []),
     ...(w.ipalloc_default_subnet ? [`--ipalloc-default-subnet=${w.ipalloc_default_subnet}`] : []),
+    // Side-car on: peers come only from it, never from gossip.
+    ...(w.peering.enabled ? ['--no-discovery'] : []),
   ].join(' ');
 }
 
@@ -152,6 +154,12 @@ function allowedDifferences(c: ClusterConfig): AllowedDifference[] {
       'network.weave.trusted_subnets / ipalloc_default_subnet as weaver flags',
       (e) => expectedExtraArgs(c) !== '' && e.value === expectedExtraArgs(c),
     ),
+    {
+      path: `${DS}.containers[name=weave-peers]`,
+      change: 'added',
+      reason: 'network.weave.peering.enabled: the region-aware peering side-car',
+      check: (d) => w.peering.enabled && (d.ours as { image?: string }).image === w.peering.image,
+    },
     envAdded(
       'KUBE_PEERS',
       'network.weave.known_peers',
@@ -161,6 +169,23 @@ function allowedDifferences(c: ClusterConfig): AllowedDifference[] {
       const ref = (e.valueFrom as { secretKeyRef?: unknown } | undefined)?.secretKeyRef;
       return e.value === undefined && JSON.stringify(ref) === '{"name":"weave-passwd","key":"weave-passwd"}';
     }),
+  ];
+}
+
+/** Side-car on with kubelet DNAT: `patch` on nodes, so it can publish its bridge address. */
+function clusterRoleDifferences(c: ClusterConfig): AllowedDifference[] {
+  const p = c.network.weave.peering;
+  return [
+    {
+      path: 'rules[4]',
+      change: 'added',
+      reason: 'network.weave.peering.kubelet_dnat: the side-car annotates its own node',
+      check: (d) =>
+        p.enabled &&
+        p.kubelet_dnat &&
+        JSON.stringify(d.ours) ===
+          JSON.stringify({ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] }),
+    },
   ];
 }
 
@@ -178,7 +203,12 @@ function assertConforms(upstream: KubeObject[], c: ClusterConfig, out: ProviderO
   for (const u of upstream) {
     const ours = findObject(out.objects, u.kind, u.metadata.name, u.metadata.namespace);
     assert.ok(ours, `we render upstream's ${ref(u)}`);
-    const allowed = u.kind === 'DaemonSet' ? allowedDifferences(c) : [];
+    const allowed =
+      u.kind === 'DaemonSet'
+        ? allowedDifferences(c)
+        : u.kind === 'ClusterRole'
+          ? clusterRoleDifferences(c)
+          : [];
     assert.deepEqual(
       unexplained(diffObjects(u, ours), allowed),
       [],
@@ -479,6 +509,94 @@ describe('weave: output hygiene', () => {
   });
 });
 
+/** The side-car container's fields these tests read. */
+interface SideCar extends Container {
+  command: string[];
+  ports: { containerPort: number }[];
+  livenessProbe: { httpGet: { path: string; port: number } };
+  readinessProbe: { httpGet: { path: string; port: number } };
+  resources: { requests: { cpu?: string }; limits: { memory?: string } };
+  securityContext: { runAsNonRoot?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: unknown };
+  volumeMounts?: unknown[];
+}
+
+function withPeering(kubeletDnat: boolean): ClusterConfig {
+  const c = allOptions();
+  c.network.weave.peering = {
+    enabled: true,
+    image: 'registry.example.com/netpack:9.9.9',
+    kubelet_dnat: kubeletDnat,
+  };
+  return c;
+}
+
+describe('weave: peering side-car', () => {
+  test('side-car on (with and without kubelet DNAT): every difference from upstream still explained', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    for (const dnat of [false, true]) {
+      const c = withPeering(dnat);
+      assertConforms(upstream, c, render(c));
+    }
+  });
+
+  test('the side-car container: image from config, netpack peers run, NODE_NAME from spec.nodeName, probes, port', () => {
+    const out = render(withPeering(false));
+    const sc = container(out, 'weave-peers') as SideCar;
+    assert.equal(sc.image, 'registry.example.com/netpack:9.9.9');
+    assert.deepEqual(sc.command.slice(0, 3), ['netpack', 'peers', 'run']);
+    assert.deepEqual(sc.env!.find((e) => e.name === 'NODE_NAME')?.valueFrom, {
+      fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' },
+    });
+    assert.equal(sc.env!.find((e) => e.name === 'KNOWN_PEERS')?.value, '203.0.113.10 203.0.113.11');
+    assert.equal(
+      sc.env!.some((e) => e.name === 'KUBELET_DNAT'),
+      false,
+    );
+    assert.equal(sc.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(sc.readinessProbe.httpGet.path, '/healthz');
+    assert.equal(sc.livenessProbe.httpGet.port, sc.ports[0]!.containerPort);
+    assert.ok(sc.command.includes(`--listen=0.0.0.0:${sc.ports[0]!.containerPort}`));
+    assert.ok(sc.resources.requests.cpu && sc.resources.limits.memory);
+    assert.equal(sc.securityContext.runAsNonRoot, true);
+    assert.deepEqual(sc.securityContext.capabilities, { drop: ['ALL'] });
+  });
+
+  test('--no-discovery only with the side-car', () => {
+    assert.match(env(render(withPeering(false)), 'EXTRA_ARGS') ?? '', /(^| )--no-discovery$/);
+    assert.doesNotMatch(env(render(allOptions()), 'EXTRA_ARGS') ?? '', /no-discovery/);
+    assert.equal(hasEnv(render(config()), 'EXTRA_ARGS'), false);
+  });
+
+  test('RBAC: nothing beyond upstream without DNAT; DNAT adds exactly patch on nodes', () => {
+    const rules = (c: ClusterConfig) => get(render(c), 'ClusterRole', 'weave-net').rules as PolicyRule[];
+    assert.deepEqual(rules(withPeering(false)), rules(allOptions()));
+    const extra = broaderRules(rules(withPeering(true)), rules(allOptions()));
+    assert.deepEqual(extra, [{ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] }]);
+    // Side-car off, DNAT switch alone grants nothing.
+    const c = allOptions();
+    c.network.weave.peering.kubelet_dnat = true;
+    assert.deepEqual(rules(c), rules(allOptions()));
+  });
+
+  test('kubelet DNAT: root with NET_ADMIN/NET_RAW only, the xtables lock, KUBELET_DNAT=true', () => {
+    const sc = container(render(withPeering(true)), 'weave-peers') as SideCar;
+    assert.deepEqual(sc.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] });
+    assert.equal(sc.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(sc.env!.find((e) => e.name === 'KUBELET_DNAT')?.value, 'true');
+    assert.deepEqual(sc.volumeMounts, [
+      { name: 'xtables-lock', mountPath: '/run/xtables.lock', readOnly: false },
+    ]);
+  });
+
+  test('off by default: no side-car', () => {
+    assert.equal(
+      podSpec(render(config())).containers.some((c) => c.name === 'weave-peers'),
+      false,
+    );
+  });
+});
+
 describe('weave: schema', () => {
   test('every object validates against the Kubernetes OpenAPI schema of its kind', () => {
     const models: Record<string, new (data: never) => { validate(): void }> = {
@@ -493,6 +611,9 @@ describe('weave: schema', () => {
     };
     const out = render(allOptions(), { weavePassword: 'pw\n' }, WITH_SECRETS);
     assert.ok(out.objects.some((o) => o.kind === 'Secret'));
+    out.objects.push(
+      ...render(withPeering(true)).objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'ClusterRole'),
+    );
     for (const o of out.objects) {
       const Model = models[o.kind];
       assert.ok(Model, `no schema model for ${o.kind}`);

@@ -55,7 +55,7 @@ export function renderWeave(
   const diagnostics: Diagnostic[] = [];
   const objects: KubeObject[] = [
     serviceAccount(),
-    clusterRole(),
+    clusterRole(weave),
     clusterRoleBinding(),
     role(),
     roleBinding(),
@@ -84,21 +84,32 @@ function serviceAccount(): KubeObject {
   };
 }
 
-/** The rules of upstream's ClusterRole, no broader. */
-function clusterRole(): KubeObject {
+/**
+ * The rules of upstream's ClusterRole, no broader — plus, only with kubelet DNAT, `patch` on
+ * nodes. The peering side-car needs no more than upstream's list/watch on nodes otherwise.
+ */
+function clusterRole(weave: WeaveConfig): KubeObject {
+  const rules: Record<string, unknown>[] = [
+    // kube-utils lists nodes for the initial peer list; weave-npc watches pods and namespaces;
+    // the peering side-car (network.weave.peering) lists and watches nodes with this rule too.
+    { apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    // weave-npc enforces NetworkPolicy; upstream still lists the pre-1.16 API group too.
+    { apiGroups: ['extensions'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+    // kube-utils -set-node-status clears the NetworkUnavailable condition once the network is up.
+    { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
+  ];
+  if (weave.peering.enabled && weave.peering.kubelet_dnat) {
+    // Kubelet DNAT: each side-car annotates its own node with its weave bridge address
+    // (weave.kontena.io/bridge-ip) so other regions know where to send kubelet traffic. RBAC
+    // cannot limit this to "own node" (names are unknown at render), hence only behind the switch.
+    rules.push({ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] });
+  }
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: WEAVE_NAME, labels: labels() },
-    rules: [
-      // kube-utils lists nodes for the initial peer list; weave-npc watches pods and namespaces.
-      { apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: ['get', 'list', 'watch'] },
-      // weave-npc enforces NetworkPolicy; upstream still lists the pre-1.16 API group too.
-      { apiGroups: ['extensions'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
-      // kube-utils -set-node-status clears the NetworkUnavailable condition once the network is up.
-      { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
-    ],
+    rules,
   };
 }
 
@@ -225,6 +236,9 @@ export function weaverExtraArgs(weave: WeaveConfig): string[] {
   if (weave.trusted_subnets.length > 0) args.push(`--trusted-subnets=${weave.trusted_subnets.join(',')}`);
   if (weave.ipalloc_default_subnet !== undefined)
     args.push(`--ipalloc-default-subnet=${weave.ipalloc_default_subnet}`);
+  // The side-car hands the router its peers (private within a region, public across); peers
+  // that discovery gossips would bring back the unreachable private addresses of other regions.
+  if (weave.peering.enabled) args.push('--no-discovery');
   return args;
 }
 
@@ -279,15 +293,63 @@ function npcContainer(): Record<string, unknown> {
   };
 }
 
+/** Port of the peering side-car's /healthz and /metrics (next to Weave's 6781-6784). */
+export const PEERS_PORT = 6788;
+export const PEERS_CONTAINER = 'weave-peers';
+
 /**
- * SEAM — peering side-car (tracked in its own issue, not built yet).
- * Pharos ran a side-car next to `weave` that watched node region labels and told weave which
- * address (private within a region, public across regions) to peer on. When it lands, return its
- * container here, gated on its own option; whatever RBAC it needs beyond upstream's goes into
- * `clusterRole` with a why-comment (today that role is exactly upstream's).
+ * The region-aware peering side-car (`netpack peers run`, built from this package), only when
+ * `network.weave.peering.enabled`. It watches Nodes and posts this node's peers to the router on
+ * 127.0.0.1:6784 (the pod shares the host network). It runs as a non-root user with no
+ * capabilities, except with kubelet DNAT, which needs root with NET_ADMIN/NET_RAW for iptables
+ * and the xtables lock the other containers share.
  */
-function peeringSidecars(_config: ClusterConfig): Record<string, unknown>[] {
-  return [];
+function peeringSidecars(config: ClusterConfig): Record<string, unknown>[] {
+  const peering = config.network.weave.peering;
+  if (!peering.enabled) return [];
+  const env: unknown[] = [
+    // The node's name as the API knows it; HOSTNAME is the machine's, which may differ.
+    { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+  ];
+  const knownPeers = config.network.weave.known_peers;
+  if (knownPeers.length > 0) env.push({ name: 'KNOWN_PEERS', value: knownPeers.join(' ') });
+  if (peering.kubelet_dnat) env.push({ name: 'KUBELET_DNAT', value: 'true' });
+  const probe = (periodSeconds: number) => ({
+    httpGet: { host: '127.0.0.1', path: '/healthz', port: PEERS_PORT },
+    initialDelaySeconds: 5,
+    periodSeconds,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+  });
+  return [
+    {
+      name: PEERS_CONTAINER,
+      image: peering.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['netpack', 'peers', 'run', `--listen=0.0.0.0:${PEERS_PORT}`],
+      env,
+      ports: [{ name: 'peers-metrics', containerPort: PEERS_PORT, protocol: 'TCP' }],
+      livenessProbe: probe(30),
+      readinessProbe: probe(10),
+      // A Node list of a few thousand nodes is tens of MB while it is parsed.
+      resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '256Mi' } },
+      securityContext: peering.kubelet_dnat
+        ? {
+            runAsUser: 0,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+          }
+        : {
+            runAsUser: 1000,
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+      ...(peering.kubelet_dnat ? { volumeMounts: [xtablesLockMount()] } : {}),
+    },
+  ];
 }
 
 function daemonSet(config: ClusterConfig): KubeObject {
