@@ -264,7 +264,7 @@ test('render --peer-cluster adds the route DaemonSet for the peer subnets', asyn
   }[];
   const ds = items.find((o) => o.kind === 'DaemonSet' && o.metadata.name === REMOTE_ROUTES_NAME);
   assert.ok(ds, 'weave-remote-routes rendered');
-  assert.deepEqual(ds.spec.template.spec.containers[0].env, [
+  assert.deepEqual(ds.spec.template.spec.containers[0]?.env, [
     { name: 'REMOTE_SUBNETS', value: '10.33.0.0/16' },
   ]);
   // Without peers, b.yml has no remote_subnets: no DaemonSet.
@@ -303,8 +303,8 @@ test('weave.remote_subnets in the file renders the DaemonSet (a.yml)', () => {
     }
   ).template.spec;
   assert.equal(spec.hostNetwork, true);
-  assert.deepEqual(spec.containers[0].securityContext, { capabilities: { add: ['NET_ADMIN'] } });
-  assert.equal(spec.containers[0].env[0].value, '10.34.0.0/16 10.35.0.0/16');
+  assert.deepEqual(spec.containers[0]?.securityContext, { capabilities: { add: ['NET_ADMIN'] } });
+  assert.equal(spec.containers[0]?.env[0]?.value, '10.34.0.0/16 10.35.0.0/16');
   assert.equal(remoteRoutesDaemonSet([]), null);
   assert.ok(
     !renderWeave(defaultClusterConfig(), {}, { includeSecrets: false }).objects.some(
