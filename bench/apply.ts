@@ -1,0 +1,190 @@
+/**
+ * Apply benchmark: the Calico render (~45 objects) applied to a fresh fake API server by
+ * `netpack apply` and by `kubectl apply --server-side -f` (run twice, as a real cluster needs:
+ * the IPPool's kind exists only once its CRD is Established), each as a CLI process with
+ * wall time and request counts, plus netpack's in-process library time. Aim: netpack <= half.
+ *
+ * `node --import tsx bench/apply.ts` runs it alone and merges the figures into
+ * bench/results.json; `bench/run.ts` calls `benchApply()`.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { applyCluster } from '../src/cluster/apply.ts';
+import { createClusterClient } from '../src/cluster/client.ts';
+import { desiredState } from '../src/cluster/desired.ts';
+import { loadKubeConfig } from '../src/cluster/kubeconfig.ts';
+import { defaultClusterConfig } from '../src/config/defaults.ts';
+import { renderCluster } from '../src/render/index.ts';
+import { toYamlStream } from '../src/render/serialize.ts';
+import { type FakeApiServer, startFakeApiServer } from '../test/fake-apiserver/index.ts';
+import { recordResults } from './results-file.ts';
+
+const root = new URL('../', import.meta.url).pathname;
+const POD_CIDR = '10.244.0.0/16';
+const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+
+function counts(server: FakeApiServer) {
+  return { requests: server.requests.length, writes: server.writes().length };
+}
+
+/** The CLI as shipped: one esbuild bundle with client-node external (as scripts/bundle.mjs). */
+async function bundle(): Promise<string> {
+  const dir = join(root, 'node_modules', '.cache', 'netpack-bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, 'netpack.mjs');
+  await build({
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['@kubernetes/client-node'],
+    banner: {
+      js: "import { createRequire as __netpackRequire } from 'node:module'; const require = __netpackRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+  // Read at run time beside the bundle, as scripts/bundle.mjs arranges for dist/.
+  copyFileSync(join(root, 'src/providers/calico/crds.generated.json'), join(dir, 'crds.generated.json'));
+  return outfile;
+}
+
+/** Runs a process (asynchronously: the fake server lives in this process) and times it. */
+function timed(cmd: string, args: string[]): Promise<{ ms: number; code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const t = performance.now();
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => resolve({ ms: performance.now() - t, code: -1, stderr: String(e) }));
+    child.on('close', (code) => resolve({ ms: performance.now() - t, code, stderr }));
+  });
+}
+
+export async function benchApply(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'netpack-bench-apply-'));
+  try {
+    const config = defaultClusterConfig();
+    config.network.provider = 'calico';
+    config.network.pod_network_cidr = POD_CIDR;
+    const { objects } = renderCluster(config, {}, { includeSecrets: false });
+    const manifest = join(dir, 'calico.yaml');
+    writeFileSync(manifest, toYamlStream(objects));
+    const clusterFile = join(dir, 'cluster.yml');
+    writeFileSync(clusterFile, `network:\n  provider: calico\n  pod_network_cidr: ${POD_CIDR}\n`);
+    const serverOpts = { nodes: 3, crdEstablishDelayMs: 50 };
+
+    // kubectl: apply, and again for what needed the CRDs (exit 1 the first time, as on a real cluster).
+    const k = await startFakeApiServer(serverOpts);
+    const kArgs = ['apply', '--server-side', '-f', manifest, '--kubeconfig', k.kubeconfigPath];
+    let kubectlMs = 0;
+    let kubectlRuns = 0;
+    let kubectlOk = false;
+    for (; kubectlRuns < 4 && !kubectlOk; ) {
+      const r = await timed(KUBECTL, kArgs);
+      kubectlRuns++;
+      kubectlMs += r.ms;
+      kubectlOk = r.code === 0;
+      if (r.code !== 0 && !/no matches for kind|ensure CRDs are installed/.test(r.stderr)) {
+        throw new Error(`kubectl failed: ${r.stderr.slice(0, 400)}`);
+      }
+    }
+    const kubectl = {
+      wall_ms: Math.round(kubectlMs),
+      runs: kubectlRuns,
+      ...counts(k),
+      objects: k.store.all().filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack')
+        .length,
+    };
+    await k.close();
+
+    // netpack CLI (bundled), no wait: kubectl does not wait either.
+    const cli = await bundle();
+    const n = await startFakeApiServer(serverOpts);
+    const r = await timed(process.execPath, [
+      cli,
+      'apply',
+      '-f',
+      clusterFile,
+      '--kubeconfig',
+      n.kubeconfigPath,
+      '--no-wait',
+    ]);
+    if (r.code !== 0) throw new Error(`netpack apply failed: ${r.stderr.slice(0, 400)}`);
+    const netpack = {
+      wall_ms: Math.round(r.ms),
+      ...counts(n),
+      objects:
+        n.store.all().filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack')
+          .length - 1,
+    };
+    const before = counts(n);
+    const again = await timed(process.execPath, [
+      cli,
+      'apply',
+      '-f',
+      clusterFile,
+      '--kubeconfig',
+      n.kubeconfigPath,
+      '--no-wait',
+    ]);
+    const reapply = {
+      wall_ms: Math.round(again.ms),
+      requests: n.requests.length - before.requests,
+      writes: n.writes().length - before.writes,
+    };
+    await n.close();
+
+    // netpack as a library (client-node already loaded): the apply itself.
+    const lib = await startFakeApiServer(serverOpts);
+    const { kc } = await loadKubeConfig({ kubeconfig: lib.kubeconfigPath });
+    const client = await createClusterClient(kc);
+    const t = performance.now();
+    await applyCluster(client, config, desiredState(config, {}, randomBytes), {
+      dryRun: false,
+      force: false,
+      deadline: Date.now() + 30_000,
+      log: () => {},
+    });
+    const libraryMs = Math.round(performance.now() - t);
+    client.close();
+    await lib.close();
+
+    const ratio = Number((netpack.wall_ms / kubectl.wall_ms).toFixed(3));
+    const figures = {
+      objects: objects.length,
+      kubectl,
+      netpack_cli: netpack,
+      netpack_cli_reapply: reapply,
+      netpack_library_ms: libraryMs,
+      ratio_netpack_to_kubectl: ratio,
+      aim: 'netpack <= 0.5 x kubectl',
+      aim_met: ratio <= 0.5,
+    };
+    console.log(`apply of ${objects.length} Calico objects to the fake API server:`);
+    console.log(
+      `  kubectl apply --server-side: ${kubectl.wall_ms} ms over ${kubectl.runs} runs, ${kubectl.requests} requests, ${kubectl.writes} writes`,
+    );
+    console.log(
+      `  netpack apply (bundled CLI):  ${netpack.wall_ms} ms, ${netpack.requests} requests, ${netpack.writes} writes`,
+    );
+    console.log(
+      `  netpack re-apply:             ${reapply.wall_ms} ms, ${reapply.requests} requests, ${reapply.writes} writes`,
+    );
+    console.log(`  netpack library (in-process): ${libraryMs} ms`);
+    console.log(`  ratio netpack/kubectl: ${ratio} (aim <= 0.5: ${ratio <= 0.5 ? 'met' : 'NOT met'})`);
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  recordResults('apply', await benchApply());
+}
