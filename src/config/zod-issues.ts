@@ -132,7 +132,10 @@ export function convertIssues(
         const values = issue.values.map(String);
         out.push({
           path,
-          message: `must be one of ${values.join(', ')} (got ${describeValue(input)})`,
+          message:
+            input === undefined
+              ? `is required: one of ${values.join(', ')}`
+              : `must be one of ${values.join(', ')} (got ${describeValue(input)})`,
           hint: joinHints(typeof input === 'string' ? didYouMean(input, values) : undefined, hintsFor(input)),
         });
         break;

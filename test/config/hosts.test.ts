@@ -44,7 +44,7 @@ describe('hosts', () => {
   test('role is required and must be master or worker', () => {
     const text = 'hosts:\n  - address: 192.0.2.1\n  - address: 192.0.2.2\n    role: etcd\n';
     expectOnly(load(text), [
-      { path: 'hosts[0].role', line: 2, col: 5, message: ['master, worker', 'got nothing'] },
+      { path: 'hosts[0].role', line: 2, col: 5, message: ['is required', 'master, worker'] },
       { path: 'hosts[1].role', line: 4, col: 11, message: ['master, worker', '"etcd"'] },
     ]);
   });
