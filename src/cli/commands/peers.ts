@@ -127,7 +127,14 @@ async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts)
   const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
   // Loaded here only: the side-car is the one command that needs the Kubernetes client.
   const { kubeNodeSource, iptablesDnat, weaveBridgeIp } = await import('../../peers/kube.ts');
-  const source = await kubeNodeSource(opts.kubeconfig);
+  let source: Awaited<ReturnType<typeof kubeNodeSource>>;
+  try {
+    source = await kubeNodeSource(opts.kubeconfig);
+  } catch (e) {
+    throw new UsageError(
+      `no usable kubeconfig (${opts.kubeconfig ?? 'in-cluster or $KUBECONFIG'}): ${(e as Error).message}`,
+    );
+  }
   const dnatOn = opts.kubeletDnat || process.env.KUBELET_DNAT === 'true' || process.env.KUBELET_DNAT === '1';
   const sidecar = new PeeringSidecar(source, httpWeaveRouter(opts.routerUrl), {
     nodeName,
