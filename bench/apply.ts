@@ -7,12 +7,11 @@
  * `node --import tsx bench/apply.ts` runs it alone and merges the figures into
  * bench/results.json; `bench/run.ts` calls `benchApply()`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { applyCluster } from '../src/cluster/apply.ts';
 import { createClusterClient } from '../src/cluster/client.ts';
 import { desiredState } from '../src/cluster/desired.ts';
@@ -31,28 +30,14 @@ function counts(server: FakeApiServer) {
   return { requests: server.requests.length, writes: server.writes().length };
 }
 
-/** The CLI as shipped: one esbuild bundle with client-node external (as scripts/bundle.mjs). */
-async function bundle(): Promise<string> {
-  const dir = join(root, 'node_modules', '.cache', 'netpack-bench');
-  mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, 'netpack.mjs');
-  await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['@kubernetes/client-node'],
-    banner: {
-      js: "import { createRequire as __netpackRequire } from 'node:module'; const require = __netpackRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
-  // Read at run time beside the bundle, as scripts/bundle.mjs arranges for dist/.
-  copyFileSync(join(root, 'src/providers/calico/crds.generated.json'), join(dir, 'crds.generated.json'));
-  return outfile;
+/** The CLI as shipped (dist/netpack.mjs, built by scripts/bundle.mjs; `npm run bench` builds it first). */
+function shippedCli(): string {
+  const cli = join(root, 'dist', 'netpack.mjs');
+  if (!existsSync(cli)) {
+    const r = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('building dist/netpack.mjs failed');
+  }
+  return cli;
 }
 
 /** Runs a process (asynchronously: the fake server lives in this process) and times it. */
@@ -105,7 +90,7 @@ export async function benchApply(): Promise<Record<string, unknown>> {
     await k.close();
 
     // netpack CLI (bundled), no wait: kubectl does not wait either.
-    const cli = await bundle();
+    const cli = shippedCli();
     const n = await startFakeApiServer(serverOpts);
     const r = await timed(process.execPath, [
       cli,

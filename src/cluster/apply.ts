@@ -8,6 +8,7 @@
  * half-way leaves the previous inventory in place and the next run prunes against it.
  */
 import type { ClusterConfig } from '../config/types.ts';
+import { isCustomResource } from '../render/order.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
 import type { Desired } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
@@ -246,7 +247,8 @@ export async function applyCluster(
     );
   };
 
-  // Phase 0: CRDs, then wait until every rendered CRD is Established (also ones applied earlier).
+  // Phase 0: CRDs. While they become Established, the built-in objects go out (cluster-scoped,
+  // then namespaced, with the create-only Secrets); custom resources wait for their CRDs.
   const crds = toWrite.filter((i) => phaseOf(i) === 0);
   for (const f of await mapLimit(crds, limit, applyOne)) fail(f.item.ref, f.error);
   if (report.failures.length > 0) return report;
@@ -259,45 +261,53 @@ export async function applyCluster(
     );
     return !live || !isEstablished(live) || crds.length > 0;
   });
-  if (!opts.dryRun && pending.length > 0 && crds.length > 0) {
+  const established = (async (): Promise<boolean> => {
+    if (opts.dryRun || pending.length === 0 || crds.length === 0) return true;
     try {
       await waitForCrds(client, pending, opts.deadline);
     } catch (e) {
       fail('CustomResourceDefinitions', e as Error);
-      return report;
+      return false;
     }
     // Their resources are served now: forget discovery answers from before.
     for (const v of new Set(desired.objects.map((o) => o.apiVersion)))
       if (crdGroup(desired.objects, v)) client.forgetDiscovery(v);
-  }
+    return true;
+  })();
 
-  // Phase 1 and 2: cluster-scoped, then namespaced (create-only Secrets with them).
-  for (const f of await mapLimit(
-    toWrite.filter((i) => phaseOf(i) === 1),
-    limit,
-    applyOne,
-  ))
-    fail(f.item.ref, f.error);
-  if (report.failures.length > 0) return report;
   const secrets = desired.createOnly.filter((s) =>
     decision.secretsToCreate.includes(`${s.namespace}/${s.name}`),
   );
-  const namespaced: { ref: string; run: () => Promise<void> }[] = [
-    ...toWrite.filter((i) => phaseOf(i) === 2).map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) })),
-    ...secrets.map((s) => ({
-      ref: `Secret/${s.namespace}/${s.name}`,
-      run: async () => {
-        const result = await client.create(s.build(), { dryRun: opts.dryRun });
-        if (result !== 'exists') {
-          report.secretsCreated.push(`${s.namespace}/${s.name}`);
-          opts.log(
-            `created Secret ${s.namespace}/${s.name} from ${s.source}${opts.dryRun ? ' (dry run)' : ''}`,
-          );
-        }
-      },
-    })),
-  ];
-  for (const f of await mapLimit(namespaced, limit, (n) => n.run())) fail(f.item.ref, f.error);
+  const createSecrets = secrets.map((s) => ({
+    ref: `Secret/${s.namespace}/${s.name}`,
+    run: async () => {
+      const result = await client.create(s.build(), { dryRun: opts.dryRun });
+      if (result !== 'exists') {
+        report.secretsCreated.push(`${s.namespace}/${s.name}`);
+        opts.log(
+          `created Secret ${s.namespace}/${s.name} from ${s.source}${opts.dryRun ? ' (dry run)' : ''}`,
+        );
+      }
+    },
+  }));
+  /** Cluster-scoped before namespaced (namespaces and RBAC first); `custom` picks CRs or built-ins. */
+  const writePhases = async (custom: boolean, extra: typeof createSecrets = []): Promise<void> => {
+    const ofPhase = (phase: 1 | 2) =>
+      toWrite.filter((i) => phaseOf(i) === phase && isCustomResource(i.desired) === custom);
+    for (const f of await mapLimit(ofPhase(1), limit, applyOne)) fail(f.item.ref, f.error);
+    if (report.failures.length > 0) return;
+    const namespaced = [
+      ...ofPhase(2).map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) })),
+      ...extra,
+    ];
+    for (const f of await mapLimit(namespaced, limit, (n) => n.run())) fail(f.item.ref, f.error);
+  };
+  const [builtInsDone, crdsReady] = await Promise.all([
+    writePhases(false, createSecrets).then(() => report.failures.length === 0),
+    established,
+  ]);
+  if (!builtInsDone || !crdsReady || report.failures.length > 0) return report;
+  await writePhases(true);
   if (report.failures.length > 0) return report;
 
   // Prune only after a clean apply: namespaced first, then cluster-scoped, CRDs last.
