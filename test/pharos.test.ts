@@ -281,7 +281,7 @@ describe('a custom flannel directory as Pharos used it', () => {
     const loaded = loadConfig(text, { file: 'c.yml', baseDir: DIR, probe: { kind: () => 'directory' } });
     assert.ok(loaded.config, JSON.stringify(loaded.diagnostics));
     const out = renderCluster(loaded.config, readRenderInputs(loaded.config), { includeSecrets: false });
-    const cm = out.objects.find((o) => o.metadata.name === 'kube-flannel-cfg') as {
+    const cm = out.objects.find((o) => o.metadata.name === 'kube-flannel-cfg') as unknown as {
       data: Record<string, string>;
     };
     assert.equal(parse(cm.data['net-conf.json']!).Backend.Type, 'host-gw');
