@@ -2,7 +2,7 @@
  * The shell around the pure config model: reads cluster files and the files they name.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultClusterConfig } from '../config/defaults.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
 import type { FileKind, FileProbe } from '../config/reporter.ts';

@@ -21,7 +21,9 @@ export const VERSION = '0.1.0';
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('netpack')
-    .description('Sets up and keeps up the pod network of a Kubernetes cluster from the network: section of cluster.yml')
+    .description(
+      'Sets up and keeps up the pod network of a Kubernetes cluster from the network: section of cluster.yml',
+    )
     .version(VERSION)
     .option('--debug', 'print stack traces of internal errors')
     .showHelpAfterError('(run with --help for usage)')
@@ -47,7 +49,8 @@ Examples:
   registerDelete(program, io, setExit);
   registerPeers(program, io, setExit);
   registerFirewall(program, io, setExit);
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  for (const c of program.commands)
+    c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }
 
@@ -62,7 +65,12 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     if (e instanceof UsageError) {
