@@ -1,0 +1,78 @@
+/**
+ * The examples an operator starts from: each validates without a problem, and each renders to
+ * exactly the golden manifest checked in beside the tests (byte for byte, run after run).
+ * Regenerate the goldens after an intended change with `UPDATE_GOLDEN=1 npm test`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { run } from '../src/cli/run.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const GOLDEN = join(ROOT, 'test', 'golden', 'render');
+const EXAMPLES = readdirSync(join(ROOT, 'examples'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'examples', d.name, 'cluster.yml')))
+  .map((d) => d.name)
+  .sort();
+
+async function netpack(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    isTty: false,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('examples/', () => {
+  it('has one commented cluster.yml per provider', () => {
+    const providers = new Set<string>();
+    for (const name of EXAMPLES) {
+      const text = readFileSync(join(ROOT, 'examples', name, 'cluster.yml'), 'utf8');
+      assert.match(text, /^#/m, `${name}/cluster.yml explains itself in comments`);
+      const provider = /^\s+provider:\s*(\w+)/m.exec(text)?.[1];
+      if (provider) providers.add(provider);
+    }
+    assert.deepEqual([...providers].sort(), ['calico', 'custom', 'weave']);
+  });
+
+  for (const name of EXAMPLES) {
+    const file = relative(process.cwd(), join(ROOT, 'examples', name, 'cluster.yml'));
+
+    it(`${name}: validates with no errors and no warnings`, async () => {
+      const r = await netpack('validate', '-f', file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /valid \(0 errors, 0 warnings\)/, r.stderr);
+    });
+
+    it(`${name}: renders exactly its golden manifest, the same bytes every time`, async () => {
+      const first = await netpack('render', '-f', file);
+      assert.equal(first.code, 0, first.stderr);
+      const second = await netpack('render', '-f', file);
+      assert.equal(second.stdout, first.stdout, 'render is deterministic');
+      const golden = join(GOLDEN, `${name}.yaml`);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        mkdirSync(GOLDEN, { recursive: true });
+        writeFileSync(golden, first.stdout);
+      }
+      assert.ok(existsSync(golden), `${golden} is missing: run UPDATE_GOLDEN=1 npm test`);
+      // Compared as text, so a failure shows the first differing line.
+      const want = readFileSync(golden, 'utf8');
+      if (first.stdout !== want) {
+        const a = first.stdout.split('\n');
+        const b = want.split('\n');
+        const i = a.findIndex((line, n) => line !== b[n]);
+        assert.fail(
+          `render differs from ${relative(ROOT, golden)} at line ${i + 1}:\n  got:  ${a[i]}\n  want: ${b[i]}`,
+        );
+      }
+    });
+  }
+});
