@@ -313,4 +313,22 @@ describe('a custom flannel directory as Pharos used it', () => {
     assert.ok(ruby, r.stderr);
     assert.match(ruby, /Ruby/);
   });
+
+  it('validate reports the same manifest problems render would, so nothing passes validation that render refuses', async () => {
+    const r = await netpack('validate', '-f', rel('custom-flannel-legacy.yml'));
+    assert.equal(r.code, 1);
+    const dir = 'flannel-legacy/';
+    for (const [file, needle] of [
+      ['01-rbac.yml', 'rbac.authorization.k8s.io/v1beta1'],
+      ['03-daemonset.yml', 'extensions/v1beta1'],
+      ['04-bad-ruby.yml.erb', '<%='],
+    ] as const) {
+      const where = `${rel(`${dir}${file}`)}:${at(`${dir}${file}`, needle)}: error:`;
+      assert.ok(
+        r.lines.some((l) => l.startsWith(where)),
+        `${where} in\n${r.stderr}`,
+      );
+    }
+    assert.match(r.stderr, /invalid \(3 errors, 0 warnings\)/);
+  });
 });

@@ -8,8 +8,9 @@ import {
   sourceLocator,
   writtenPaths,
 } from '../../multicluster/index.ts';
+import { renderCluster } from '../../render/index.ts';
 import { EXIT, type Io, printDiagnostics, summary } from '../context.ts';
-import { type Loaded, loadClusterFile } from '../io.ts';
+import { type Loaded, loadClusterFile, readRenderInputs } from '../io.ts';
 
 /**
  * A loaded cluster file as a member of a multi-cluster set: positions from its text, the digest
@@ -45,6 +46,16 @@ export function meantAsSet(results: readonly Loaded[]): boolean {
       (w.known_peers.length > 0 || w.ipalloc_default_subnet !== undefined || w.remote_subnets.length > 0)
     );
   });
+}
+
+/**
+ * What only rendering finds (custom manifests: template errors, YAML errors, removed API
+ * versions; duplicate objects): validate renders too, so that nothing render would refuse
+ * passes validation. Rendering is pure and fast; its output is thrown away.
+ */
+function renderProblems(loaded: Loaded): Diagnostic[] {
+  if (!loaded.config) return [];
+  return renderCluster(loaded.config, readRenderInputs(loaded.config), { includeSecrets: false }).diagnostics;
 }
 
 export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -85,7 +96,7 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable 
       }
       const all = results.map((r) => ({
         file: r.file,
-        diagnostics: sortDiagnostics([...r.diagnostics, ...(extra.get(r.file) ?? [])]),
+        diagnostics: sortDiagnostics([...r.diagnostics, ...renderProblems(r), ...(extra.get(r.file) ?? [])]),
       }));
       let invalid = false;
       for (const r of all) {
