@@ -9,33 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { Io } from '../src/cli/context.ts';
-import { run } from '../src/cli/run.ts';
+import { runCli } from './support/cli.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures', 'config');
 const fixture = (name: string) => join(FIXTURES, name);
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function netpack(...argv: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTty: false,
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
+const netpack = runCli;
 
 /** Runs with `dir` as the working directory, restoring the previous one whatever happens. */
 async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { run } from '../src/cli/run.ts';
+import { runCli as netpack } from './support/cli.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const GOLDEN = join(ROOT, 'test', 'golden', 'render');
@@ -15,21 +15,6 @@ const EXAMPLES = readdirSync(join(ROOT, 'examples'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'examples', d.name, 'cluster.yml')))
   .map((d) => d.name)
   .sort();
-
-async function netpack(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 describe('examples/', () => {
   it('has one commented cluster.yml per provider', () => {

@@ -7,26 +7,10 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { run } from '../src/cli/run.ts';
+import { runCli as netpack } from './support/cli.ts';
 
 const DIR = new URL('./fixtures/pharos/', import.meta.url).pathname;
 const rel = (name: string) => relative(process.cwd(), `${DIR}${name}`);
-
-/** Runs the CLI in-process and captures what it prints. */
-async function netpack(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    isTty: false,
-  });
-  return { code, stdout, stderr, lines: stderr.split('\n').filter(Boolean) };
-}
 
 /**
  * `line:col` of the `nth` occurrence of `needle` in a fixture, found independently of netpack so

@@ -3,27 +3,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../src/cli/run.ts';
 import {
   type FakeApiServer,
   type FakeApiServerOptions,
   startFakeApiServer,
 } from '../fake-apiserver/index.ts';
+import { type CliResult, runCli } from '../support/cli.ts';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
-export interface Cli {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Cli = CliResult;
 
-export async function netpack(argv: string[]): Promise<Cli> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTty: false });
-  return { code, stdout, stderr };
-}
+export const netpack = (argv: string[]): Promise<Cli> => runCli(...argv);
 
 /** Pod network matching the fake server's node ranges (10.244.N.0/24). */
 export const POD_CIDR = '10.244.0.0/16';

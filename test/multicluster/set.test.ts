@@ -10,7 +10,6 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { run } from '../../src/cli/run.ts';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { Diagnostic } from '../../src/config/diagnostics.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
@@ -27,6 +26,7 @@ import {
   REMOTE_ROUTES_SCRIPT,
   remoteRoutesDaemonSet,
 } from '../../src/providers/weave/remote-subnets.ts';
+import { runCli } from '../support/cli.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examples = join(repo, 'examples', 'multi-cluster');
@@ -166,12 +166,7 @@ test('remoteSubnets: own list plus peers, without repeats or its own subnet', ()
 
 // --- the examples through the CLI -----------------------------------------------------------
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTty: false });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 test('the two-cluster and three-cluster examples validate as sets', async () => {
   const two = await cli('validate', '-f', join(examples, 'two/a.yml'), '-f', join(examples, 'two/b.yml'));

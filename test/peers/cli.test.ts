@@ -8,28 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { run } from '../../src/cli/run.ts';
 import { renderPeersHtml } from '../../src/peers/html.ts';
 import type { PeerNode } from '../../src/peers/node.ts';
+import { runCli } from '../support/cli.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'netpack-peers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    isTty: false,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(...args);
 
 const CLUSTER = `hosts:
   - address: 198.51.100.1

@@ -1,0 +1,28 @@
+/**
+ * Runs the netpack CLI in-process (the same `run` the bin calls) and captures what it prints,
+ * so tests assert on exit codes and output without spawning a process.
+ */
+import { run } from '../../src/cli/run.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stderr split into non-empty lines. */
+  lines: string[];
+}
+
+export async function runCli(...argv: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    isTty: false,
+  });
+  return { code, stdout, stderr, lines: stderr.split('\n').filter(Boolean) };
+}
