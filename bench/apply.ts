@@ -92,15 +92,8 @@ export async function benchApply(): Promise<Record<string, unknown>> {
     // netpack CLI (bundled), no wait: kubectl does not wait either.
     const cli = shippedCli();
     const n = await startFakeApiServer(serverOpts);
-    const r = await timed(process.execPath, [
-      cli,
-      'apply',
-      '-f',
-      clusterFile,
-      '--kubeconfig',
-      n.kubeconfigPath,
-      '--no-wait',
-    ]);
+    const applyArgs = [cli, 'apply', '-f', clusterFile, '--kubeconfig', n.kubeconfigPath, '--no-wait'];
+    const r = await timed(process.execPath, applyArgs);
     if (r.code !== 0) throw new Error(`netpack apply failed: ${r.stderr.slice(0, 400)}`);
     const netpack = {
       wall_ms: Math.round(r.ms),
@@ -110,15 +103,7 @@ export async function benchApply(): Promise<Record<string, unknown>> {
           .length - 1,
     };
     const before = counts(n);
-    const again = await timed(process.execPath, [
-      cli,
-      'apply',
-      '-f',
-      clusterFile,
-      '--kubeconfig',
-      n.kubeconfigPath,
-      '--no-wait',
-    ]);
+    const again = await timed(process.execPath, applyArgs);
     const reapply = {
       wall_ms: Math.round(again.ms),
       requests: n.requests.length - before.requests,
