@@ -313,3 +313,18 @@ describe('--help', () => {
     });
   }
 });
+
+describe('output formats', () => {
+  for (const [command, bad] of [
+    ['validate', 'yaml'],
+    ['explain', 'yaml'],
+    ['render', 'text'],
+  ] as const) {
+    test(`${command} -o ${bad} is a usage error naming the allowed formats, not a silent default`, async () => {
+      const r = await netpack(command, '-o', bad);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /Allowed choices are/);
+      assert.equal(r.stdout, '');
+    });
+  }
+});

@@ -1,6 +1,7 @@
 /**
  * What a command needs from the outside world, so that tests can run the CLI in-process.
  */
+import { Option } from 'commander';
 import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
 
 export interface Io {
@@ -28,4 +29,9 @@ export function summary(diagnostics: readonly Diagnostic[]): string {
   const warnings = diagnostics.length - errors;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+}
+
+/** `-o, --output <format>`: one of `formats` (the first is the default); anything else is a usage error. */
+export function outputOption(description: string, formats: readonly string[]): Option {
+  return new Option('-o, --output <format>', description).choices(formats).default(formats[0]);
 }

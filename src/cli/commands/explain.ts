@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { explain, explainText } from '../../config/explain.ts';
-import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile } from '../io.ts';
 
 export function registerExplain(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -8,7 +8,7 @@ export function registerExplain(program: Command, io: Io, setExit: (code: number
     .command('explain')
     .description('show the effective config, where each value came from, and derived facts')
     .option('-f, --file <path>', 'cluster file (default ./cluster.yml)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption('text or json', ['text', 'json']))
     .addHelpText(
       'after',
       `

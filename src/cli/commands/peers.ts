@@ -8,7 +8,7 @@ import { DEFAULT_ROUTER_URL, httpWeaveRouter } from '../../peers/router.ts';
 import { PeeringSidecar } from '../../peers/sidecar.ts';
 import { peerNodeFromHost, peerNodesFromJson } from '../../peers/sources.ts';
 import { PEERS_PORT } from '../../providers/weave/index.ts';
-import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
 
 interface PlanOpts {
@@ -178,7 +178,7 @@ export function registerPeers(program: Command, io: Io, setExit: (code: number) 
       'cluster file: nodes from hosts:, plus weave.known_peers and trusted_subnets',
     )
     .option('--nodes <file>', 'nodes from `kubectl get nodes -o json` instead of hosts:')
-    .option('-o, --output <format>', 'table or json ({"peers": {...}, "findings": [...]})', 'table')
+    .addOption(outputOption('table or json ({"peers": {...}, "findings": [...]})', ['table', 'json']))
     .option('--html <file>', 'also write a self-contained page that draws regions, nodes and links')
     .option('--node <name>', "only this node's peers")
     .addHelpText(

@@ -7,7 +7,7 @@ import { type ClusterMember, checkClusterSet, remoteSubnets } from '../../multic
 import { renderCluster } from '../../render/index.ts';
 import { outDirFiles, toJsonList, toYamlStream } from '../../render/serialize.ts';
 import type { RenderResult } from '../../render/types.ts';
-import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { type Loaded, loadClusterFile, readRenderInputs, UsageError } from '../io.ts';
 import { clusterMember } from './validate.ts';
 
@@ -59,7 +59,7 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
     .command('render')
     .description('print the Kubernetes objects of the cluster network (nothing is sent anywhere)')
     .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)')
-    .option('-o, --output <format>', 'yaml (multi-document) or json (a v1 List)', 'yaml')
+    .addOption(outputOption('yaml (multi-document) or json (a v1 List)', ['yaml', 'json']))
     .option('--out-dir <dir>', 'write one file per object, named in apply order')
     .option(
       '--peer-cluster <path...>',
@@ -84,8 +84,6 @@ Examples:
         includeSecrets: boolean;
         peerCluster?: string[];
       }) => {
-        if (opts.output !== 'yaml' && opts.output !== 'json')
-          throw new UsageError(`--output must be yaml or json (got "${opts.output}")`);
         const rendered = loadAndRender(opts.file, io, opts.includeSecrets, opts.peerCluster);
         if (!rendered) return setExit(EXIT.invalid);
         const { objects, pendingSecrets } = rendered.result;

@@ -3,7 +3,7 @@ import { connect } from '../../cluster/connect.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
-import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
 import { addClusterFlags, type ClusterFlags, clusterAction } from './apply.ts';
 
@@ -15,7 +15,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
         'is the pod network healthy: network pods ready on every node (and why not), controllers, node-local-dns, node conditions and pod CIDRs, IPPool, regions',
       )
       .option('-f, --file <path>', 'judge against this cluster file instead of the applied state')
-      .option('-o, --output <format>', 'text or json', 'text'),
+      .addOption(outputOption('text or json', ['text', 'json'])),
   )
     .addHelpText(
       'after',

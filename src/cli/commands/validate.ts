@@ -9,7 +9,7 @@ import {
   writtenPaths,
 } from '../../multicluster/index.ts';
 import { renderCluster } from '../../render/index.ts';
-import { EXIT, type Io, printDiagnostics, summary } from '../context.ts';
+import { EXIT, type Io, outputOption, printDiagnostics, summary } from '../context.ts';
 import { type Loaded, loadClusterFile, readRenderInputs } from '../io.ts';
 
 /**
@@ -63,7 +63,7 @@ export function registerValidate(program: Command, io: Io, setExit: (code: numbe
     .command('validate')
     .description('check cluster files and report every problem with its position')
     .option('-f, --file <path...>', 'cluster file(s) (default ./cluster.yml)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption('text or json', ['text', 'json']))
     .option('--separate', 'with several files: do not check them as one multi-cluster pod network')
     .addHelpText(
       'after',
