@@ -4,8 +4,9 @@
  *
  * Expected shape: every node peers with every other (Weave is a full mesh), so the full plan is
  * n lists of ~n addresses — O(n²) output, ~100x from 500 to 5,000 nodes. What the side-car pays
- * per node event is an O(1) index update plus one O(n) list for its own node (~10x); a heartbeat
- * (nothing the plan reads changed) is O(1).
+ * per node event is an O(1) index update (plus noting the touched address in each built region
+ * list), a binary-search insert/remove in its own region's sorted list, and one O(n) copy of that
+ * list without its own addresses (~10x at most); a heartbeat (nothing the plan reads changed) is O(1).
  *
  * Run alone: `node --import tsx bench/peers.ts` (merges into bench/results.json), or via `npm run bench`.
  */

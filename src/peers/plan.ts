@@ -9,10 +9,13 @@
  *
  * Cost. Every node in a region gets the same list except for its own addresses, so the index
  * keeps one list per region (private addresses of that region plus public addresses of every
- * other region) and derives a node's list by dropping its own addresses: O(n) per node, O(R·n)
- * for all region lists. The index keeps counted address sets per region, so a node event costs
- * O(1) to apply and only marks lists stale: a changed private address staleness one region's
- * list, a changed public address every other region's. Lists are rebuilt lazily, when asked.
+ * other region, plus the known peers) and derives a node's list by dropping its own addresses:
+ * O(n) per node. The index keeps counted address sets per region, so a node event costs O(1) to
+ * apply plus O(R) to note, in each region list already built, which addresses it touched (a
+ * changed private address touches its own region's list, a changed public address every list).
+ * When a list is next read, each touched address is checked (is it still wanted?) and inserted
+ * into or removed from the sorted list by binary search; only a list that was never built, or
+ * that collected more than `MAX_PENDING` touched addresses unread, is rebuilt and sorted.
  * A node event that changes nothing the plan reads (heartbeats, conditions) changes nothing.
  */
 import {
@@ -79,11 +82,17 @@ interface Region {
   same: Counted;
   /** Cross-region addresses of this region's nodes. */
   cross: Counted;
-  /** The region's list (own addresses not yet removed), when fresh. */
+  /** The region's list (own addresses not yet removed), sorted; undefined until first built. */
   list?: string[];
-  /** `crossEpoch` the list was built at. */
-  builtAt: number;
+  /** Addresses whose membership in `list` may have changed since it was last brought up to date. */
+  pending: Set<string>;
 }
+
+/**
+ * A built list that collected more touched addresses than this, unread, is dropped and rebuilt
+ * when next read: applying k changes costs k binary searches plus k array moves, a rebuild one sort.
+ */
+const MAX_PENDING = 64;
 
 const IPV4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
 const sortKeys = new Map<string, string>();
@@ -104,14 +113,33 @@ function sortKey(a: string): string {
   return k;
 }
 
-/** Deterministic address order: IPv4 numerically, then the rest by code point. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Deterministic address order: IPv4 numerically, then the rest by code point. A total order
+ * (spellings with the same numeric value, such as `10.0.0.01` and `10.0.0.1`, fall back to the
+ * text), so binary search finds exactly the address it looks for.
+ */
 export function compareAddresses(a: string, b: string): number {
+  if (a === b) return 0;
   const ka = sortKey(a);
   const kb = sortKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  return ka < kb ? -1 : ka > kb ? 1 : compareText(a, b);
 }
 
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Index of `a` in the sorted `list` if present, else `-(insertion point) - 1`. */
+function search(list: readonly string[], a: string): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareAddresses(list[mid]!, a);
+    if (c < 0) lo = mid + 1;
+    else if (c > 0) hi = mid - 1;
+    else return mid;
+  }
+  return -lo - 1;
+}
 
 const regionKey = (n: PeerNode): string => n.region ?? NO_REGION;
 
@@ -128,12 +156,10 @@ export class PeerIndex {
   private readonly regions = new Map<string, Region>();
   /** Cross-region addresses of all nodes. */
   private readonly crossAll = new Counted();
-  /** Bumped whenever a cross-region address appears or disappears (every region's list goes stale). */
-  private crossEpoch = 0;
-  private readonly knownPeers: string[];
+  private readonly knownPeers: ReadonlySet<string>;
 
   constructor(nodes: Iterable<PeerNode> = [], knownPeers: readonly string[] = []) {
-    this.knownPeers = [...new Set(knownPeers.map((p) => p.trim()).filter((p) => p !== ''))];
+    this.knownPeers = new Set(knownPeers.map((p) => p.trim()).filter((p) => p !== ''));
     for (const n of nodes) this.upsert(n);
   }
 
@@ -178,45 +204,67 @@ export class PeerIndex {
     const key = regionKey(n);
     let r = this.regions.get(key);
     if (!r) {
-      r = { nodes: new Set(), same: new Counted(), cross: new Counted(), builtAt: -1 };
+      r = { nodes: new Set(), same: new Counted(), cross: new Counted(), pending: new Set() };
       this.regions.set(key, r);
     }
     r.nodes.add(n.name);
-    r.same.add(sameRegionAddress(n));
-    r.list = undefined;
-    const cross = crossRegionAddress(n);
-    if (cross !== undefined) {
-      r.cross.add(cross);
-      this.crossAll.add(cross);
-      this.crossEpoch++;
-    }
+    this.change(r, n, 1);
   }
 
   private detach(n: PeerNode): void {
     const key = regionKey(n);
     const r = this.regions.get(key)!;
     r.nodes.delete(n.name);
-    r.same.remove(sameRegionAddress(n));
-    r.list = undefined;
-    const cross = crossRegionAddress(n);
-    if (cross !== undefined) {
-      r.cross.remove(cross);
-      this.crossAll.remove(cross);
-      this.crossEpoch++;
-    }
+    this.change(r, n, -1);
     if (r.nodes.size === 0) this.regions.delete(key);
   }
 
-  /** The list every node of `key` shares, before its own addresses are removed. */
+  /** Counts node `n` of region `r` in (+1) or out (-1), and notes what each built list must recheck. */
+  private change(r: Region, n: PeerNode, by: 1 | -1): void {
+    const same = sameRegionAddress(n);
+    if (same !== undefined) {
+      if (by > 0) r.same.add(same);
+      else r.same.remove(same);
+      touch(r, same);
+    }
+    const cross = crossRegionAddress(n);
+    if (cross !== undefined) {
+      if (by > 0) {
+        r.cross.add(cross);
+        this.crossAll.add(cross);
+      } else {
+        r.cross.remove(cross);
+        this.crossAll.remove(cross);
+      }
+      // Its own region's list is unaffected (other regions' public addresses only).
+      for (const other of this.regions.values()) if (other !== r) touch(other, cross);
+    }
+  }
+
+  /** Whether address `a` belongs to region `r`'s list. */
+  private wanted(r: Region, a: string): boolean {
+    return r.same.get(a) > 0 || this.crossAll.get(a) - r.cross.get(a) > 0 || this.knownPeers.has(a);
+  }
+
+  /** The list every node of `key` shares, before its own addresses are removed (sorted). */
   private regionList(key: string): string[] {
     const r = this.regions.get(key);
     if (!r) return [];
-    if (r.list && r.builtAt === this.crossEpoch) return r.list;
+    if (r.list) {
+      for (const a of r.pending) {
+        const at = search(r.list, a);
+        const want = this.wanted(r, a);
+        if (want && at < 0) r.list.splice(-at - 1, 0, a);
+        else if (!want && at >= 0) r.list.splice(at, 1);
+      }
+      r.pending.clear();
+      return r.list;
+    }
     const set = new Set<string>(r.same.counts.keys());
     for (const [a, n] of this.crossAll.counts) if (n - r.cross.get(a) > 0) set.add(a);
     for (const p of this.knownPeers) set.add(p);
     r.list = [...set].sort(compareAddresses);
-    r.builtAt = this.crossEpoch;
+    r.pending.clear();
     return r.list;
   }
 
@@ -313,6 +361,16 @@ export class PeerIndex {
     const peers: Record<string, string[]> = {};
     for (const n of this.all()) peers[n.name] = this.peersOf(n.name)!;
     return { peers, findings: this.findings() };
+  }
+}
+
+/** Notes that `a`'s membership in `r`'s built list may have changed; drops a list too far behind. */
+function touch(r: Region, a: string): void {
+  if (!r.list) return;
+  r.pending.add(a);
+  if (r.pending.size > MAX_PENDING) {
+    r.list = undefined;
+    r.pending.clear();
   }
 }
 

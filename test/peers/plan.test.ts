@@ -287,6 +287,73 @@ describe('peers: planner', () => {
       ),
     );
   });
+  test('random event sequences on hundreds of nodes: each list read equals the plan from scratch', () => {
+    // Large enough that region lists are updated in place (binary-search insert/remove) and that
+    // lists left unread collect enough changes to be dropped and rebuilt; small address pools so
+    // addresses collide across nodes and regions (duplicates, a private address reused as public).
+    const octet = (max: number) => fc.integer({ min: 1, max });
+    const arbBig = fc.record({
+      name: fc.integer({ min: 0, max: 299 }).map((i) => `n${i}`),
+      region: fc.option(fc.constantFrom('eu', 'us', 'ap', 'sa', 'af', 'me', 'oc'), { nil: undefined }),
+      internalIp: fc.option(
+        fc.tuple(octet(3), octet(120)).map(([a, b]) => `10.${a}.0.${b}`),
+        { nil: undefined, freq: 10 },
+      ),
+      externalIp: fc.option(
+        fc.oneof(
+          fc.tuple(octet(2), octet(150)).map(([a, b]) => `198.51.${a}.${b}`),
+          fc.constantFrom('10.1.0.1', 'fd00::1', '2001:db8::7'),
+        ),
+        { nil: undefined, freq: 4 },
+      ),
+      labelExternalIp: fc.option(
+        fc.tuple(octet(2), octet(150)).map(([a, b]) => `198.51.${a}.${b}`),
+        { nil: undefined, freq: 2 },
+      ),
+    });
+    const known = ['203.0.113.9', '198.51.1.1'];
+    fc.assert(
+      fc.property(
+        fc.array(arbBig, { minLength: 150, maxLength: 300 }),
+        fc.array(
+          fc.oneof(
+            { weight: 6, arbitrary: arbBig.map((x) => ({ op: 'upsert' as const, node: clean(x) })) },
+            {
+              weight: 2,
+              arbitrary: fc
+                .integer({ min: 0, max: 299 })
+                .map((i) => ({ op: 'remove' as const, name: `n${i}` })),
+            },
+            {
+              weight: 3,
+              arbitrary: fc
+                .integer({ min: 0, max: 299 })
+                .map((i) => ({ op: 'read' as const, name: `n${i}` })),
+            },
+          ),
+          { minLength: 100, maxLength: 400 },
+        ),
+        (initial, ops) => {
+          const truth = new Map<string, PeerNode>(initial.map((x) => [x.name, clean(x)]));
+          const idx = new PeerIndex(truth.values(), known);
+          idx.planAll(); // every region's list built, so later events update them in place
+          for (const o of ops) {
+            if (o.op === 'upsert') {
+              idx.upsert(o.node);
+              truth.set(o.node.name, o.node);
+            } else if (o.op === 'remove') {
+              idx.remove(o.name);
+              truth.delete(o.name);
+            } else {
+              assert.deepEqual(idx.peersOf(o.name), planForNode(truth.values(), known, o.name).peers);
+            }
+          }
+          assert.deepEqual(idx.planAll(), planCluster(truth.values(), known));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
 });
 
 describe('peers: kubelet DNAT rules', () => {
