@@ -4,9 +4,10 @@
  */
 import { parseCidr } from '../config/cidr.ts';
 import type { NetworkConfig } from '../config/types.ts';
+import { LEGACY_REGION_LABEL, REGION_LABEL } from '../peers/node.ts';
 import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers/calico/constants.ts';
 import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
-import { WEAVE_NAME } from '../providers/weave/index.ts';
+import { PEERS_CONTAINER, PEERS_PORT, WEAVE_NAME } from '../providers/weave/index.ts';
 import type { KubeObject } from './types.ts';
 
 /** Why something is not healthy. A literal union: scripts may switch on it (`-o json`). */
@@ -23,7 +24,8 @@ export type FindingReason =
   | 'IPPoolMissing'
   | 'IPPoolMismatch'
   | 'RegionsWithoutPeering'
-  | 'PeeringSidecarMissing';
+  | 'PeeringSidecarMissing'
+  | 'PeeringSidecarNotReady';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -61,7 +63,13 @@ export interface ClusterSnapshot {
   ipPools: KubeObject[];
 }
 
-export const REGION_LABEL = 'topology.kubernetes.io/region';
+export { REGION_LABEL };
+
+/** A node's region: the well-known label, else the deprecated one Pharos read (as the side-car does). */
+function regionOf(node: KubeObject): string | undefined {
+  const labels = node.metadata.labels ?? {};
+  return labels[REGION_LABEL]?.trim() || labels[LEGACY_REGION_LABEL]?.trim() || undefined;
+}
 
 interface ContainerStatus {
   name: string;
@@ -69,6 +77,7 @@ interface ContainerStatus {
   restartCount?: number;
   state?: {
     waiting?: { reason?: string; message?: string };
+    running?: { startedAt?: string };
     terminated?: { reason?: string; message?: string; exitCode?: number };
   };
   lastState?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
@@ -101,32 +110,76 @@ function ownedBy(pod: KubeObject, owner: KubeObject): boolean {
   );
 }
 
+/** Waiting reason, restarts and last termination message of one container that is not ready. */
+function containerBits(c: ContainerStatus): string[] {
+  const bits: string[] = [];
+  const waiting = c.state?.waiting;
+  if (waiting?.reason)
+    bits.push(`waiting ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
+  if (c.restartCount) bits.push(`${c.restartCount} restarts`);
+  const last = c.lastState?.terminated ?? c.state?.terminated;
+  if (last)
+    bits.push(
+      `last terminated ${last.reason ?? ''} exit ${last.exitCode ?? '?'}${last.message ? `: ${last.message.trim().split('\n').slice(-3).join(' | ')}` : ''}`.replace(
+        '  ',
+        ' ',
+      ),
+    );
+  return bits;
+}
+
+function podStatus(pod: KubeObject): {
+  phase?: string;
+  containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
+} {
+  return (pod.status ?? {}) as ReturnType<typeof podStatus>;
+}
+
 /** Phase, waiting reason, restarts and last termination message of a pod that is not ready. */
 export function podCause(pod: KubeObject): string {
-  const status = (pod.status ?? {}) as {
-    phase?: string;
-    containerStatuses?: ContainerStatus[];
-    initContainerStatuses?: ContainerStatus[];
-  };
+  const status = podStatus(pod);
   const parts = [`pod ${pod.metadata.name} ${status.phase ?? 'Unknown'}`];
   for (const c of [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]) {
     if (c.ready) continue;
-    const bits: string[] = [];
-    const waiting = c.state?.waiting;
-    if (waiting?.reason)
-      bits.push(`waiting ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
-    if (c.restartCount) bits.push(`${c.restartCount} restarts`);
-    const last = c.lastState?.terminated ?? c.state?.terminated;
-    if (last)
-      bits.push(
-        `last terminated ${last.reason ?? ''} exit ${last.exitCode ?? '?'}${last.message ? `: ${last.message.trim().split('\n').slice(-3).join(' | ')}` : ''}`.replace(
-          '  ',
-          ' ',
-        ),
-      );
+    const bits = containerBits(c);
     if (bits.length > 0) parts.push(`container ${c.name}: ${bits.join(', ')}`);
   }
   return parts.join('; ');
+}
+
+/**
+ * Whether the pod runs and every container but `except` is ready: for weave-net with the
+ * peering side-car, the network works on that node even while the side-car is not ready.
+ */
+function readyApartFrom(pod: KubeObject, except: string): boolean {
+  const status = podStatus(pod);
+  const others = (status.containerStatuses ?? []).filter((c) => c.name !== except);
+  return status.phase === 'Running' && others.length > 0 && others.every((c) => c.ready === true);
+}
+
+/** Why the side-car container of `pod` is not ready, or undefined when it is. */
+function sidecarCause(pod: KubeObject, name: string): string | undefined {
+  const status = podStatus(pod);
+  const c = (status.containerStatuses ?? []).find((x) => x.name === name);
+  if (!c) return `pod ${pod.metadata.name} ${status.phase ?? 'Unknown'}; no status for container ${name} yet`;
+  if (c.ready) return undefined;
+  const bits = containerBits(c);
+  if (bits.length === 0)
+    bits.push(
+      c.state && 'running' in c.state
+        ? `running, readiness probe (GET /healthz on port ${PEERS_PORT}) failing`
+        : 'not ready',
+    );
+  return `pod ${pod.metadata.name}: container ${name}: ${bits.join(', ')}`;
+}
+
+/** Names of the containers of a workload's pod template. */
+function templateContainers(obj: KubeObject | undefined): string[] {
+  return (
+    (obj?.spec as { template?: { spec?: { containers?: { name: string }[] } } })?.template?.spec
+      ?.containers ?? []
+  ).map((c) => c.name);
 }
 
 function isPodReady(pod: KubeObject): boolean {
@@ -148,13 +201,19 @@ function networkDaemonSetName(network: NetworkConfig): string | undefined {
   }
 }
 
-/** Every pod of a DaemonSet ready on every node it should run on; findings name each node that lacks one. */
+/**
+ * Every pod of a DaemonSet ready on every node it should run on; findings name each node that
+ * lacks one. With `sidecar` (weave-net's peering side-car), that container is judged on its own:
+ * the node's network works while only the side-car is not ready, but its peers are not kept up
+ * to date, which is a finding of its own.
+ */
 function checkDaemonSet(
   ds: KubeObject,
   snap: ClusterSnapshot,
   role: string,
   findings: Finding[],
   checks: Check[],
+  sidecar?: string,
 ): void {
   const subject = `DaemonSet ${ds.metadata.namespace}/${ds.metadata.name}`;
   const selector = (ds.spec as { template?: { spec?: { nodeSelector?: Record<string, string> } } })?.template
@@ -162,7 +221,9 @@ function checkDaemonSet(
   const nodes = snap.nodes.filter((n) => nodeMatches(n, selector));
   const pods = snap.pods.filter((p) => ownedBy(p, ds));
   const missing: string[] = [];
+  const sidecarDown: string[] = [];
   let ready = 0;
+  let sidecarReady = 0;
   for (const node of nodes) {
     const onNode = pods.filter((p) => (p.spec as { nodeName?: string })?.nodeName === node.metadata.name);
     if (onNode.length === 0) {
@@ -183,9 +244,28 @@ function checkDaemonSet(
     const good = onNode.find(isPodReady);
     if (good) {
       ready++;
+      sidecarReady++;
       continue;
     }
     const pod = onNode[0]!;
+    if (sidecar) {
+      const cause = sidecarCause(pod, sidecar);
+      if (cause) {
+        sidecarDown.push(node.metadata.name);
+        findings.push({
+          severity: 'error',
+          reason: 'PeeringSidecarNotReady',
+          subject: `node ${node.metadata.name}`,
+          message: `the ${sidecar} peering side-car on node ${node.metadata.name} is not ready: weave's peers there are not kept up to date as nodes come and go`,
+          cause,
+          fix: `kubectl -n ${pod.metadata.namespace} logs ${pod.metadata.name} -c ${sidecar} --previous`,
+        });
+      } else sidecarReady++;
+      if (readyApartFrom(pod, sidecar)) {
+        ready++;
+        continue;
+      }
+    }
     missing.push(node.metadata.name);
     findings.push({
       severity: 'error',
@@ -202,6 +282,13 @@ function checkDaemonSet(
     ok,
     detail: `${ready}/${nodes.length} nodes ready${missing.length ? `; not on: ${missing.join(', ')}` : ''}`,
   });
+  if (sidecar) {
+    checks.push({
+      check: `weave peering (side-car ${sidecar})`,
+      ok: sidecarDown.length === 0,
+      detail: `handled by the ${sidecar} side-car (netpack peers run), ready on ${sidecarReady}/${nodes.length} nodes${sidecarDown.length ? `; not ready on: ${sidecarDown.join(', ')}` : ''}`,
+    });
+  }
   if (!ok && missing.length === 0) {
     findings.push({
       severity: 'warning',
@@ -257,7 +344,13 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
         fix: 'netpack apply -f cluster.yml',
       });
       checks.push({ check: `network DaemonSet kube-system/${dsName}`, ok: false, detail: 'missing' });
-    } else checkDaemonSet(ds, snap, 'network', findings, checks);
+    } else {
+      const sidecar =
+        dsName === WEAVE_NAME && templateContainers(ds).includes(PEERS_CONTAINER)
+          ? PEERS_CONTAINER
+          : undefined;
+      checkDaemonSet(ds, snap, 'network', findings, checks, sidecar);
+    }
   }
   for (const ds of snap.daemonSets) {
     if (ds.metadata.name === dsName) continue;
@@ -357,40 +450,52 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     });
   }
 
-  const regions = [
-    ...new Set(snap.nodes.map((n) => n.metadata.labels?.[REGION_LABEL]).filter((r): r is string => !!r)),
-  ].sort();
-  if (regions.length > 1) {
-    let detail = `nodes span ${regions.join(', ')}`;
-    if (network?.provider === 'weave') {
-      if (!network.weave.peering.enabled) {
-        findings.push({
-          severity: 'warning',
-          reason: 'RegionsWithoutPeering',
-          subject: 'network.weave.peering',
-          message: `nodes span regions ${regions.join(', ')} but region-aware peering is off`,
-          fix: 'set network.weave.peering.enabled: true',
-        });
-      } else {
-        const ds = snap.daemonSets.find((d) => d.metadata.name === WEAVE_NAME);
-        const containers = (
-          (ds?.spec as { template?: { spec?: { containers?: { name: string }[] } } })?.template?.spec
-            ?.containers ?? []
-        ).map((c) => c.name);
-        if (ds && containers.length <= 2) {
-          findings.push({
-            severity: 'warning',
-            reason: 'PeeringSidecarMissing',
-            subject: `DaemonSet kube-system/${WEAVE_NAME}`,
-            message: `peering is enabled but the DaemonSet runs only ${containers.join(', ')}`,
-          });
-        }
-        detail += `; peering ${network.weave.peering.enabled ? 'on' : 'off'}, kubelet DNAT ${network.weave.peering.kubelet_dnat ? 'on' : 'off'}`;
-      }
-    }
-    checks.push({ check: 'regions', ok: true, detail });
-  }
+  if (network?.provider === 'weave') checkPeering(network, snap, findings, checks);
   return { healthy: !findings.some((f) => f.severity === 'error'), checks, findings };
+}
+
+/**
+ * Weave's region-aware peering: whether the side-car runs that the config asks for, and
+ * whether a cluster spanning regions has it at all. The side-car's readiness per node is
+ * judged with the DaemonSet (`checkDaemonSet`).
+ */
+function checkPeering(
+  network: NetworkConfig,
+  snap: ClusterSnapshot,
+  findings: Finding[],
+  checks: Check[],
+): void {
+  const peering = network.weave.peering;
+  const ds = snap.daemonSets.find((d) => d.metadata.name === WEAVE_NAME);
+  const containers = templateContainers(ds);
+  const hasSidecar = containers.includes(PEERS_CONTAINER);
+  if (ds && peering.enabled && !hasSidecar) {
+    findings.push({
+      severity: 'warning',
+      reason: 'PeeringSidecarMissing',
+      subject: `DaemonSet kube-system/${WEAVE_NAME}`,
+      message: `network.weave.peering.enabled is true but the DaemonSet runs only ${containers.join(', ')}, without the ${PEERS_CONTAINER} side-car`,
+      fix: 'netpack apply -f cluster.yml',
+    });
+  }
+  const regions = [...new Set(snap.nodes.map(regionOf).filter((r): r is string => r !== undefined))].sort();
+  if (regions.length <= 1) return;
+  let detail = `nodes span ${regions.join(', ')}`;
+  if (peering.enabled && ds && !hasSidecar) {
+    detail += `; peering enabled but the ${PEERS_CONTAINER} side-car is missing`;
+  } else if (hasSidecar || peering.enabled) {
+    detail += `; peering handled by the ${PEERS_CONTAINER} side-car, kubelet DNAT ${peering.kubelet_dnat ? 'on' : 'off'}`;
+  } else {
+    detail += '; region-aware peering off';
+    findings.push({
+      severity: 'warning',
+      reason: 'RegionsWithoutPeering',
+      subject: 'network.weave.peering',
+      message: `nodes span regions ${regions.join(', ')} but region-aware peering is off: weave connects nodes by their internal addresses, which are usually not reachable across regions`,
+      fix: 'set network.weave.peering.enabled: true in cluster.yml and run netpack apply',
+    });
+  }
+  checks.push({ check: 'regions', ok: true, detail });
 }
 
 /** The human table: one line per check, then each finding with its cause and fix. */

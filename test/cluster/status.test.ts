@@ -1,0 +1,713 @@
+// clusterStatus on its own: hand-built snapshots in, typed findings out. One table row per
+// finding reason, a healthy cluster of each provider with no findings, and the peering side-car.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type ClusterSnapshot,
+  clusterStatus,
+  type Finding,
+  type FindingReason,
+  formatStatus,
+  podCause,
+} from '../../src/cluster/status.ts';
+import type { KubeObject } from '../../src/cluster/types.ts';
+import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import type { NetworkConfig } from '../../src/config/types.ts';
+
+const POD_CIDR = '10.244.0.0/16';
+const NODES = ['node-1', 'node-2', 'node-3'];
+
+type ContainerStatus = Record<string, unknown> & { name: string };
+
+function weaveNetwork(edit: (n: NetworkConfig) => void = () => {}): NetworkConfig {
+  const n = defaultClusterConfig().network;
+  n.provider = 'weave';
+  n.pod_network_cidr = POD_CIDR;
+  edit(n);
+  return n;
+}
+
+function calicoNetwork(edit: (n: NetworkConfig) => void = () => {}): NetworkConfig {
+  return weaveNetwork((n) => {
+    n.provider = 'calico';
+    edit(n);
+  });
+}
+
+function node(
+  name: string,
+  opts: { labels?: Record<string, string>; podCIDR?: string | null; conditions?: unknown[] } = {},
+): KubeObject {
+  const i = NODES.indexOf(name) + 1 || 9;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...opts.labels } },
+    spec: opts.podCIDR === null ? {} : { podCIDR: opts.podCIDR ?? `10.244.${i}.0/24` },
+    status: { conditions: opts.conditions ?? [{ type: 'Ready', status: 'True' }] },
+  };
+}
+
+function daemonSet(name: string, containers: string[], selector?: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace: 'kube-system', uid: `uid-${name}` },
+    spec: {
+      selector: { matchLabels: { 'k8s-app': name } },
+      template: {
+        spec: {
+          ...(selector ? { nodeSelector: selector } : {}),
+          containers: containers.map((c) => ({ name: c, image: `img/${c}` })),
+        },
+      },
+    },
+  };
+}
+
+const ready = (name: string): ContainerStatus => ({
+  name,
+  ready: true,
+  restartCount: 0,
+  state: { running: { startedAt: '2024-01-01T00:00:00Z' } },
+});
+
+/** A pod of `owner` on `nodeName`; Ready when every container status is ready and the phase is Running. */
+function pod(
+  owner: KubeObject,
+  nodeName: string,
+  statuses: ContainerStatus[] = templateNames(owner).map(ready),
+  phase = 'Running',
+  podReady = phase === 'Running' && statuses.every((c) => c.ready === true),
+): KubeObject {
+  const allReady = podReady;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${owner.metadata.name}-${nodeName}`,
+      namespace: owner.metadata.namespace,
+      ownerReferences: [{ kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid }],
+    },
+    spec: { nodeName },
+    status: {
+      phase,
+      conditions: [{ type: 'Ready', status: allReady ? 'True' : 'False' }],
+      containerStatuses: statuses,
+    },
+  };
+}
+
+function templateNames(obj: KubeObject): string[] {
+  return (
+    (obj.spec as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers ?? []
+  ).map((c) => c.name);
+}
+
+function deployment(name: string, replicas: number, available: number): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'kube-system', uid: `uid-${name}` },
+    spec: { replicas, selector: { matchLabels: { 'k8s-app': name } } },
+    status: { availableReplicas: available },
+  };
+}
+
+function ipPool(cidr: string, name = 'default-ipv4-ippool'): KubeObject {
+  return { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name }, spec: { cidr } };
+}
+
+const WEAVE = daemonSet('weave-net', ['weave', 'weave-npc']);
+const WEAVE_PEERING = daemonSet('weave-net', ['weave', 'weave-npc', 'weave-peers']);
+const CALICO = daemonSet('calico-node', ['calico-node']);
+const NLD = daemonSet('node-local-dns', ['node-cache']);
+
+/** A healthy Weave cluster: every DaemonSet has a ready pod on every node. */
+function healthyWeave(): ClusterSnapshot {
+  const nodes = NODES.map((n) => node(n));
+  return {
+    network: weaveNetwork(),
+    nodes,
+    daemonSets: [WEAVE, NLD],
+    deployments: [],
+    pods: [WEAVE, NLD].flatMap((ds) => NODES.map((n) => pod(ds, n))),
+    ipPools: [],
+  };
+}
+
+function healthyCalico(): ClusterSnapshot {
+  const nodes = NODES.map((n) => node(n));
+  return {
+    network: calicoNetwork(),
+    nodes,
+    daemonSets: [CALICO, NLD],
+    deployments: [deployment('calico-kube-controllers', 1, 1)],
+    pods: [CALICO, NLD].flatMap((ds) => NODES.map((n) => pod(ds, n))),
+    ipPools: [ipPool(POD_CIDR)],
+  };
+}
+
+function healthyWeavePeering(regions: string[] = ['eu', 'us', 'us']): ClusterSnapshot {
+  const nodes = NODES.map((n, i) => node(n, { labels: { 'topology.kubernetes.io/region': regions[i]! } }));
+  return {
+    network: weaveNetwork((n) => {
+      n.weave.peering.enabled = true;
+    }),
+    nodes,
+    daemonSets: [WEAVE_PEERING],
+    deployments: [],
+    pods: NODES.map((n) => pod(WEAVE_PEERING, n)),
+    ipPools: [],
+  };
+}
+
+/** Replaces the pod of `ds` on `nodeName`. */
+function withPod(snap: ClusterSnapshot, ds: KubeObject, nodeName: string, p: KubeObject | undefined) {
+  const name = `${ds.metadata.name}-${nodeName}`;
+  snap.pods = snap.pods.filter((x) => x.metadata.name !== name);
+  if (p) snap.pods.push(p);
+  return snap;
+}
+
+const crashLoop = (name: string): ContainerStatus => ({
+  name,
+  ready: false,
+  restartCount: 7,
+  state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } },
+  lastState: {
+    terminated: {
+      exitCode: 1,
+      reason: 'Error',
+      message: 'line one\nline two\nfatal: no route to 10.0.0.1\n',
+    },
+  },
+});
+
+const imagePull = (name: string): ContainerStatus => ({
+  name,
+  ready: false,
+  restartCount: 0,
+  state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "img/${name}"` } },
+});
+
+const reasons = (fs: Finding[]) => fs.map((f) => f.reason).sort();
+
+interface Row {
+  name: string;
+  snap: () => ClusterSnapshot;
+  /** Every finding reason expected, sorted. */
+  want: FindingReason[];
+  healthy: boolean;
+  /** Checks on the findings of `want[0]`'s reason. */
+  check?: (f: Finding[], text: string) => void;
+}
+
+const ROWS: Row[] = [
+  { name: 'healthy Weave cluster', snap: healthyWeave, want: [], healthy: true },
+  { name: 'healthy Calico cluster', snap: healthyCalico, want: [], healthy: true },
+  {
+    name: 'healthy Calico with etcd: no IPPool expected',
+    snap: () => ({
+      ...healthyCalico(),
+      network: calicoNetwork((n) => (n.calico.datastore = 'etcd')),
+      ipPools: [],
+    }),
+    want: [],
+    healthy: true,
+  },
+  {
+    name: 'healthy Weave across regions with the peering side-car',
+    snap: () => healthyWeavePeering(),
+    want: [],
+    healthy: true,
+    check: (_f, text) => {
+      assert.match(text, /regions\s+yes\s+nodes span eu, us; peering handled by the weave-peers side-car/);
+      assert.match(
+        text,
+        /weave peering \(side-car weave-peers\)\s+yes\s+handled by the weave-peers side-car/,
+      );
+      assert.match(text, /ready on 3\/3 nodes/);
+    },
+  },
+  {
+    name: 'nothing applied',
+    snap: () => ({ ...healthyWeave(), network: undefined }),
+    want: ['NotApplied'],
+    healthy: false,
+  },
+  {
+    name: 'network DaemonSet missing',
+    snap: () => ({ ...healthyWeave(), daemonSets: [NLD] }),
+    want: ['NetworkDaemonSetMissing'],
+    healthy: false,
+    check: (f) => assert.equal(f[0]!.subject, 'DaemonSet kube-system/weave-net'),
+  },
+  {
+    name: 'pod Pending (phase) on one node',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-2',
+        pod(WEAVE, 'node-2', [{ name: 'weave', ready: false }], 'Pending'),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assert.equal(f[0]!.subject, 'node node-2');
+      assert.match(f[0]!.cause!, /^pod weave-net-node-2 Pending/);
+    },
+  },
+  {
+    name: 'container in CrashLoopBackOff: waiting reason, restarts, last termination message',
+    snap: () => withPod(healthyCalico(), CALICO, 'node-3', pod(CALICO, 'node-3', [crashLoop('calico-node')])),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      const c = f[0]!.cause!;
+      assert.match(c, /pod calico-node-node-3 Running/);
+      assert.match(c, /container calico-node: waiting CrashLoopBackOff \(back-off 5m0s/);
+      assert.match(c, /7 restarts/);
+      // The last lines of the termination message, joined on one line.
+      assert.match(c, /last terminated Error exit 1: line one \| line two \| fatal: no route to 10\.0\.0\.1/);
+      assert.match(f[0]!.fix!, /logs calico-node-node-3 --all-containers --previous/);
+    },
+  },
+  {
+    name: 'container in ImagePullBackOff',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-1',
+        pod(WEAVE, 'node-1', [imagePull('weave'), ready('weave-npc')], 'Pending'),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assert.match(
+        f[0]!.cause!,
+        /container weave: waiting ImagePullBackOff \(Back-off pulling image "img\/weave"\)/,
+      );
+      assert.doesNotMatch(f[0]!.cause!, /weave-npc/, 'ready containers are not named');
+    },
+  },
+  {
+    name: 'restarts and a last termination without a waiting reason',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-1',
+        pod(WEAVE, 'node-1', [
+          {
+            name: 'weave',
+            ready: false,
+            restartCount: 2,
+            lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+          },
+          ready('weave-npc'),
+        ]),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) =>
+      assert.match(f[0]!.cause!, /container weave: 2 restarts, last terminated OOMKilled exit 137$/),
+  },
+  {
+    name: 'DaemonSet not on every node (scheduling)',
+    snap: () => withPod(healthyWeave(), WEAVE, 'node-3', undefined),
+    want: ['NodeWithoutNetworkPod'],
+    healthy: false,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'node node-3');
+      assert.match(f[0]!.cause!, /has not placed one/);
+      assert.match(text, /network DaemonSet kube-system\/weave-net\s+NO\s+2\/3 nodes ready; not on: node-3/);
+    },
+  },
+  {
+    name: 'DaemonSet not on a NotReady node',
+    snap: () => {
+      const s = withPod(healthyWeave(), WEAVE, 'node-3', undefined);
+      s.nodes[2] = node('node-3', { conditions: [{ type: 'Ready', status: 'False' }] });
+      return s;
+    },
+    want: ['NodeWithoutNetworkPod'],
+    healthy: false,
+    check: (f) => assert.equal(f[0]!.cause, 'the node is NotReady'),
+  },
+  {
+    name: 'a DaemonSet with a node selector is judged only on matching nodes',
+    snap: () => {
+      const s = healthyWeave();
+      const linuxOnly = daemonSet('node-local-dns', ['node-cache'], { 'kubernetes.io/os': 'linux' });
+      s.nodes[0] = node('node-1', { labels: { 'kubernetes.io/os': 'linux' } });
+      s.daemonSets = [WEAVE, linuxOnly];
+      s.pods = [...NODES.map((n) => pod(WEAVE, n)), pod(linuxOnly, 'node-1')];
+      return s;
+    },
+    want: [],
+    healthy: true,
+    check: (_f, text) =>
+      assert.match(text, /node-local-dns DaemonSet kube-system\/node-local-dns\s+yes\s+1\/1 nodes ready/),
+  },
+  {
+    name: 'a DaemonSet no node matches',
+    snap: () => ({
+      ...healthyWeave(),
+      daemonSets: [WEAVE, daemonSet('node-local-dns', ['node-cache'], { role: 'none' })],
+      pods: NODES.map((n) => pod(WEAVE, n)),
+    }),
+    want: ['DaemonSetNotReady'],
+    healthy: true,
+  },
+  {
+    name: 'calico-kube-controllers not available, with the cause of its pod',
+    snap: () => {
+      const s = healthyCalico();
+      const dep = deployment('calico-kube-controllers', 1, 0);
+      s.deployments = [dep];
+      s.pods.push({
+        ...pod(dep, 'node-1', [crashLoop('calico-kube-controllers')]),
+        metadata: {
+          name: 'calico-kube-controllers-abc',
+          namespace: 'kube-system',
+          ownerReferences: [{ kind: 'ReplicaSet', name: 'calico-kube-controllers-5d9', uid: 'rs' }],
+          labels: { 'k8s-app': 'calico-kube-controllers' },
+        },
+      });
+      return s;
+    },
+    want: ['DeploymentNotAvailable'],
+    healthy: false,
+    check: (f) => {
+      assert.equal(f[0]!.subject, 'Deployment kube-system/calico-kube-controllers');
+      assert.equal(f[0]!.message, '0 of 1 replicas available');
+    },
+  },
+  {
+    name: 'calico-kube-controllers missing',
+    snap: () => ({ ...healthyCalico(), deployments: [] }),
+    want: ['DeploymentNotAvailable'],
+    healthy: false,
+    check: (f) => assert.match(f[0]!.message, /calico-kube-controllers does not exist/),
+  },
+  {
+    name: 'node-local-dns not ready on a node',
+    snap: () => withPod(healthyCalico(), NLD, 'node-2', pod(NLD, 'node-2', [crashLoop('node-cache')])),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f, text) => {
+      assert.match(f[0]!.message, /^node-local-dns pod on node node-2 is not ready/);
+      assert.match(
+        text,
+        /node-local-dns DaemonSet kube-system\/node-local-dns\s+NO\s+2\/3 nodes ready; not on: node-2/,
+      );
+    },
+  },
+  {
+    name: 'NetworkUnavailable on a node, with its reason and message',
+    snap: () => {
+      const s = healthyCalico();
+      s.nodes[1] = node('node-2', {
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          {
+            type: 'NetworkUnavailable',
+            status: 'True',
+            reason: 'NoRouteCreated',
+            message: 'route not created',
+          },
+        ],
+      });
+      return s;
+    },
+    want: ['NetworkUnavailable'],
+    healthy: false,
+    check: (f) => {
+      assert.equal(f[0]!.subject, 'node node-2');
+      assert.equal(f[0]!.cause, 'NoRouteCreated: route not created');
+    },
+  },
+  {
+    name: 'NetworkUnavailable False (Calico sets it so) is fine',
+    snap: () => {
+      const s = healthyCalico();
+      s.nodes = s.nodes.map((n) => {
+        n.status = {
+          conditions: [
+            { type: 'Ready', status: 'True' },
+            { type: 'NetworkUnavailable', status: 'False', reason: 'CalicoIsUp' },
+          ],
+        };
+        return n;
+      });
+      return s;
+    },
+    want: [],
+    healthy: true,
+  },
+  {
+    name: 'a node podCIDR outside the pod network',
+    snap: () => {
+      const s = healthyWeave();
+      s.nodes[0] = node('node-1', { podCIDR: '10.200.1.0/24' });
+      return s;
+    },
+    want: ['PodCidrOutsidePodNetwork'],
+    healthy: false,
+    check: (f) =>
+      assert.equal(
+        f[0]!.message,
+        'spec.podCIDR 10.200.1.0/24 is outside network.pod_network_cidr 10.244.0.0/16',
+      ),
+  },
+  {
+    name: 'a node podCIDR that only partly overlaps the pod network is outside',
+    snap: () => {
+      const s = healthyWeave();
+      s.nodes[0] = node('node-1', { podCIDR: '10.244.0.0/15' });
+      return s;
+    },
+    want: ['PodCidrOutsidePodNetwork'],
+    healthy: false,
+  },
+  {
+    name: 'a node without podCIDR: a warning for Weave',
+    snap: () => {
+      const s = healthyWeave();
+      s.nodes[0] = node('node-1', { podCIDR: null });
+      return s;
+    },
+    want: ['NodeWithoutPodCidr'],
+    healthy: true,
+  },
+  {
+    name: 'a node without podCIDR: nothing for Calico (its IPAM does not use it)',
+    snap: () => {
+      const s = healthyCalico();
+      s.nodes[0] = node('node-1', { podCIDR: null });
+      return s;
+    },
+    want: [],
+    healthy: true,
+  },
+  {
+    name: 'IPPool missing',
+    snap: () => ({ ...healthyCalico(), ipPools: [ipPool(POD_CIDR, 'another-pool')] }),
+    want: ['IPPoolMissing'],
+    healthy: false,
+  },
+  {
+    name: 'IPPool CIDR differs from the config',
+    snap: () => ({ ...healthyCalico(), ipPools: [ipPool('10.244.0.0/17')] }),
+    want: ['IPPoolMismatch'],
+    healthy: false,
+    check: (f) =>
+      assert.equal(f[0]!.message, 'spec.cidr is 10.244.0.0/17, network.pod_network_cidr is 10.244.0.0/16'),
+  },
+  {
+    name: 'Weave across regions without peering: suggest network.weave.peering.enabled',
+    snap: () => {
+      const s = healthyWeave();
+      s.nodes = NODES.map((n, i) =>
+        node(n, { labels: { 'topology.kubernetes.io/region': i === 0 ? 'eu' : 'us' } }),
+      );
+      return s;
+    },
+    want: ['RegionsWithoutPeering'],
+    healthy: true,
+    check: (f, text) => {
+      assert.equal(f[0]!.severity, 'warning');
+      assert.match(f[0]!.message, /nodes span regions eu, us but region-aware peering is off/);
+      assert.match(f[0]!.fix!, /network\.weave\.peering\.enabled: true/);
+      assert.match(text, /regions\s+yes\s+nodes span eu, us; region-aware peering off/);
+    },
+  },
+  {
+    name: 'regions from the deprecated failure-domain label count too',
+    snap: () => {
+      const s = healthyWeave();
+      s.nodes = NODES.map((n, i) =>
+        node(n, { labels: { 'failure-domain.beta.kubernetes.io/region': i === 0 ? 'eu' : 'us' } }),
+      );
+      return s;
+    },
+    want: ['RegionsWithoutPeering'],
+    healthy: true,
+  },
+  {
+    name: 'one region: no peering finding, no regions line',
+    snap: () => {
+      const s = healthyWeave();
+      s.nodes = NODES.map((n) => node(n, { labels: { 'topology.kubernetes.io/region': 'eu' } }));
+      return s;
+    },
+    want: [],
+    healthy: true,
+    check: (_f, text) => assert.doesNotMatch(text, /^regions/m),
+  },
+  {
+    name: 'Calico across regions: regions listed, no Weave peering advice',
+    snap: () => {
+      const s = healthyCalico();
+      s.nodes = NODES.map((n, i) => node(n, { labels: { 'topology.kubernetes.io/region': `r${i}` } }));
+      return s;
+    },
+    want: [],
+    healthy: true,
+    check: (_f, text) => assert.doesNotMatch(text, /peering/),
+  },
+  {
+    name: 'peering enabled in the config but the DaemonSet has no side-car',
+    snap: () => ({ ...healthyWeavePeering(), daemonSets: [WEAVE], pods: NODES.map((n) => pod(WEAVE, n)) }),
+    want: ['PeeringSidecarMissing'],
+    healthy: true,
+    check: (f) => assert.match(f[0]!.message, /runs only weave, weave-npc, without the weave-peers side-car/),
+  },
+  {
+    name: 'peering side-car not ready on one node (CrashLoopBackOff): weave itself still counts as ready',
+    snap: () =>
+      withPod(
+        healthyWeavePeering(),
+        WEAVE_PEERING,
+        'node-2',
+        pod(WEAVE_PEERING, 'node-2', [ready('weave'), ready('weave-npc'), crashLoop('weave-peers')]),
+      ),
+    want: ['PeeringSidecarNotReady'],
+    healthy: false,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'node node-2');
+      assert.match(f[0]!.message, /weave-peers peering side-car on node node-2 is not ready/);
+      assert.match(f[0]!.cause!, /container weave-peers: waiting CrashLoopBackOff/);
+      assert.match(f[0]!.cause!, /7 restarts/);
+      assert.match(f[0]!.fix!, /logs weave-net-node-2 -c weave-peers --previous/);
+      assert.match(text, /network DaemonSet kube-system\/weave-net\s+yes\s+3\/3 nodes ready/);
+      assert.match(
+        text,
+        /weave peering \(side-car weave-peers\)\s+NO\s+.*ready on 2\/3 nodes; not ready on: node-2/,
+      );
+    },
+  },
+  {
+    name: 'peering side-car running but failing its readiness probe',
+    snap: () =>
+      withPod(
+        healthyWeavePeering(),
+        WEAVE_PEERING,
+        'node-1',
+        pod(WEAVE_PEERING, 'node-1', [
+          ready('weave'),
+          ready('weave-npc'),
+          { name: 'weave-peers', ready: false, restartCount: 0, state: { running: { startedAt: 'x' } } },
+        ]),
+      ),
+    want: ['PeeringSidecarNotReady'],
+    healthy: false,
+    check: (f) =>
+      assert.match(f[0]!.cause!, /running, readiness probe \(GET \/healthz on port 6788\) failing/),
+  },
+  {
+    name: 'side-car and weave both down on a node: two findings, each about its own part',
+    snap: () =>
+      withPod(
+        healthyWeavePeering(),
+        WEAVE_PEERING,
+        'node-3',
+        pod(WEAVE_PEERING, 'node-3', [crashLoop('weave'), ready('weave-npc'), imagePull('weave-peers')]),
+      ),
+    want: ['NetworkPodNotReady', 'PeeringSidecarNotReady'],
+    healthy: false,
+    check: (f) => {
+      const side = f.find((x) => x.reason === 'PeeringSidecarNotReady')!;
+      assert.match(side.cause!, /container weave-peers: waiting ImagePullBackOff/);
+      assert.doesNotMatch(side.cause!, /container weave:/);
+    },
+  },
+  {
+    name: 'side-car with no container status yet',
+    snap: () =>
+      withPod(
+        healthyWeavePeering(),
+        WEAVE_PEERING,
+        'node-1',
+        // Kubelet has not reported the side-car yet: the pod is not Ready.
+        pod(WEAVE_PEERING, 'node-1', [ready('weave'), ready('weave-npc')], 'Running', false),
+      ),
+    want: ['PeeringSidecarNotReady'],
+    healthy: false,
+    check: (f) => assert.match(f[0]!.cause!, /no status for container weave-peers yet/),
+  },
+];
+
+describe('clusterStatus: one row per finding reason', () => {
+  for (const row of ROWS) {
+    it(row.name, () => {
+      const report = clusterStatus(row.snap());
+      assert.deepEqual(
+        reasons(report.findings),
+        [...row.want].sort(),
+        JSON.stringify(report.findings, null, 1),
+      );
+      assert.equal(report.healthy, row.healthy);
+      if (row.want.length === 0)
+        assert.ok(
+          report.checks.every((c) => c.ok),
+          formatStatus(report),
+        );
+      const text = formatStatus(report);
+      assert.match(text, row.healthy ? /\nhealthy\n$/ : /\nNOT healthy\n$/);
+      for (const f of report.findings) assert.ok(text.includes(`${f.reason}: ${f.subject}: ${f.message}`));
+      row.check?.(report.findings, text);
+    });
+  }
+
+  it('every reason of the union is reached by some row', () => {
+    const all: Record<FindingReason, true> = {
+      NotApplied: true,
+      NetworkDaemonSetMissing: true,
+      DaemonSetNotReady: true,
+      NodeWithoutNetworkPod: true,
+      NetworkPodNotReady: true,
+      DeploymentNotAvailable: true,
+      NetworkUnavailable: true,
+      NodeWithoutPodCidr: true,
+      PodCidrOutsidePodNetwork: true,
+      IPPoolMissing: true,
+      IPPoolMismatch: true,
+      RegionsWithoutPeering: true,
+      PeeringSidecarMissing: true,
+      PeeringSidecarNotReady: true,
+    };
+    const reached = new Set(ROWS.flatMap((r) => r.want));
+    assert.deepEqual(
+      Object.keys(all).filter((r) => !reached.has(r as FindingReason)),
+      [],
+    );
+  });
+
+  it('podCause names only the containers that are not ready, init containers first', () => {
+    const p = pod(WEAVE, 'node-1', [ready('weave'), crashLoop('weave-npc')]);
+    (p.status as Record<string, unknown>).initContainerStatuses = [imagePull('init')];
+    assert.equal(
+      podCause(p),
+      'pod weave-net-node-1 Running; container init: waiting ImagePullBackOff (Back-off pulling image "img/init"); ' +
+        'container weave-npc: waiting CrashLoopBackOff (back-off 5m0s restarting failed container), 7 restarts, ' +
+        'last terminated Error exit 1: line one | line two | fatal: no route to 10.0.0.1',
+    );
+  });
+
+  it('pods are matched to their DaemonSet by selector when they have no owner references', () => {
+    const s = healthyWeave();
+    s.pods = s.pods.map((p) =>
+      p.metadata.name.startsWith('weave-net')
+        ? {
+            ...p,
+            metadata: { name: p.metadata.name, namespace: 'kube-system', labels: { 'k8s-app': 'weave-net' } },
+          }
+        : p,
+    );
+    assert.deepEqual(clusterStatus(s).findings, []);
+  });
+});
