@@ -94,8 +94,24 @@ function nodeMatches(node: KubeObject, selector: Record<string, string> | undefi
   return Object.entries(selector ?? {}).every(([k, v]) => node.metadata.labels?.[k] === v);
 }
 
+/**
+ * Whether `pod` belongs to `owner`. A Deployment owns its pods through ReplicaSets named
+ * `<deployment>-<pod-template-hash>` (the API never lists the Deployment itself as their owner).
+ */
 function ownedBy(pod: KubeObject, owner: KubeObject): boolean {
   const refs = (pod.metadata.ownerReferences ?? []) as { uid?: string; kind?: string; name?: string }[];
+  if (refs.length > 0 && owner.kind === 'Deployment') {
+    const prefix = `${owner.metadata.name}-`;
+    return (
+      pod.metadata.namespace === owner.metadata.namespace &&
+      refs.some(
+        (r) =>
+          r.kind === 'ReplicaSet' &&
+          r.name?.startsWith(prefix) === true &&
+          /^[a-z0-9]+$/.test(r.name.slice(prefix.length)),
+      )
+    );
+  }
   if (refs.length > 0)
     return refs.some((r) =>
       owner.metadata.uid

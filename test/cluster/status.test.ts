@@ -384,7 +384,30 @@ const ROWS: Row[] = [
     check: (f) => {
       assert.equal(f[0]!.subject, 'Deployment kube-system/calico-kube-controllers');
       assert.equal(f[0]!.message, '0 of 1 replicas available');
+      assert.match(
+        f[0]!.cause ?? '',
+        /calico-kube-controllers-abc Running; container calico-kube-controllers: waiting CrashLoopBackOff/,
+      );
     },
+  },
+  {
+    name: 'a pod of a ReplicaSet of another Deployment whose name shares the prefix is not its cause',
+    snap: () => {
+      const s = healthyCalico();
+      s.deployments = [deployment('calico-kube-controllers', 1, 0)];
+      s.pods.push({
+        ...pod(s.deployments[0]!, 'node-1', [crashLoop('other')]),
+        metadata: {
+          name: 'calico-kube-controllers-extra-7f-abc',
+          namespace: 'kube-system',
+          ownerReferences: [{ kind: 'ReplicaSet', name: 'calico-kube-controllers-extra-7f', uid: 'rs2' }],
+        },
+      });
+      return s;
+    },
+    want: ['DeploymentNotAvailable'],
+    healthy: false,
+    check: (f) => assert.equal(f[0]!.cause, undefined),
   },
   {
     name: 'calico-kube-controllers missing',
