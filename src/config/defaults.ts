@@ -26,7 +26,58 @@ export const DEFAULT_CALICO: Readonly<CalicoConfig> = Object.freeze({
   nat_outgoing: true,
   environment: {},
   datastore: 'kubernetes',
+  typha: false,
+  typha_replicas: 1,
 });
+
+/** Calico recommends Typha above 50 nodes (kubernetes datastore); `typha: auto` follows that. */
+export const TYPHA_AUTO_ABOVE_HOSTS = 50;
+/** Calico's manifest guide: at least one Typha replica for every 200 nodes... */
+export const TYPHA_NODES_PER_REPLICA = 200;
+/** ...no more than 20 replicas... */
+export const TYPHA_MAX_REPLICAS = 20;
+/** ...and at least three in production, so a rolling upgrade or a lost node leaves two. */
+export const TYPHA_MIN_HA_REPLICAS = 3;
+/** calico-typha.yaml's own `replicas`, used when the cluster file lists no hosts. */
+export const TYPHA_UPSTREAM_REPLICAS = 1;
+
+/** `typha: auto`: on for the kubernetes datastore above 50 hosts, with the reason explain shows. */
+export function autoTypha(
+  hostCount: number,
+  datastore: CalicoConfig['datastore'] = 'kubernetes',
+): { enabled: boolean; reason: string } {
+  if (datastore !== 'kubernetes')
+    return { enabled: false, reason: 'etcd datastore: Typha serves the kubernetes datastore only' };
+  if (hostCount === 0)
+    return {
+      enabled: false,
+      reason: `no hosts listed; Calico recommends Typha above ${TYPHA_AUTO_ABOVE_HOSTS} nodes`,
+    };
+  const enabled = hostCount > TYPHA_AUTO_ABOVE_HOSTS;
+  return {
+    enabled,
+    reason: `${hostCount} host${hostCount === 1 ? '' : 's'} ${enabled ? '>' : '<='} ${TYPHA_AUTO_ABOVE_HOSTS}`,
+  };
+}
+
+/**
+ * `typha_replicas: auto`, Calico's manifest guidance: one replica per started 200 nodes, at least
+ * three (production), fewer replicas than nodes (else rolling upgrades stall, and Typha only
+ * helps when there are fewer of it than nodes), at most 20, never below one. Without hosts:
+ * upstream's 1.
+ */
+export function defaultTyphaReplicas(hostCount: number): number {
+  if (hostCount === 0) return TYPHA_UPSTREAM_REPLICAS;
+  const byLoad = Math.ceil(hostCount / TYPHA_NODES_PER_REPLICA);
+  const wanted = Math.max(byLoad, TYPHA_MIN_HA_REPLICAS);
+  return Math.max(1, Math.min(wanted, TYPHA_MAX_REPLICAS, hostCount - 1));
+}
+
+/** Why `defaultTyphaReplicas(hostCount)` is what it is, for explain. */
+export function typhaReplicasReason(hostCount: number): string {
+  if (hostCount === 0) return `no hosts listed: calico-typha.yaml's ${TYPHA_UPSTREAM_REPLICAS}`;
+  return `${hostCount} host${hostCount === 1 ? '' : 's'}: one per ${TYPHA_NODES_PER_REPLICA} nodes, at least ${TYPHA_MIN_HA_REPLICAS}, fewer than the hosts, at most ${TYPHA_MAX_REPLICAS}`;
+}
 
 /** Pharos' default open ports: ssh everywhere, HTTP(S) ingress on workers, the API on masters, NodePorts. */
 export const DEFAULT_OPEN_PORTS: readonly FirewallPort[] = Object.freeze([
@@ -51,7 +102,11 @@ export function defaultNetwork(hostCount = 0): NetworkConfig {
     node_local_dns_cache: { enabled: true },
     dns_replicas: defaultDnsReplicas(hostCount),
     weave: structuredClone(DEFAULT_WEAVE) as WeaveConfig,
-    calico: structuredClone(DEFAULT_CALICO) as CalicoConfig,
+    calico: {
+      ...(structuredClone(DEFAULT_CALICO) as CalicoConfig),
+      typha: autoTypha(hostCount).enabled,
+      typha_replicas: defaultTyphaReplicas(hostCount),
+    },
     firewalld: {
       enabled: false,
       open_ports: structuredClone(DEFAULT_OPEN_PORTS) as FirewallPort[],

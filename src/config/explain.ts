@@ -66,6 +66,10 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
     notes.push(
       "kube-proxy runs in IPVS mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10",
     );
+  if (net.provider === 'calico' && net.calico.typha)
+    notes.push(
+      `Typha is on: Deployment kube-system/calico-typha runs ${net.calico.typha_replicas} replica${net.calico.typha_replicas === 1 ? '' : 's'}, and Felix on every node reads the datastore through it (5473/tcp between nodes)`,
+    );
   if (net.provider === 'weave' && !net.weave.password)
     notes.push(
       'no weave.password: apply generates a random shared secret once and keeps it in Secret kube-system/weave-passwd',

@@ -5,12 +5,15 @@
  */
 import { type Document, isMap, LineCounter, parseDocument, visit } from 'yaml';
 import {
+  autoTypha,
   DEFAULT_MTU,
   DEFAULT_OPEN_PORTS,
   DEFAULT_PEERING_IMAGE,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
   defaultDnsReplicas,
+  defaultTyphaReplicas,
+  typhaReplicasReason,
 } from './defaults.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
@@ -115,7 +118,49 @@ export class Resolver {
 
 const N = 'network';
 
-function resolveCalico(res: Resolver, r: Reporter, cloud: string | undefined, baseDir: string): CalicoConfig {
+/**
+ * `typha` and `typha_replicas`: a written true/false or number wins; `auto` (written or not) is
+ * resolved from the host count and datastore and recorded as a default with its reason, while
+ * rules can still point at where `auto` was written.
+ */
+function resolveTypha(
+  res: Resolver,
+  hostCount: number,
+  datastore: CalicoConfig['datastore'],
+): Pick<CalicoConfig, 'typha' | 'typha_replicas'> {
+  const C = [N, 'calico'];
+  const written = res.get<boolean | 'auto'>([...C, 'typha']);
+  let typha: boolean;
+  if (typeof written === 'boolean') {
+    typha = written;
+    res.fromFile('network.calico.typha', [...C, 'typha']);
+  } else {
+    const auto = autoTypha(hostCount, datastore);
+    typha = auto.enabled;
+    res.fromDefault('network.calico.typha', written === 'auto' ? `auto: ${auto.reason}` : auto.reason);
+    if (written === 'auto') res.sources['network.calico.typha'] = [...C, 'typha'];
+  }
+  const replicas = res.get<number | 'auto'>([...C, 'typha_replicas']);
+  let typha_replicas: number;
+  if (typeof replicas === 'number') {
+    typha_replicas = replicas;
+    res.fromFile('network.calico.typha_replicas', [...C, 'typha_replicas']);
+  } else {
+    typha_replicas = defaultTyphaReplicas(hostCount);
+    const reason = typhaReplicasReason(hostCount);
+    res.fromDefault('network.calico.typha_replicas', replicas === 'auto' ? `auto: ${reason}` : reason);
+    if (replicas === 'auto') res.sources['network.calico.typha_replicas'] = [...C, 'typha_replicas'];
+  }
+  return { typha, typha_replicas };
+}
+
+function resolveCalico(
+  res: Resolver,
+  r: Reporter,
+  cloud: string | undefined,
+  baseDir: string,
+  hostCount: number,
+): CalicoConfig {
   const C = [N, 'calico'];
   // Encapsulation: netpack's `encapsulation`, implied by `ipip_mode`/`vxlan_mode`, or the Spectro
   // pack's `encapsulationType`.
@@ -184,7 +229,15 @@ function resolveCalico(res: Resolver, r: Reporter, cloud: string | undefined, ba
     [[...C, 'datastore']],
     'kubernetes',
   );
-  const calico: CalicoConfig = { encapsulation, mode, mtu, nat_outgoing, environment, datastore };
+  const calico: CalicoConfig = {
+    encapsulation,
+    mode,
+    mtu,
+    nat_outgoing,
+    environment,
+    datastore,
+    ...resolveTypha(res, hostCount, datastore),
+  };
   const etcd = res.get<{ endpoints: string[]; ca_file?: string; cert_file?: string; key_file?: string }>([
     ...C,
     'etcd',
@@ -313,7 +366,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     node_local_dns_cache,
     dns_replicas,
     weave,
-    calico: resolveCalico(res, r, cloud, baseDir),
+    calico: resolveCalico(res, r, cloud, baseDir, hosts.length),
     kube_proxy_mode,
   };
   if (cloud) network.cloud = cloud;

@@ -5,7 +5,7 @@
  */
 
 import { type Cidr, contains, containsAddress, overlaps, parseCidr, parseIp } from './cidr.ts';
-import { NODE_LOCAL_DNS_IP } from './defaults.ts';
+import { NODE_LOCAL_DNS_IP, TYPHA_MAX_REPLICAS, TYPHA_NODES_PER_REPLICA } from './defaults.ts';
 import type { Resolver } from './load.ts';
 import type { PathSegment } from './positions.ts';
 import { type FileProbe, type Reporter, resolvePath } from './reporter.ts';
@@ -245,6 +245,8 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     }
   }
 
+  checkTypha(config, ctx);
+
   const env = calico.environment;
   const E = [...C, 'environment'];
   for (const name of Object.keys(env)) {
@@ -266,6 +268,47 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   const port = env.FELIX_PROMETHEUSMETRICSPORT;
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     r.error([...E, 'FELIX_PROMETHEUSMETRICSPORT'], `must be a port number 1..65535 (got "${port}")`);
+  }
+}
+
+/** network.calico.typha / typha_replicas: the datastore, and replica counts Calico advises against. */
+function checkTypha(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const calico = config.network.calico;
+  const typhaWritten = ctx.res.origins['network.calico.typha']?.from === 'file';
+  if (calico.datastore === 'etcd' && calico.typha && typhaWritten) {
+    r.error(
+      at(ctx, 'network.calico.typha'),
+      'Typha serves only the kubernetes datastore: with etcd, calico-node reads etcd directly, which copes with many clients',
+      'remove network.calico.typha (or set it to false), or use datastore: kubernetes',
+    );
+    return;
+  }
+  const replicasWritten = ctx.res.origins['network.calico.typha_replicas']?.from === 'file';
+  if (!replicasWritten) return;
+  const where = at(ctx, 'network.calico.typha_replicas');
+  if (!calico.typha) {
+    const origin = ctx.res.origins['network.calico.typha'];
+    const why = origin?.from === 'default' && origin.reason ? ` (${origin.reason})` : '';
+    r.warning(where, `is ignored: Typha is off${why}`, 'set network.calico.typha: true to run it', {
+      atKey: true,
+    });
+    return;
+  }
+  const replicas = calico.typha_replicas;
+  const hostCount = config.hosts.length;
+  if (hostCount > 1 && replicas >= hostCount) {
+    r.warning(
+      where,
+      `${replicas} Typha replicas for ${hostCount} hosts: with a replica on every node a rolling upgrade stalls, and Typha only relieves the API server when it runs on fewer nodes than Felix`,
+      `use at most ${hostCount - 1}`,
+    );
+  } else if (replicas > TYPHA_MAX_REPLICAS) {
+    r.warning(
+      where,
+      `${replicas} Typha replicas: Calico recommends no more than ${TYPHA_MAX_REPLICAS}`,
+      `one replica per ${TYPHA_NODES_PER_REPLICA} nodes is enough; use at most ${TYPHA_MAX_REPLICAS}`,
+    );
   }
 }
 
@@ -345,6 +388,8 @@ function nodeOnlyPorts(config: ClusterConfig): { port: string; protocol: string;
       { port: '6783-6784', protocol: 'udp', why: 'Weave data' },
     );
   if (config.network.provider === 'calico') out.push({ port: '179', protocol: 'tcp', why: 'Calico BGP' });
+  if (config.network.provider === 'calico' && config.network.calico.typha)
+    out.push({ port: '5473', protocol: 'tcp', why: 'Calico Typha' });
   return out;
 }
 

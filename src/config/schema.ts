@@ -159,6 +159,16 @@ export const calicoSchema = z
       .describe('Where Calico keeps its data: kubernetes (default) or etcd.')
       .nullish(),
     etcd: etcdSchema.describe('etcd datastore connection (datastore: etcd).').nullish(),
+    typha: z
+      .union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' })
+      .describe('Run Typha (kubernetes datastore): auto (default) turns it on above 50 hosts.')
+      .nullish(),
+    typha_replicas: z
+      .union([z.int().min(1), z.literal('auto')], {
+        error: 'must be a whole number of replicas (at least 1) or "auto"',
+      })
+      .describe('Typha replicas: auto (default) is one per 200 hosts, at least 3, at most 20.')
+      .nullish(),
   })
   .describe('Calico options.');
 

@@ -73,6 +73,13 @@ export interface CalicoConfig {
   environment: Record<string, string>;
   datastore: Datastore;
   etcd?: EtcdConfig;
+  /**
+   * Run Typha (upstream's calico-typha.yaml), the fan-out proxy between the API server and
+   * Felix. The file's `auto` is resolved here: on above 50 hosts, kubernetes datastore only.
+   */
+  typha: boolean;
+  /** Replicas of Deployment calico-typha (`auto` resolved from the host count); used when `typha` is on. */
+  typha_replicas: number;
 }
 
 export interface CustomConfig {

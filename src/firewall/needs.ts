@@ -4,6 +4,7 @@
  */
 import { containsAddress, parseCidr, parseIp } from '../config/cidr.ts';
 import type { ClusterConfig } from '../config/types.ts';
+import { TYPHA_PORT as CALICO_TYPHA_PORT } from '../providers/calico/constants.ts';
 import { calicoSettings } from '../providers/calico/settings.ts';
 import { WEAVE_METRICS_PORT, WEAVE_NPC_METRICS_PORT } from '../providers/weave/index.ts';
 
@@ -26,7 +27,7 @@ export const BGP_PORT = 179;
 /** Linux's (and Calico's) VXLAN port, IANA's 4789. */
 export const VXLAN_PORT = 4789;
 /** Felix connects to Typha on 5473 (calico-typha.yaml's `calico-typha` port). */
-export const TYPHA_PORT = 5473;
+export const TYPHA_PORT = CALICO_TYPHA_PORT;
 /** kube-apiserver (and metrics-server) reach every kubelet here for logs, exec and metrics. */
 export const KUBELET_PORT = 10250;
 
@@ -81,9 +82,14 @@ export function providerNeeds(config: ClusterConfig): NodeNeed[] {
       if (settings.ipipMode !== 'Never')
         needs.push({ kind: 'protocol', value: IP_PROTOCOL.ipip, why: 'Calico IP-in-IP' });
       if (settings.vxlanMode !== 'Never') port(VXLAN_PORT, 'udp', 'Calico VXLAN');
-      // netpack does not deploy Typha; open it only when the operator points Felix at one.
+      // Typha runs on any node and Felix on every node connects to it: open it when netpack
+      // deploys Typha, or when the operator points Felix at one of their own.
       const env = net.calico.environment;
-      if (env.FELIX_TYPHAK8SSERVICENAME !== undefined || env.FELIX_TYPHAADDR !== undefined)
+      if (
+        settings.typha !== null ||
+        env.FELIX_TYPHAK8SSERVICENAME !== undefined ||
+        env.FELIX_TYPHAADDR !== undefined
+      )
         port(TYPHA_PORT, 'tcp', 'Calico Typha');
       if (settings.metricsPort !== null) port(settings.metricsPort, 'tcp', 'Felix Prometheus metrics');
       break;

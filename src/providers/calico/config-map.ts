@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../render/types.ts';
-import { CONFIG_MAP, ETCD_SECRETS_DIR, NAMESPACE } from './constants.ts';
+import { CONFIG_MAP, ETCD_SECRETS_DIR, NAMESPACE, TYPHA } from './constants.ts';
 import type { CalicoSettings } from './settings.ts';
 
 /** Placeholder install-cni replaces with CNI_MTU; it stands unquoted where a number goes. */
@@ -55,8 +55,8 @@ export function calicoConfigMap(s: CalicoSettings): KubeObject {
     metadata: { name: CONFIG_MAP, namespace: NAMESPACE },
     data: {
       ...etcd,
-      // Typha is not deployed (calico-typha.yaml is upstream's variant with it).
-      typha_service_name: 'none',
+      // Felix finds Typha through this Service name; "none" connects it to the datastore directly.
+      typha_service_name: s.typha ? TYPHA : 'none',
       calico_backend: s.backend,
       veth_mtu: s.vethMtu,
       cni_network_config: cniNetworkConfig(s.datastore),

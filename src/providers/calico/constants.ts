@@ -8,6 +8,12 @@ export const CALICO_IMAGES = Object.freeze({
   kubeControllers: `quay.io/calico/kube-controllers:${CALICO_VERSION}`,
 });
 
+/**
+ * Typha's image (calico-typha.yaml). Kept apart from CALICO_IMAGES, which lists what every
+ * Calico render runs; this one only runs when network.calico.typha is on.
+ */
+export const TYPHA_IMAGE = `quay.io/calico/typha:${CALICO_VERSION}`;
+
 export const NAMESPACE = 'kube-system';
 export const CONFIG_MAP = 'calico-config';
 export const NODE = 'calico-node';
@@ -16,6 +22,17 @@ export const KUBE_CONTROLLERS = 'calico-kube-controllers';
 export const TIER_GETTER = 'calico-tier-getter';
 export const ETCD_SECRET = 'calico-etcd-secrets';
 export const METRICS_SERVICE = 'calico-node-metrics';
+/** Typha's Service, Deployment and PodDisruptionBudget, and calico-config's `typha_service_name`. */
+export const TYPHA = 'calico-typha';
+/** Felix connects to Typha here (Service and host port, as calico-typha.yaml). */
+export const TYPHA_PORT = 5473;
+/** Typha's health endpoint, probed on localhost (host network). */
+export const TYPHA_HEALTH_PORT = 9098;
+/**
+ * Typha disconnects its clients gradually when stopped; the pod's grace period and
+ * TYPHA_SHUTDOWNTIMEOUTSECS must agree (upstream: 300 s).
+ */
+export const TYPHA_SHUTDOWN_SECONDS = 300;
 /** The name calico-node gives the pool it creates from CALICO_IPV4POOL_* on first start. */
 export const IPPOOL_NAME = 'default-ipv4-ippool';
 /** Calico's default block size for IPv4 pools (CALICO_IPV4POOL_BLOCK_SIZE). */

@@ -4,8 +4,10 @@
  * datastore), plus IPPool default-ipv4-ippool and, when Felix's Prometheus metrics are on, the
  * headless Service calico-node-metrics. Pure: no I/O, same input → same output.
  *
- * Not rendered: Typha (upstream's calico-typha.yaml; netpack runs without it) and the optional
- * ConfigMap kubernetes-services-endpoint (eBPF mode).
+ * With network.calico.typha (kubernetes datastore), also what calico-typha.yaml adds: Service,
+ * Deployment and PodDisruptionBudget calico-typha.
+ *
+ * Not rendered: the optional ConfigMap kubernetes-services-endpoint (eBPF mode).
  */
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
@@ -25,14 +27,15 @@ import { metricsService } from './metrics.ts';
 import { calicoNodeDaemonSet } from './node.ts';
 import { calicoRbac, calicoServiceAccounts } from './rbac.ts';
 import { calicoSettings } from './settings.ts';
+import { typhaDeployment, typhaPdb, typhaService } from './typha.ts';
 
-export { CALICO_IMAGES, CALICO_VERSION, IPPOOL_NAME } from './constants.ts';
+export { CALICO_IMAGES, CALICO_VERSION, IPPOOL_NAME, TYPHA_IMAGE, TYPHA_PORT } from './constants.ts';
 export { type CalicoSettings, calicoSettings } from './settings.ts';
 
 /**
- * Renders the Calico objects in upstream's order (PodDisruptionBudget, ServiceAccounts,
- * [Secret], ConfigMap, [CRDs], RBAC, DaemonSet, Deployment), then the IPPool and the metrics
- * Service. Diagnostics report what cannot be honoured (render still returns its best objects).
+ * Renders the Calico objects in upstream's order (PodDisruptionBudgets, ServiceAccounts,
+ * [Secret], ConfigMap, [CRDs], RBAC, [Typha Service], DaemonSet, Deployments), then the IPPool
+ * and the metrics Service. Diagnostics report what cannot be honoured (render still returns its best objects).
  */
 export function renderCalico(
   config: ClusterConfig,
@@ -41,7 +44,12 @@ export function renderCalico(
 ): ProviderOutput {
   const { settings, diagnostics } = calicoSettings(config);
   const kdd = settings.datastore === 'kubernetes';
-  const objects: KubeObject[] = [kubeControllersPdb(), ...calicoServiceAccounts()];
+  const typha = settings.typha;
+  const objects: KubeObject[] = [
+    kubeControllersPdb(),
+    ...(typha ? [typhaPdb()] : []),
+    ...calicoServiceAccounts(),
+  ];
   const pendingSecrets: PendingSecret[] = [];
   const all: Diagnostic[] = [...diagnostics];
 
@@ -55,7 +63,9 @@ export function renderCalico(
   // With etcd, Calico keeps its resources in etcd: upstream's calico-etcd.yaml has no CRDs.
   if (kdd) objects.push(...calicoCrds());
   objects.push(...calicoRbac(settings.datastore));
+  if (typha) objects.push(typhaService());
   objects.push(calicoNodeDaemonSet(settings), kubeControllersDeployment(settings));
+  if (typha) objects.push(typhaDeployment(typha.replicas));
   if (kdd) objects.push(defaultIpPool(settings));
   if (settings.metricsPort !== null) objects.push(metricsService(settings.metricsPort));
 

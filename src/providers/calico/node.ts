@@ -50,6 +50,8 @@ export function calicoNodeEnv(s: CalicoSettings): EnvVar[] {
     ...(s.datastore === 'kubernetes'
       ? [
           literal('DATASTORE_TYPE', 'kubernetes'),
+          // With Typha, Felix reads the datastore through the Service calico-config names.
+          ...(s.typha ? [fromConfig('FELIX_TYPHAK8SSERVICENAME', 'typha_service_name')] : []),
           literal('WAIT_FOR_DATASTORE', 'true'),
           fromField('NODENAME', 'spec.nodeName'),
         ]

@@ -23,6 +23,8 @@ export interface CalicoSettings {
   /** Port of the headless metrics Service, or null when Felix's Prometheus metrics are off. */
   metricsPort: number | null;
   etcd: { endpoints: string[]; ca_file?: string; cert_file?: string; key_file?: string };
+  /** Typha's replicas when it runs (kubernetes datastore and network.calico.typha), else null. */
+  typha: { replicas: number } | null;
 }
 
 /**
@@ -153,6 +155,11 @@ export function calicoSettings(config: ClusterConfig): {
       environment,
       metricsPort,
       etcd,
+      // Typha fans out the kubernetes datastore only; rules.ts rejects it with etcd.
+      typha:
+        calico.typha && calico.datastore === 'kubernetes'
+          ? { replicas: Math.max(1, calico.typha_replicas) }
+          : null,
     },
     diagnostics,
   };
