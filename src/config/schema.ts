@@ -264,7 +264,24 @@ export function networkJsonSchema(): Record<string, unknown> {
     unknown
   >;
   return {
-    ...schema,
+    ...(hoistDescriptions(schema) as Record<string, unknown>),
     title: 'netpack network section',
   };
+}
+
+/**
+ * Every option may be left empty (`key:` reads as null), so zod writes `anyOf: [X, null]` with
+ * the description inside X. Editors show the description of the property itself: lift it up.
+ */
+function hoistDescriptions(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(hoistDescriptions);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = hoistDescriptions(v);
+  const anyOf = out.anyOf as Record<string, unknown>[] | undefined;
+  if (Array.isArray(anyOf) && anyOf.some((a) => a.type === 'null') && out.description === undefined) {
+    const described = anyOf.find((a) => typeof a.description === 'string');
+    if (described) out.description = described.description;
+  }
+  return out;
 }
