@@ -24,7 +24,8 @@ COPY --from=build /src/package.json ./
 # @kubernetes/client-node stays outside the bundle (loaded lazily by `peers run`), so the
 # production node_modules come along.
 COPY --from=build /src/node_modules/ ./node_modules/
-COPY --from=build /src/dist/netpack.mjs /src/dist/netpack.mjs.map ./dist/
+# The bundle, its lazily loaded chunks and the data files it reads (dist/*.json).
+COPY --from=build /src/dist/ ./dist/
 RUN chmod 0755 dist/netpack.mjs && ln -s /app/dist/netpack.mjs /usr/local/bin/netpack
 # The node image's unprivileged user; the DaemonSet sets runAsUser itself as well.
 USER 1000
