@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { after, at, BASE, expectClean, expectOnly, expectValid, load, yml } from './helpers.ts';
+import { autoTypha, defaultNetwork, defaultTyphaReplicas } from '../../src/config/defaults.ts';
+import { explain, explainText } from '../../src/config/explain.ts';
+import { after, at, BASE, expectClean, expectDiag, expectOnly, expectValid, load, yml } from './helpers.ts';
 
 const calico = (body: string) =>
   `network:\n  provider: calico\n  calico:\n${body
@@ -469,5 +471,202 @@ describe('Azure', () => {
           encapsulation: ipip
     `;
     expectOnly(load(text), [{ path: 'network.calico.encapsulation', line: 6, col: 20, message: ['Azure'] }]);
+  });
+});
+
+/** A cluster file with `network:` first (so positions stay put) and then `count` worker hosts. */
+function withHosts(network: string, count: number): string {
+  const hosts = Array.from(
+    { length: count },
+    (_, i) => `  - address: 10.1.${Math.floor(i / 250)}.${(i % 250) + 1}\n    role: worker\n`,
+  ).join('');
+  return count > 0 ? `${network}hosts:\n${hosts}` : network;
+}
+
+describe('typha and typha_replicas', () => {
+  for (const [hosts, on, replicas, reason] of [
+    [0, false, 1, 'no hosts listed'],
+    [1, false, 1, '1 host <= 50'],
+    [50, false, 3, '50 hosts <= 50'],
+    [51, true, 3, '51 hosts > 50'],
+    [450, true, 3, '450 hosts > 50'],
+    [601, true, 4, '601 hosts > 50'],
+  ] as const) {
+    test(`${hosts} hosts, nothing written → typha ${on}, ${replicas} replica(s), with the reason`, () => {
+      const r = load(withHosts(calico('mode: Always'), hosts));
+      const c = expectClean(r);
+      assert.equal(c.network.calico.typha, on);
+      assert.equal(c.network.calico.typha_replicas, replicas);
+      const origin = r.origins['network.calico.typha'];
+      assert.equal(origin?.from, 'default');
+      assert.ok(origin?.from === 'default' && origin.reason?.includes(reason), JSON.stringify(origin));
+      const replicasOrigin = r.origins['network.calico.typha_replicas'];
+      assert.equal(replicasOrigin?.from, 'default');
+    });
+  }
+
+  test('the replica formula: one per 200 hosts, at least 3, fewer than the hosts, at most 20', () => {
+    for (const [hosts, replicas] of [
+      [0, 1], // no hosts: calico-typha.yaml's 1
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+      [600, 3],
+      [601, 4],
+      [1000, 5],
+      [4000, 20],
+      [5000, 20],
+    ] as const)
+      assert.equal(defaultTyphaReplicas(hosts), replicas, `${hosts} hosts`);
+    assert.deepEqual(autoTypha(100, 'etcd').enabled, false);
+    assert.deepEqual(autoTypha(51).enabled, true);
+  });
+
+  test('defaultNetwork(hosts) agrees with the loader', () => {
+    const c = expectClean(load(withHosts('network: {}\n', 60)));
+    assert.equal(defaultNetwork(60).calico.typha, true);
+    assert.deepEqual(
+      { typha: c.network.calico.typha, typha_replicas: c.network.calico.typha_replicas },
+      { typha: defaultNetwork(60).calico.typha, typha_replicas: defaultNetwork(60).calico.typha_replicas },
+    );
+  });
+
+  test('typha: true with no hosts: on, upstream’s 1 replica, from the file', () => {
+    const text = calico('typha: true');
+    const r = load(text);
+    const c = expectClean(r);
+    assert.equal(c.network.calico.typha, true);
+    assert.equal(c.network.calico.typha_replicas, 1);
+    assert.deepEqual(r.origins['network.calico.typha'], {
+      from: 'file',
+      path: 'network.calico.typha',
+      ...after(text, 'typha: '),
+    });
+  });
+
+  test('typha: false wins over 60 hosts', () => {
+    const c = expectClean(load(withHosts(calico('typha: false'), 60)));
+    assert.equal(c.network.calico.typha, false);
+  });
+
+  test('typha: auto written: resolved like the default, and the reason says auto', () => {
+    const r = load(withHosts(calico('typha: auto\ntypha_replicas: auto'), 60));
+    const c = expectClean(r);
+    assert.equal(c.network.calico.typha, true);
+    assert.equal(c.network.calico.typha_replicas, 3);
+    assert.deepEqual(r.origins['network.calico.typha'], { from: 'default', reason: 'auto: 60 hosts > 50' });
+    const o = r.origins['network.calico.typha_replicas'];
+    assert.ok(o?.from === 'default' && o.reason?.startsWith('auto: 60 hosts'), JSON.stringify(o));
+  });
+
+  test('typha_replicas: a written number wins, from the file', () => {
+    const text = withHosts(calico('typha: true\ntypha_replicas: 5'), 60);
+    const r = load(text);
+    assert.equal(expectClean(r).network.calico.typha_replicas, 5);
+    assert.deepEqual(r.origins['network.calico.typha_replicas'], {
+      from: 'file',
+      path: 'network.calico.typha_replicas',
+      ...after(text, 'typha_replicas: '),
+    });
+  });
+
+  test('etcd + typha: true is an error at typha', () => {
+    const text = calico('datastore: etcd\netcd:\n  endpoints: [https://10.0.0.1:2379]\ntypha: true');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.typha',
+        ...after(text, 'typha: '),
+        message: ['only the kubernetes datastore'],
+        hint: ['datastore: kubernetes'],
+      },
+    ]);
+  });
+
+  test('etcd with 60 hosts and no typha option: auto keeps it off and says why', () => {
+    const r = load(withHosts(calico('datastore: etcd\netcd:\n  endpoints: [https://10.0.0.1:2379]'), 60));
+    const c = expectClean(r);
+    assert.equal(c.network.calico.typha, false);
+    const o = r.origins['network.calico.typha'];
+    assert.ok(o?.from === 'default' && o.reason?.includes('etcd'), JSON.stringify(o));
+  });
+
+  test('etcd + typha: false is fine', () => {
+    expectClean(load(calico('datastore: etcd\netcd:\n  endpoints: [https://10.0.0.1:2379]\ntypha: false')));
+  });
+
+  test('typha_replicas while Typha is off: a warning at the key, with the reason', () => {
+    const text = withHosts(calico('typha_replicas: 2'), 3);
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'network.calico.typha_replicas',
+        severity: 'warning',
+        ...at(text, 'typha_replicas'),
+        message: ['is ignored: Typha is off', '3 hosts <= 50'],
+        hint: ['typha: true'],
+      },
+    ]);
+    assert.ok(r.config);
+  });
+
+  test('as many replicas as hosts: a warning at the value', () => {
+    const text = withHosts(calico('typha: true\ntypha_replicas: 4'), 4);
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.typha_replicas',
+        severity: 'warning',
+        ...after(text, 'typha_replicas: '),
+        message: ['4 Typha replicas for 4 hosts', 'rolling upgrade stalls'],
+        hint: ['use at most 3'],
+      },
+    ]);
+  });
+
+  test('more than 20 replicas: a warning', () => {
+    const text = calico('typha: true\ntypha_replicas: 25');
+    expectOnly(load(text), [
+      {
+        path: 'network.calico.typha_replicas',
+        severity: 'warning',
+        ...after(text, 'typha_replicas: '),
+        message: ['no more than 20'],
+      },
+    ]);
+  });
+
+  for (const [body, message] of [
+    ['typha: "on"', 'must be true, false or "auto"'],
+    ['typha: 1', 'must be true, false or "auto"'],
+    ['typha_replicas: 0', 'at least 1'],
+    ['typha_replicas: 1.5', 'or "auto"'],
+  ] as const) {
+    test(`${body} is a schema error at its value`, () => {
+      const text = calico(body);
+      const r = load(text);
+      const key = body.slice(0, body.indexOf(':'));
+      const d = expectDiag(r, { path: `network.calico.${key}`, ...after(text, `${key}: `) });
+      assert.ok(d.message.includes(message), d.message);
+      assert.equal(r.config, undefined);
+    });
+  }
+
+  test('explain shows whether Typha is on and why, and a note with the replicas', () => {
+    const r = load(withHosts(calico('mode: Always'), 60));
+    const e = explain(expectClean(r), r.origins);
+    const entry = e.entries.find((x) => x.path === 'network.calico.typha');
+    assert.deepEqual(entry, {
+      path: 'network.calico.typha',
+      value: true,
+      origin: { from: 'default', reason: '60 hosts > 50' },
+    });
+    const text = explainText(e);
+    assert.match(text, /^network\.calico\.typha: true +# default \(60 hosts > 50\)$/m);
+    assert.match(text, /^network\.calico\.typha_replicas: 3 +# default \(60 hosts: one per 200 nodes/m);
+    assert.ok(e.notes.some((n) => n.startsWith('Typha is on') && n.includes('3 replicas')));
+    const off = load(calico('typha: false'));
+    const offText = explainText(explain(expectClean(off), off.origins));
+    assert.match(offText, /^network\.calico\.typha: false +# cluster\.yml:4:12$/m);
+    assert.ok(!offText.includes('Typha is on'));
   });
 });

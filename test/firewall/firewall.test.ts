@@ -149,16 +149,16 @@ test('every node in a trusted subnet: the ipset joins the trusted zone and no ri
   assert.equal(plan.trustAll, true);
   assert.deepEqual(plan.richRules, []);
   const sh = plan.files.find((f) => f.path === 'install.sh')!.content;
-  assert.match(sh, /--zone=trusted --add-source=ipset:netpack/);
-  assert.doesNotMatch(sh, /rich-rule/);
+  assert.match(sh, /^add source ipset:netpack$/m);
+  assert.doesNotMatch(sh, /^add rich-rule/m, 'no rich rule added (a re-run still removes earlier ones)');
 });
 
 test('a node outside the trusted subnets: only the provider needs, from the ipset', () => {
   const plan = planFirewall(weaveCluster());
   assert.equal(plan.trustAll, false);
   const sh = plan.files.find((f) => f.path === 'install.sh')!.content;
-  assert.doesNotMatch(sh, /add-source=ipset:netpack/, 'the ipset is not trusted wholesale');
-  assert.match(sh, /--zone=trusted --add-source=10\.32\.0\.0\/12/);
+  assert.doesNotMatch(sh, /^add source ipset:netpack$/m, 'the ipset is not trusted wholesale');
+  assert.match(sh, /^add source 10\.32\.0\.0\/12$/m);
   assert.ok(
     plan.richRules.includes(
       'rule family="ipv4" source ipset="netpack" port port="6783" protocol="tcp" accept',
@@ -361,4 +361,32 @@ test('firewalld check is not a rubber stamp: a bad port fails it', (t) => {
   const svc = plan.files.find((f) => f.path === 'services/netpack-master.xml')!;
   svc.content = svc.content.replace('port="22"', 'port="70000"');
   assert.throws(() => firewalldAccepts(plan, 'master'), /INVALID_PORT|failed|102/);
+});
+
+test('calico opens 5473/tcp (Typha) between nodes exactly when netpack runs Typha', () => {
+  const c = calicoCluster();
+  c.network.calico.environment = {};
+  assert.ok(!needsText(c).includes('5473/tcp'), 'Typha off (the default for three hosts)');
+  c.network.calico.typha = true;
+  assert.deepEqual(needsText(c), ['179/tcp', 'proto 4', '5473/tcp', '10250/tcp']);
+  const typha = providerNeeds(c).find((n) => n.kind === 'port' && n.port === '5473');
+  assert.match(typha?.why ?? '', /Typha/);
+  // The etcd datastore never runs Typha (the loader rejects typha: true there).
+  c.network.calico.datastore = 'etcd';
+  c.network.calico.etcd = { endpoints: ['https://10.0.0.1:2379'] };
+  assert.ok(!needsText(c).includes('5473/tcp'));
+  // Typha is Calico's: another provider never opens it.
+  const w = weaveCluster();
+  w.network.calico.typha = true;
+  assert.ok(!needsText(w).includes('5473/tcp'));
+});
+
+test('Typha on: 5473/tcp reaches the generated service and install.sh', () => {
+  const c = calicoCluster();
+  c.network.calico.typha = true;
+  const plan = planFirewall(c);
+  const text = JSON.stringify(plan);
+  assert.ok(text.includes('5473'), 'the plan carries the Typha port');
+  c.network.calico.typha = false;
+  assert.ok(!JSON.stringify(planFirewall(c)).includes('5473'));
 });

@@ -159,3 +159,13 @@ test('overlapping remote_subnets warn at the later one', () => {
   );
   assert.equal(d.severity, 'warning');
 });
+
+test('opening Typha’s 5473/tcp to everyone warns when netpack runs Typha, not otherwise', () => {
+  const open = '    open_ports:\n      - {port: "5473", protocol: tcp, roles: ["*"]}\n';
+  const on = `network:\n  provider: calico\n  calico:\n    typha: true\n  firewalld:\n${open}`;
+  const d = one(on, 'network.firewalld.open_ports[0].port');
+  assert.match(d.message, /Calico Typha \(5473\/tcp\)/);
+  assert.deepEqual([d.line, d.col], [7, 16]);
+  const off = `network:\n  provider: calico\n  calico:\n    typha: false\n  firewalld:\n${open}`;
+  assert.deepEqual(load(off).diagnostics, []);
+});
