@@ -110,6 +110,21 @@ export const weaveSchema = z
       .array(cidr())
       .describe("Other clusters' allocation subnets to route through the bridge.")
       .nullish(),
+    peering: z
+      .strictObject({
+        enabled: z.boolean().describe('Run the region-aware peering side-car (default false).').nullish(),
+        image: z
+          .string()
+          .min(1)
+          .describe('Side-car image (default docker.io/netpack/netpack:<version>).')
+          .nullish(),
+        kubelet_dnat: z
+          .boolean()
+          .describe('Route kubelet traffic (10250) to peers in other regions through the overlay.')
+          .nullish(),
+      })
+      .describe('Region-aware peering: same region over private addresses, other regions over public ones.')
+      .nullish(),
   })
   .describe('Weave Net options.');
 

@@ -3,9 +3,6 @@
 // `status` for Weave's region-aware peering side-car.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { stateConfigMap } from '../../src/cluster/inventory.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
-import { renderCluster } from '../../src/render/index.ts';
 import type { KubeObject } from '../fake-apiserver/resources.ts';
 import { type Cli, type Env, netpack, setup } from './helpers.ts';
 
@@ -157,32 +154,16 @@ describe('status: weave peering', () => {
   });
 
   /**
-   * Three nodes in two regions with Weave applied. With `peering`, the weave-net DaemonSet and the
-   * stored state are what an apply of `network.weave.peering.enabled: true` writes, put in place
-   * from the render (the config loader does not accept `network.weave.peering` yet), before any
-   * pod exists; then every DaemonSet rolls out.
+   * Three nodes in two regions with Weave applied, with or without
+   * `network.weave.peering.enabled: true`; then every DaemonSet rolls out.
    */
   async function regionalCluster(peering: boolean): Promise<void> {
     env = await setup({ nodes: 0 });
     env.server.addNodes(2, { 'topology.kubernetes.io/region': 'eu-west' });
     env.server.addNodes(1, { 'topology.kubernetes.io/region': 'us-east' });
-    const r = await env.np('apply', '-f', env.file('cluster.yml', WEAVE_YAML), '--no-wait');
+    const yaml = peering ? `${WEAVE_YAML}  weave:\n    peering:\n      enabled: true\n` : WEAVE_YAML;
+    const r = await env.np('apply', '-f', env.file('cluster.yml', yaml), '--no-wait');
     assert.equal(r.code, 0, r.stderr);
-    if (peering) {
-      const config = defaultClusterConfig();
-      config.network.pod_network_cidr = '10.244.0.0/16';
-      config.network.node_local_dns_cache = { enabled: false };
-      config.network.weave.peering.enabled = true;
-      const { objects } = renderCluster(config, {}, { includeSecrets: false });
-      const ds = objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'weave-net')!;
-      const store = env.server.store;
-      const live = store.find('DaemonSet', 'weave-net', 'kube-system')!;
-      store.commit(store.registry.byKind('apps/v1', 'DaemonSet')!, {
-        ...structuredClone(ds),
-        metadata: { ...live.metadata, labels: ds.metadata.labels },
-      } as KubeObject);
-      store.commit(store.registry.byKind('v1', 'ConfigMap')!, stateConfigMap(config, objects) as KubeObject);
-    }
     env.server.rollout.settle();
   }
 

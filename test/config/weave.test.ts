@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
-import { BASE, expectClean, expectOnly, expectValid, FILE, FILES, load, mapProbe, yml } from './helpers.ts';
+import { at, BASE, expectClean, expectOnly, expectValid, FILE, FILES, load, mapProbe, yml } from './helpers.ts';
 
 describe('weave.password', () => {
   test('an existing non-empty file passes and is resolved against the cluster file directory', () => {
@@ -244,6 +244,50 @@ describe('legacy network.trusted_subnets (Pharos 1.x)', () => {
         col: 20,
         message: ['conflicts with network.weave.trusted_subnets', '198.51.100.0/24', '192.0.2.0/24'],
         hint: ['set only one of', 'network.weave.trusted_subnets', 'network.trusted_subnets'],
+      },
+    ]);
+  });
+});
+
+describe('network.weave.peering', () => {
+  test('defaults: the side-car is off, with the built-in image and no kubelet DNAT', () => {
+    const c = expectClean(load('network:\n  provider: weave\n'));
+    assert.deepEqual(c.network.weave.peering, {
+      enabled: false,
+      image: 'docker.io/netpack/netpack:0.1.0',
+      kubelet_dnat: false,
+    });
+  });
+
+  test('every option is read from the file, with its origin', () => {
+    const text = yml`
+      network:
+        weave:
+          peering:
+            enabled: true
+            image: registry.example.com/netpack:1.2.3
+            kubelet_dnat: true
+    `;
+    const r = load(text);
+    const c = expectClean(r);
+    assert.deepEqual(c.network.weave.peering, {
+      enabled: true,
+      image: 'registry.example.com/netpack:1.2.3',
+      kubelet_dnat: true,
+    });
+    const origin = r.origins['network.weave.peering.enabled'];
+    assert.deepEqual(origin, { from: 'file', path: 'network.weave.peering.enabled', ...at(text, 'true') });
+  });
+
+  test('an unknown option is an error at its key with "did you mean"; a non-boolean at its value', () => {
+    const text = 'network:\n  weave:\n    peering:\n      enable: true\n      kubelet_dnat: yes\n';
+    expectOnly(load(text), [
+      { path: 'network.weave.peering.enable', ...at(text, 'enable:'), hint: ['did you mean "enabled"?'] },
+      {
+        path: 'network.weave.peering.kubelet_dnat',
+        ...at(text, 'yes'),
+        message: ['true or false'],
+        hint: ['write true'],
       },
     ]);
   });
