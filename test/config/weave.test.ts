@@ -5,7 +5,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
-import { at, BASE, expectClean, expectOnly, expectValid, FILE, FILES, load, mapProbe, yml } from './helpers.ts';
+import {
+  at,
+  BASE,
+  expectClean,
+  expectOnly,
+  expectValid,
+  FILE,
+  FILES,
+  load,
+  mapProbe,
+  yml,
+} from './helpers.ts';
 
 describe('weave.password', () => {
   test('an existing non-empty file passes and is resolved against the cluster file directory', () => {
