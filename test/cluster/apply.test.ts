@@ -245,8 +245,13 @@ describe('netpack apply: wait and status', () => {
             p.metadata.name!.startsWith('calico-node'),
         )!.metadata.name!,
     );
-    await new Promise((res) => setTimeout(res, 300));
-    const bad = await env.np('status', '-o', 'json');
+    // The fake's rollout controller recreates the pod as crash-looping on its next ticks: poll
+    // status until it reports the node (bounded), rather than sleeping a guessed time.
+    let bad = await env.np('status', '-o', 'json');
+    for (let i = 0; i < 100 && !bad.stdout.includes('"node node-2"'); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      bad = await env.np('status', '-o', 'json');
+    }
     assert.equal(bad.code, 1);
     const report = JSON.parse(bad.stdout) as {
       healthy: boolean;
