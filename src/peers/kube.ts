@@ -66,6 +66,9 @@ function run(cmd: string, args: string[], input?: string): Promise<void> {
     child.on('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${stderr.trim()}`)),
     );
+    // A tool that exits without reading its input (e.g. on a usage error) closes the pipe: the
+    // EPIPE must not kill the side-car; the exit code above says what went wrong.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
