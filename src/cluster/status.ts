@@ -379,12 +379,22 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     );
   }
   for (const dep of snap.deployments) checkDeployment(dep, snap, findings, checks);
-  if (network?.provider === 'calico' && !snap.deployments.some((d) => d.metadata.name === KUBE_CONTROLLERS)) {
+  // Deployments the config says must run (Typha only when the config turns it on).
+  const expected =
+    network?.provider === 'calico'
+      ? [
+          KUBE_CONTROLLERS,
+          ...(network.calico.typha && network.calico.datastore === 'kubernetes' ? ['calico-typha'] : []),
+        ]
+      : [];
+  for (const name of expected) {
+    if (snap.deployments.some((d) => d.metadata.name === name)) continue;
     findings.push({
       severity: 'error',
       reason: 'DeploymentNotAvailable',
-      subject: `Deployment kube-system/${KUBE_CONTROLLERS}`,
-      message: 'calico-kube-controllers does not exist',
+      subject: `Deployment kube-system/${name}`,
+      message: `${name} does not exist`,
+      fix: 'netpack apply -f cluster.yml',
     });
   }
 

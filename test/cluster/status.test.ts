@@ -417,6 +417,27 @@ const ROWS: Row[] = [
     check: (f) => assert.match(f[0]!.message, /calico-kube-controllers does not exist/),
   },
   {
+    name: 'Typha turned on in the config but its Deployment is missing',
+    snap: () => ({ ...healthyCalico(), network: calicoNetwork((n) => (n.calico.typha = true)) }),
+    want: ['DeploymentNotAvailable'],
+    healthy: false,
+    check: (f) => {
+      assert.equal(f[0]!.subject, 'Deployment kube-system/calico-typha');
+      assert.match(f[0]!.message, /calico-typha does not exist/);
+    },
+  },
+  {
+    name: 'Typha on and running',
+    snap: () => {
+      const s = healthyCalico();
+      s.network = calicoNetwork((n) => (n.calico.typha = true));
+      s.deployments.push(deployment('calico-typha', 3, 3));
+      return s;
+    },
+    want: [],
+    healthy: true,
+  },
+  {
     name: 'node-local-dns not ready on a node',
     snap: () => withPod(healthyCalico(), NLD, 'node-2', pod(NLD, 'node-2', [crashLoop('node-cache')])),
     want: ['NetworkPodNotReady'],
