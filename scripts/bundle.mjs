@@ -28,6 +28,16 @@ await build({
   logLevel: 'warning',
   plugins: [
     {
+      name: 'node-fetch-shim',
+      setup(b) {
+        b.onResolve({ filter: /^node-fetch$/ }, (args) =>
+          args.importer.includes('/@kubernetes/client-node/')
+            ? { path: new URL('./shims/node-fetch.mjs', import.meta.url).pathname }
+            : undefined,
+        );
+      },
+    },
+    {
       name: 'client-node-index-external',
       setup(b) {
         b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => ({

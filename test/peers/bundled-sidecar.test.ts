@@ -8,26 +8,17 @@
  * down cleanly on SIGTERM. No timing assertions: every wait is "until X happens" with a cap.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
+import { buildBundle } from '../support/bundle.ts';
 
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const _repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Records every POST /connect; answers GET /status with the number of targets it holds. */
 class RecordingRouter {
@@ -129,20 +120,7 @@ describe('bundled side-car: node dist/netpack.mjs peers run as a child process',
   const put = (o: KubeObject) => api.store.commit(api.store.registry.byKind('v1', 'Node')!, o);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'netpack-bundle-'));
-    // bundle.mjs builds src/cli/main.ts into ./dist of its working directory; links to the tree's
-    // sources and dependencies let it build into this directory (the output then finds the
-    // external @kubernetes/client-node through the linked node_modules, as an install would).
-    symlinkSync(join(repoRoot, 'src'), join(dir, 'src'));
-    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-    const built = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs')], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    assert.equal(built.status, 0, `bundle failed: ${built.stderr}${built.stdout}`);
-    bundle = join(dir, 'dist', 'netpack.mjs');
-    assert.ok(existsSync(bundle), 'bundle written');
+    ({ dir, cli: bundle } = buildBundle());
 
     const bin = join(dir, 'bin');
     mkdirSync(bin);

@@ -1,0 +1,93 @@
+/**
+ * The CLI as it ships (the esbuild bundle, with client-node's KubeConfig as a lazy chunk and
+ * node-fetch replaced by Node's own fetch classes) against the fake API server, as a child
+ * process on plain node: apply, a second apply that writes nothing, diff and status. The other
+ * cluster tests run the sources through tsx; this one proves the bundle is the same program.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
+import { type BuiltBundle, buildBundle, plainNodeEnv } from '../support/bundle.ts';
+
+function runBundle(
+  cli: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: plainNodeEnv({ KUBECONFIG: '' }) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the bundled CLI against the fake API server', () => {
+  let bundle: BuiltBundle;
+  let api: FakeApiServer;
+  let work: string;
+  let file: string;
+
+  before(async () => {
+    bundle = buildBundle();
+    api = await startFakeApiServer({ nodes: 3, crdEstablishDelayMs: 20 });
+    work = mkdtempSync(join(tmpdir(), 'netpack-bundled-cli-'));
+    file = join(work, 'cluster.yml');
+    writeFileSync(file, 'network:\n  provider: calico\n  pod_network_cidr: 10.244.0.0/16\n');
+  });
+
+  after(async () => {
+    await api.close();
+    bundle.remove();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('applies the Calico network, CRDs and IPPool included', async () => {
+    const r = await runBundle(bundle.cli, [
+      'apply',
+      '-f',
+      file,
+      '--kubeconfig',
+      api.kubeconfigPath,
+      '--no-wait',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /created, 0 configured/);
+    assert.equal(api.store.all('CustomResourceDefinition').length, 23);
+    assert.ok(api.store.find('IPPool', 'default-ipv4-ippool'), 'the IPPool, after its CRD was Established');
+    assert.ok(api.store.find('DaemonSet', 'calico-node', 'kube-system'));
+  });
+
+  it('a second apply of the same file writes nothing; diff agrees', async () => {
+    const writes = api.writes().length;
+    const r = await runBundle(bundle.cli, [
+      'apply',
+      '-f',
+      file,
+      '--kubeconfig',
+      api.kubeconfigPath,
+      '--no-wait',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(api.writes().length, writes, 'zero writes');
+    const d = await runBundle(bundle.cli, ['diff', '-f', file, '--kubeconfig', api.kubeconfigPath]);
+    assert.equal(d.code, 0, d.stdout + d.stderr);
+  });
+
+  it('status reads the cluster and answers in JSON', async () => {
+    api.rollout.settle();
+    const r = await runBundle(bundle.cli, ['status', '-o', 'json', '--kubeconfig', api.kubeconfigPath]);
+    const report = JSON.parse(r.stdout) as { healthy: boolean; checks: unknown[] };
+    assert.ok(report.checks.length > 0);
+    assert.equal(r.code, report.healthy ? 0 : 1);
+  });
+});
