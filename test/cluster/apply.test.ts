@@ -248,7 +248,9 @@ describe('netpack apply: wait and status', () => {
     // The fake's rollout controller recreates the pod as crash-looping on its next ticks: poll
     // status until it reports the node (bounded), rather than sleeping a guessed time.
     let bad = await env.np('status', '-o', 'json');
-    for (let i = 0; i < 100 && !bad.stdout.includes('"node node-2"'); i++) {
+    const crashLooping = (out: string) =>
+      /"reason":\s*"NetworkPodNotReady",\s*"subject":\s*"node node-2"/.test(out);
+    for (let i = 0; i < 100 && !crashLooping(bad.stdout); i++) {
       await new Promise((res) => setTimeout(res, 50));
       bad = await env.np('status', '-o', 'json');
     }
