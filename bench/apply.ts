@@ -25,6 +25,12 @@ import { recordResults } from './results-file.ts';
 const root = new URL('../', import.meta.url).pathname;
 const POD_CIDR = '10.244.0.0/16';
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+const TRIALS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 function counts(server: FakeApiServer) {
   return { requests: server.requests.length, writes: server.writes().length };
@@ -65,70 +71,84 @@ export async function benchApply(): Promise<Record<string, unknown>> {
     writeFileSync(clusterFile, `network:\n  provider: calico\n  pod_network_cidr: ${POD_CIDR}\n`);
     const serverOpts = { nodes: 3, crdEstablishDelayMs: 50 };
 
-    // kubectl: apply, and again for what needed the CRDs (exit 1 the first time, as on a real cluster).
-    const k = await startFakeApiServer(serverOpts);
-    const kArgs = ['apply', '--server-side', '-f', manifest, '--kubeconfig', k.kubeconfigPath];
-    let kubectlMs = 0;
-    let kubectlRuns = 0;
-    let kubectlOk = false;
-    for (; kubectlRuns < 4 && !kubectlOk; ) {
-      const r = await timed(KUBECTL, kArgs);
-      kubectlRuns++;
-      kubectlMs += r.ms;
-      kubectlOk = r.code === 0;
-      if (r.code !== 0 && !/no matches for kind|ensure CRDs are installed/.test(r.stderr)) {
-        throw new Error(`kubectl failed: ${r.stderr.slice(0, 400)}`);
+    // Each side runs on a fresh fake server per trial; the figures are medians of TRIALS, so
+    // one slow process start on a busy machine does not decide the ratio.
+    const trial = async () => {
+      // kubectl: apply, and again for what needed the CRDs (exit 1 the first time, as on a real cluster).
+      const k = await startFakeApiServer(serverOpts);
+      const kArgs = ['apply', '--server-side', '-f', manifest, '--kubeconfig', k.kubeconfigPath];
+      let kubectlMs = 0;
+      let kubectlRuns = 0;
+      let kubectlOk = false;
+      for (; kubectlRuns < 4 && !kubectlOk; ) {
+        const r = await timed(KUBECTL, kArgs);
+        kubectlRuns++;
+        kubectlMs += r.ms;
+        kubectlOk = r.code === 0;
+        if (r.code !== 0 && !/no matches for kind|ensure CRDs are installed/.test(r.stderr)) {
+          throw new Error(`kubectl failed: ${r.stderr.slice(0, 400)}`);
+        }
       }
-    }
-    const kubectl = {
-      wall_ms: Math.round(kubectlMs),
-      runs: kubectlRuns,
-      ...counts(k),
-      objects: k.store.all().filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack')
-        .length,
-    };
-    await k.close();
+      const kubectl = {
+        wall_ms: Math.round(kubectlMs),
+        runs: kubectlRuns,
+        ...counts(k),
+        objects: k.store
+          .all()
+          .filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack').length,
+      };
+      await k.close();
 
-    // netpack CLI (bundled), no wait: kubectl does not wait either.
-    const cli = shippedCli();
-    const n = await startFakeApiServer(serverOpts);
-    const applyArgs = [cli, 'apply', '-f', clusterFile, '--kubeconfig', n.kubeconfigPath, '--no-wait'];
-    const r = await timed(process.execPath, applyArgs);
-    if (r.code !== 0) throw new Error(`netpack apply failed: ${r.stderr.slice(0, 400)}`);
-    const netpack = {
-      wall_ms: Math.round(r.ms),
-      ...counts(n),
-      objects:
-        n.store.all().filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack')
-          .length - 1,
-    };
-    const before = counts(n);
-    const again = await timed(process.execPath, applyArgs);
-    const reapply = {
-      wall_ms: Math.round(again.ms),
-      requests: n.requests.length - before.requests,
-      writes: n.writes().length - before.writes,
-    };
-    await n.close();
+      // netpack CLI (bundled), no wait: kubectl does not wait either.
+      const cli = shippedCli();
+      const n = await startFakeApiServer(serverOpts);
+      const applyArgs = [cli, 'apply', '-f', clusterFile, '--kubeconfig', n.kubeconfigPath, '--no-wait'];
+      const r = await timed(process.execPath, applyArgs);
+      if (r.code !== 0) throw new Error(`netpack apply failed: ${r.stderr.slice(0, 400)}`);
+      const netpack = {
+        wall_ms: Math.round(r.ms),
+        ...counts(n),
+        objects:
+          n.store.all().filter((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netpack')
+            .length - 1,
+      };
+      const before = counts(n);
+      const again = await timed(process.execPath, applyArgs);
+      const reapply = {
+        wall_ms: Math.round(again.ms),
+        requests: n.requests.length - before.requests,
+        writes: n.writes().length - before.writes,
+      };
+      await n.close();
 
-    // netpack as a library (client-node already loaded): the apply itself.
-    const lib = await startFakeApiServer(serverOpts);
-    const { kc } = await loadKubeConfig({ kubeconfig: lib.kubeconfigPath });
-    const client = await createClusterClient(kc);
-    const t = performance.now();
-    await applyCluster(client, config, desiredState(config, {}, randomBytes), {
-      dryRun: false,
-      force: false,
-      deadline: Date.now() + 30_000,
-      log: () => {},
-    });
-    const libraryMs = Math.round(performance.now() - t);
-    client.close();
-    await lib.close();
-
+      // netpack as a library (client-node already loaded): the apply itself.
+      const lib = await startFakeApiServer(serverOpts);
+      const { kc } = await loadKubeConfig({ kubeconfig: lib.kubeconfigPath });
+      const client = await createClusterClient(kc);
+      const t = performance.now();
+      await applyCluster(client, config, desiredState(config, {}, randomBytes), {
+        dryRun: false,
+        force: false,
+        deadline: Date.now() + 30_000,
+        log: () => {},
+      });
+      const libraryMs = Math.round(performance.now() - t);
+      client.close();
+      await lib.close();
+      return { kubectl, netpack, reapply, libraryMs };
+    };
+    const trials: Awaited<ReturnType<typeof trial>>[] = [];
+    for (let i = 0; i < TRIALS; i++) trials.push(await trial());
+    const med = (pick: (t: (typeof trials)[number]) => number) => median(trials.map(pick));
+    const first = trials[0]!;
+    const kubectl = { ...first.kubectl, wall_ms: med((t) => t.kubectl.wall_ms) };
+    const netpack = { ...first.netpack, wall_ms: med((t) => t.netpack.wall_ms) };
+    const reapply = { ...first.reapply, wall_ms: med((t) => t.reapply.wall_ms) };
+    const libraryMs = med((t) => t.libraryMs);
     const ratio = Number((netpack.wall_ms / kubectl.wall_ms).toFixed(3));
     const figures = {
       objects: objects.length,
+      trials: TRIALS,
       kubectl,
       netpack_cli: netpack,
       netpack_cli_reapply: reapply,
@@ -137,7 +157,9 @@ export async function benchApply(): Promise<Record<string, unknown>> {
       aim: 'netpack <= 0.5 x kubectl',
       aim_met: ratio <= 0.5,
     };
-    console.log(`apply of ${objects.length} Calico objects to the fake API server:`);
+    console.log(
+      `apply of ${objects.length} Calico objects to the fake API server (median of ${TRIALS} trials):`,
+    );
     console.log(
       `  kubectl apply --server-side: ${kubectl.wall_ms} ms over ${kubectl.runs} runs, ${kubectl.requests} requests, ${kubectl.writes} writes`,
     );
