@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
-import type { ClusterConfig, Host } from '../../src/config/types.ts';
+import type { ClusterConfig } from '../../src/config/types.ts';
 import { checkIpsetXml, checkServiceXml, parseXml } from '../../src/firewall/check.ts';
 import {
   type FirewallPlan,
@@ -29,17 +29,10 @@ import {
   providerNeeds,
   richRule,
 } from '../../src/firewall/index.ts';
+import { host } from '../support/hosts.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const goldenDir = join(here, 'golden');
-
-const host = (address: string, role: Host['role'], private_address?: string): Host => ({
-  address,
-  role,
-  labels: {},
-  ssh_port: 22,
-  ...(private_address ? { private_address } : {}),
-});
 
 function weaveCluster(): ClusterConfig {
   const c = defaultClusterConfig();

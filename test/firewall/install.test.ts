@@ -22,21 +22,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
-import type { ClusterConfig, Host } from '../../src/config/types.ts';
+import type { ClusterConfig } from '../../src/config/types.ts';
 import { planFirewall } from '../../src/firewall/index.ts';
+import { host } from '../support/hosts.ts';
 
 const haveOfflineCmd =
   spawnSync('sh', ['-c', 'command -v firewall-offline-cmd'], { encoding: 'utf8' }).status === 0;
 const SKIP =
   'firewall-offline-cmd is not installed (apt-get install firewalld): install.sh re-run test SKIPPED';
-
-const host = (address: string, role: Host['role'], private_address?: string): Host => ({
-  address,
-  role,
-  labels: {},
-  ssh_port: 22,
-  ...(private_address ? { private_address } : {}),
-});
 
 /** Weave; one node outside the trusted subnet, so the provider's needs become rich rules. */
 function weave(): ClusterConfig {
