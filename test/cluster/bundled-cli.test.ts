@@ -51,15 +51,11 @@ describe('the bundled CLI against the fake API server', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  const apply = () =>
+    runBundle(bundle.cli, ['apply', '-f', file, '--kubeconfig', api.kubeconfigPath, '--no-wait']);
+
   it('applies the Calico network, CRDs and IPPool included', async () => {
-    const r = await runBundle(bundle.cli, [
-      'apply',
-      '-f',
-      file,
-      '--kubeconfig',
-      api.kubeconfigPath,
-      '--no-wait',
-    ]);
+    const r = await apply();
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /created, 0 configured/);
     assert.equal(api.store.all('CustomResourceDefinition').length, 23);
@@ -69,14 +65,7 @@ describe('the bundled CLI against the fake API server', () => {
 
   it('a second apply of the same file writes nothing; diff agrees', async () => {
     const writes = api.writes().length;
-    const r = await runBundle(bundle.cli, [
-      'apply',
-      '-f',
-      file,
-      '--kubeconfig',
-      api.kubeconfigPath,
-      '--no-wait',
-    ]);
+    const r = await apply();
     assert.equal(r.code, 0, r.stderr);
     assert.equal(api.writes().length, writes, 'zero writes');
     const d = await runBundle(bundle.cli, ['diff', '-f', file, '--kubeconfig', api.kubeconfigPath]);
