@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { buildProgram } from '../src/cli/run.ts';
 import { runCli } from './support/cli.ts';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures', 'config');
@@ -303,7 +304,15 @@ describe('netpack schema', () => {
 });
 
 describe('--help', () => {
-  for (const cmd of [[], ['validate'], ['explain'], ['schema'], ['render'], ['images']]) {
+  // Every command the program registers, found from the program itself, so a new one cannot
+  // slip in without examples.
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, isTty: false }, () => {});
+  const commands = program.commands.flatMap((c) => [
+    [c.name()],
+    ...c.commands.filter((s) => s.name() !== 'help').map((s) => [c.name(), s.name()]),
+  ]);
+  test('finds the commands', () => assert.ok(commands.length >= 13, JSON.stringify(commands)));
+  for (const cmd of [[], ...commands]) {
     test(`netpack ${[...cmd, '--help'].join(' ')} shows Examples and exits 0`, async () => {
       const r = await netpack(...cmd, '--help');
       assert.equal(r.code, 0);

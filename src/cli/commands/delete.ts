@@ -33,7 +33,13 @@ export function registerDelete(program: Command, io: Io, setExit: (code: number)
   )
     .addHelpText(
       'after',
-      "\nThis cuts every pod off the network. Objects without netpack's managed-by label are left alone.\nExit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.",
+      `
+Examples:
+  netpack delete                      # lists what goes, then asks
+  netpack delete --dry-run --yes      # what the server would delete, nothing changes
+
+This cuts every pod off the network. Objects without netpack's managed-by label are left alone.
+Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
     )
     .action((opts: ClusterFlags & { yes: boolean; dryRun: boolean }) =>
       clusterAction(io, setExit, async () => {

@@ -169,7 +169,14 @@ async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts)
 export function registerPeers(program: Command, io: Io, setExit: (code: number) => void): void {
   const peers = program
     .command('peers')
-    .description('region-aware Weave peering: the plan, and the side-car that applies it');
+    .description('region-aware Weave peering: the plan, and the side-car that applies it')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netpack peers plan -f cluster.yml --html mesh.html   # who peers with whom, offline
+  netpack peers run                                    # inside a weave-net pod (rendered for you)`,
+    );
   peers
     .command('plan')
     .description("print each node's Weave peers (private address within a region, public across regions)")
@@ -216,5 +223,14 @@ Examples:
       false,
     )
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account, or $KUBECONFIG)')
+    .addHelpText(
+      'after',
+      `
+Render adds this side-car to the weave-net DaemonSet when network.weave.peering.enabled is true.
+
+Examples:
+  netpack peers run                                   # in the pod: NODE_NAME from the downward API
+  netpack peers run --kubeconfig ~/.kube/config --node-name node-1 --router-url http://127.0.0.1:6784`,
+    )
     .action((opts: RunOpts) => runAction(io, setExit, opts));
 }
