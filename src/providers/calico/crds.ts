@@ -14,16 +14,14 @@ interface Generated {
   crds: KubeObject[];
 }
 
-let cache: Generated | undefined;
-
+/** Parsed afresh on each call: cheaper than parsing once and deep-copying, and callers may change it. */
 function generated(): Generated {
-  cache ??= JSON.parse(readFileSync(new URL('./crds.generated.json', import.meta.url), 'utf8')) as Generated;
-  return cache;
+  return JSON.parse(readFileSync(new URL('./crds.generated.json', import.meta.url), 'utf8')) as Generated;
 }
 
 /** Calico's CRDs, as fresh objects the caller may change. */
 export function calicoCrds(): KubeObject[] {
-  return structuredClone(generated().crds);
+  return generated().crds;
 }
 
 /** The Calico version the generated CRDs were taken from. */
