@@ -23,8 +23,3 @@ function generated(): Generated {
 export function calicoCrds(): KubeObject[] {
   return generated().crds;
 }
-
-/** The Calico version the generated CRDs were taken from. */
-export function crdsCalicoVersion(): string {
-  return generated().calicoVersion;
-}
