@@ -1,6 +1,6 @@
 /** Text for people: plans, refusals and apply summaries. Never prints a Secret's values (plan redacts them). */
 import type { Refusal } from './guard.ts';
-import type { FieldChange, Plan } from './plan.ts';
+import { covers, type FieldChange, type Plan } from './plan.ts';
 import { showRef } from './types.ts';
 
 const MAX_VALUE = 160;
@@ -8,6 +8,56 @@ const MAX_VALUE = 160;
 function show(value: unknown): string {
   const text = value === undefined ? '(none)' : JSON.stringify(value);
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Members' `name`s when every member has a distinct string one (containers, env, ports, volumes). */
+function names(list: unknown[]): string[] | undefined {
+  const out = list.map((m) => (isObject(m) && typeof m.name === 'string' ? m.name : undefined));
+  if (out.some((n) => n === undefined) || new Set(out).size !== out.length) return undefined;
+  return out as string[];
+}
+
+/**
+ * The differences inside a changed value, for people: plan compares lists as wholes, which
+ * would show two truncated JSON blobs. Members are matched by `name` (else by index when the
+ * lengths match); fields only the live side has are server defaults and not shown. Falls back
+ * to the whole value when nothing smaller explains the change (e.g. members reordered).
+ */
+function details(path: string, from: unknown, to: unknown): FieldChange[] {
+  const whole: FieldChange[] = [{ op: 'change', path, from, to }];
+  if (Array.isArray(from) && Array.isArray(to)) {
+    const fromNames = names(from);
+    const toNames = names(to);
+    const out: FieldChange[] = [];
+    if (fromNames && toNames) {
+      to.forEach((m, i) => {
+        const at = `${path}[name=${toNames[i]}]`;
+        const j = fromNames.indexOf(toNames[i] as string);
+        if (j < 0) out.push({ op: 'add', path: at, to: m });
+        else out.push(...details(at, from[j], m));
+      });
+      from.forEach((m, j) => {
+        if (!toNames.includes(fromNames[j] as string))
+          out.push({ op: 'remove', path: `${path}[name=${fromNames[j]}]`, from: m });
+      });
+    } else if (from.length === to.length) {
+      for (const [i, m] of to.entries()) out.push(...details(`${path}[${i}]`, from[i], m));
+    }
+    return out.length > 0 ? out : covers(to, from) ? [] : whole;
+  }
+  if (isObject(from) && isObject(to)) {
+    const out: FieldChange[] = [];
+    for (const [k, v] of Object.entries(to)) {
+      if (from[k] === undefined) out.push({ op: 'add', path: `${path}.${k}`, to: v });
+      else out.push(...details(`${path}.${k}`, from[k], v));
+    }
+    return out.length > 0 || covers(to, from) ? out : whole;
+  }
+  return covers(to, from) ? [] : whole;
 }
 
 export function formatChange(c: FieldChange): string {
@@ -36,7 +86,10 @@ export function formatPlan(plan: Plan, secretsToCreate: readonly string[], state
         break;
       case 'update':
         lines.push(`~ change ${showRef(item.ref)}`);
-        for (const c of item.changes) lines.push(formatChange(c));
+        for (const c of item.changes) {
+          const shown = c.op === 'change' ? details(c.path, c.from, c.to) : [c];
+          for (const d of shown.length > 0 ? shown : [c]) lines.push(formatChange(d));
+        }
         break;
       case 'prune':
         lines.push(`- prune  ${showRef(item.ref)}`);
