@@ -201,6 +201,25 @@ describe('netpack apply', () => {
     assert.equal(env.server.store.find('ConfigMap', 'netpack-state', 'kube-system'), undefined);
   });
 
+  it('delete --dry-run --yes names every object it would delete and writes nothing; delete --yes removes them', async () => {
+    assert.equal((await env.np('apply', '-f', env.file('a.yml', calicoYaml()), '--no-wait')).code, 0);
+    const applied = ours(env.server);
+    const before = env.server.writes().length;
+    const dry = await env.np('delete', '--dry-run', '--yes');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(env.server.writes().length, before);
+    assert.match(dry.stdout, /would delete DaemonSet\.apps\/kube-system\/calico-node\n/);
+    assert.match(
+      dry.stdout,
+      /would delete CustomResourceDefinition\.apiextensions\.k8s\.io\/ippools\.crd\.projectcalico\.org\n/,
+    );
+    assert.match(dry.stdout, new RegExp(`dry run: would delete ${applied.length - 1} objects and the state`));
+    const r = await env.np('delete', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^deleted DaemonSet\.apps\/kube-system\/calico-node$/m);
+    assert.deepEqual(ours(env.server), []);
+  });
+
   it('diff exits 1 before an apply, 0 after, and never writes', async () => {
     const file = env.file('a.yml', calicoYaml());
     const before = await env.np('diff', '-f', file);

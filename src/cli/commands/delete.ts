@@ -68,7 +68,7 @@ Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
               return EXIT.invalid;
             }
           }
-          let deleted = 0;
+          const deleted = new Set<ObjectRef>();
           let failed = 0;
           for (const rank of [0, 1, 2]) {
             const failures = await mapLimit(
@@ -81,16 +81,19 @@ Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
                   io.stderr(`netpack: left alone: ${showRef(ref)} (no managed-by=netpack label)\n`);
                   return;
                 }
-                if ((await client.delete(ref, { dryRun: opts.dryRun })) === 'deleted') deleted++;
+                if ((await client.delete(ref, { dryRun: opts.dryRun })) === 'deleted') deleted.add(ref);
               },
             );
             for (const f of failures) io.stderr(`netpack: failed: ${showRef(f.item)}: ${f.error.message}\n`);
             failed += failures.length;
           }
+          const verb = opts.dryRun ? 'would delete' : 'deleted';
+          // In delete order, not in the order the parallel requests finished.
+          for (const ref of refs) if (deleted.has(ref)) io.stdout(`${verb} ${showRef(ref)}\n`);
           if (failed > 0) return EXIT.invalid;
           await client.delete(STATE_REF, { dryRun: opts.dryRun });
           io.stdout(
-            `${opts.dryRun ? 'dry run: would delete' : 'deleted'} ${deleted} objects and the state\n`,
+            `${opts.dryRun ? 'dry run: would delete' : 'deleted'} ${deleted.size} objects and the state\n`,
           );
           return EXIT.ok;
         } finally {
