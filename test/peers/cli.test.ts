@@ -106,6 +106,20 @@ describe('netpack peers plan', () => {
     assert.equal(none.code, 1);
   });
 
+  test('no nodes: the message names where netpack looked', async () => {
+    const empty = join(dir, 'empty-nodes.json');
+    writeFileSync(empty, '{"apiVersion":"v1","kind":"List","items":[]}');
+    const cluster = join(dir, 'cluster.yml');
+    writeFileSync(cluster, CLUSTER);
+    const fromNodes = await cli(['peers', 'plan', '-f', cluster, '--nodes', empty]);
+    assert.equal(fromNodes.code, 0, fromNodes.stderr);
+    assert.equal(fromNodes.stdout, `no nodes in ${empty}\n`);
+    const noHosts = join(dir, 'no-hosts.yml');
+    writeFileSync(noHosts, 'network:\n  provider: weave\n');
+    const fromFile = await cli(['peers', 'plan', '-f', noHosts]);
+    assert.equal(fromFile.stdout, `no nodes (${noHosts} has no hosts; try --nodes nodes.json)\n`);
+  });
+
   test('usage errors: bad --output, unreadable --nodes', async () => {
     assert.equal((await cli(['peers', 'plan', '--nodes', join(dir, 'nope.json')])).code, 2);
     writeFileSync(join(dir, 'n.json'), nodesJson());

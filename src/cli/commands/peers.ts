@@ -52,6 +52,7 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
   let knownPeers: string[] = [];
   let trusted: string[] = [];
   let title = 'Weave peering plan';
+  let noNodes = '';
   if (opts.file !== undefined || opts.nodes === undefined) {
     const loaded = loadClusterFile(opts.file, (line) => io.stderr(`${line}\n`));
     printDiagnostics(io, loaded.diagnostics);
@@ -63,6 +64,7 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
     trusted = loaded.config.network.weave.trusted_subnets;
     nodes = loaded.config.hosts.map(peerNodeFromHost);
     title = `Weave peering plan — ${loaded.file}`;
+    noNodes = `no nodes (${loaded.file} has no hosts; try --nodes nodes.json)`;
   }
   if (opts.nodes !== undefined) {
     let text: string;
@@ -77,6 +79,7 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
       throw new UsageError(`${opts.nodes}: ${(e as Error).message}`);
     }
     title = `Weave peering plan — ${opts.nodes}`;
+    noNodes = `no nodes in ${opts.nodes}`;
   }
   const index = new PeerIndex(nodes, knownPeers);
   const plan = index.planAll();
@@ -99,11 +102,7 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
       const list = peers[name]!;
       rows.push([name, index.get(name)?.region ?? '-', String(list.length), list.join(' ') || '-']);
     }
-    io.stdout(
-      nodes.length === 0
-        ? 'no nodes (cluster.yml has no hosts; try --nodes nodes.json)\n'
-        : `${table(rows)}\n`,
-    );
+    io.stdout(nodes.length === 0 ? `${noNodes}\n` : `${table(rows)}\n`);
     for (const f of findings) io.stderr(`netpack: ${f.kind}: ${f.message}\n`);
   }
   // Findings are facts about the nodes, not failures of the command; an unknown --node is.
