@@ -3,7 +3,7 @@
  * diagnostic out. Pure: the only outside fact it needs (do the files named in the config exist?)
  * comes through the `FileProbe` the caller passes.
  */
-import { type Document, isMap, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import {
   autoTypha,
   DEFAULT_MTU,
@@ -425,6 +425,42 @@ function firstBadAlias(doc: Document): number | undefined {
   return offset;
 }
 
+/** The repeated key at `offset` and where its first occurrence starts, for a duplicate-key error. */
+function duplicateKey(doc: Document, offset: number): { key: string; first: number } | undefined {
+  let found: { key: string; first: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const again = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      if (!again || !isScalar(again.key)) return undefined;
+      const value = again.key.value;
+      const first = map.items.find((p) => isScalar(p.key) && p.key.value === value)?.key;
+      found = { key: String(value), first: (isScalar(first) ? first.range?.[0] : undefined) ?? offset };
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** How to fix the YAML errors operators meet most, by the yaml library's error code. */
+function yamlProblem(
+  e: { code: string; message: string; pos: [number, number] },
+  doc: Document,
+  lineCounter: LineCounter,
+): { message: string; hint?: string } {
+  const message = e.message.split('\n')[0] ?? e.message;
+  if (e.code === 'TAB_AS_INDENT') return { message, hint: 'indent with spaces' };
+  if (e.code === 'DUPLICATE_KEY') {
+    const dup = duplicateKey(doc, e.pos[0]);
+    if (!dup) return { message };
+    const { line, col } = lineCounter.linePos(dup.first);
+    return {
+      message: `key ${JSON.stringify(dup.key)} appears twice in one map (first at line ${line}:${col}); map keys must be unique`,
+      hint: 'keep one of them',
+    };
+  }
+  return { message };
+}
+
 /** Parses and checks a cluster file. Never throws on bad input. */
 export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const lineCounter = new LineCounter();
@@ -436,8 +472,16 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   ];
   for (const { e, severity } of yamlProblems) {
     const { line, col } = lineCounter.linePos(e.pos[0]);
-    const message = e.message.split('\n')[0] ?? e.message;
-    r.diagnostics.push({ severity, path: '', message: `YAML: ${message}`, file: opts.file, line, col });
+    const { message, hint } = yamlProblem(e, doc, lineCounter);
+    r.diagnostics.push({
+      severity,
+      path: '',
+      message: `YAML: ${message}`,
+      ...(hint ? { hint } : {}),
+      file: opts.file,
+      line,
+      col,
+    });
   }
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
 

@@ -66,6 +66,24 @@ describe('YAML syntax and whole-file errors', () => {
     expectOnly(load(text), [{ path: '', ...at(text, 'mtu', 2), message: ['YAML:', /unique/i] }]);
   });
 
+  test('a duplicate key names the key and where it first appears, and says how to fix it', () => {
+    const text = yml`
+      network:
+        provider: calico
+        calico:
+          mtu: 1400
+          "mtu": 1500
+    `;
+    const d = load(text).diagnostics[0]!;
+    assert.match(d.message, /^YAML: key "mtu" appears twice in one map \(first at line 4:5\)/);
+    assert.match(d.hint ?? '', /keep one/);
+  });
+
+  test('a tab used for indentation says to indent with spaces', () => {
+    const d = load('network:\n\tprovider: weave\n').diagnostics[0]!;
+    assert.match(d.hint ?? '', /indent with spaces/);
+  });
+
   test('the same key in two different maps is fine', () => {
     const c = expectClean(
       load('network:\n  provider: calico\n  calico:\n    mode: Never\nkube_proxy:\n  mode: iptables\n'),
