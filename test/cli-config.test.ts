@@ -137,7 +137,10 @@ describe('netpack validate', () => {
   test('a directory given as the file: exit 2, no stack trace', async () => {
     const r = await netpack('validate', '-f', tmp);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /cannot read/);
+    assert.match(
+      r.stderr,
+      /^netpack: cannot read .*: is a directory; give the cluster file itself, e\.g\. .*cluster\.yml\n$/,
+    );
     assert.doesNotMatch(r.stderr, STACK);
   });
 

@@ -50,7 +50,13 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
         origins: {},
       };
     }
-    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? `is a directory; give the cluster file itself, e.g. ${join(path, 'cluster.yml')}`
+          : (e as Error).message;
+    throw new UsageError(`cannot read ${path}: ${why}`);
   }
   const result = loadConfig(text, {
     file: path, // Relative paths stay relative (to the working directory, like -f itself), so that
