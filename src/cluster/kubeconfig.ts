@@ -16,6 +16,9 @@ export interface KubeconfigOptions {
   context?: string;
 }
 
+/** A --kubeconfig or --context flag that names nothing: the command line is wrong (exit 2). */
+export class KubeconfigFlagError extends ClusterError {}
+
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Where the kubeconfig comes from, for messages. */
@@ -34,7 +37,7 @@ export async function loadKubeConfig(
   try {
     if (opts.kubeconfig) {
       if (!existsSync(opts.kubeconfig))
-        throw new ClusterError(`--kubeconfig ${opts.kubeconfig}: no such file`);
+        throw new KubeconfigFlagError(`--kubeconfig ${opts.kubeconfig}: no such file`);
       kc.loadFromFile(opts.kubeconfig);
       source = 'flag';
     } else if (env.KUBECONFIG) {
@@ -65,7 +68,7 @@ export async function loadKubeConfig(
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
       const known = kc.getContexts().map((c) => c.name);
-      throw new ClusterError(
+      throw new KubeconfigFlagError(
         `--context ${opts.context}: no such context (the kubeconfig has: ${known.join(', ') || 'none'})`,
       );
     }

@@ -220,6 +220,17 @@ describe('netpack apply', () => {
     assert.deepEqual(ours(env.server), []);
   });
 
+  it('a missing --kubeconfig file and an unknown --context are usage errors (exit 2), sending nothing', async () => {
+    const file = env.file('a.yml', calicoYaml());
+    const missing = await netpack(['diff', '-f', file, '--kubeconfig', `${env.dir}/nope.kubeconfig`]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /--kubeconfig .*nope\.kubeconfig: no such file/);
+    const context = await env.np('status', '--context', 'nope');
+    assert.equal(context.code, 2, context.stderr);
+    assert.match(context.stderr, /--context nope: no such context \(the kubeconfig has: fake\)/);
+    assert.equal(env.server.requests.length, 0);
+  });
+
   it('diff exits 1 before an apply, 0 after, and never writes', async () => {
     const file = env.file('a.yml', calicoYaml());
     const before = await env.np('diff', '-f', file);

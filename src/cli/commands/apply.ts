@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
+import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
 import { formatPlan, formatRefusals } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
@@ -58,7 +59,7 @@ export async function clusterAction(
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(EXIT.invalid);
+      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : EXIT.invalid);
     }
     throw e;
   }
