@@ -174,7 +174,7 @@ describe('a Terraform-style file (no hosts) with Pharos 1.x network.trusted_subn
     assert.ok(
       found.some((l) =>
         l.startsWith(
-          `${at('legacy-both.yml', '- 10.0.0.0/16')}: error: network.trusted_subnets: conflicts with network.weave.trusted_subnets`,
+          `${at('legacy-both.yml', '- 10.0.0.0/16')}: error: network.trusted_subnets: is ["10.0.0.0/16"], which conflicts with network.weave.trusted_subnets (["10.1.0.0/16"])`,
         ),
       ),
       found.join('\n'),
@@ -224,7 +224,7 @@ describe('typos and contradictions in the rest of the file', () => {
     assert.equal(found.length, 1);
     assert.ok(
       found[0]!.startsWith(
-        `${at('repo-conflict.yml', 'mirror.example.com')}: error: network.image_repository: conflicts with image_repository`,
+        `${at('repo-conflict.yml', 'mirror.example.com')}: error: network.image_repository: is "mirror.example.com/other", which conflicts with image_repository ("registry.example.com/pharos")`,
       ),
     );
   });

@@ -102,7 +102,7 @@ export class Resolver {
       else if (JSON.stringify(chosen.value) !== JSON.stringify(mapped)) {
         this.r.error(
           path,
-          `conflicts with ${formatPath(chosen.path)} (${JSON.stringify(chosen.value)} vs ${JSON.stringify(mapped)})`,
+          `is ${JSON.stringify(mapped)}, which conflicts with ${formatPath(chosen.path)} (${JSON.stringify(chosen.value)})`,
           `set only one of ${paths.map(formatPath).join(', ')}`,
         );
       }

@@ -74,7 +74,7 @@ describe('encapsulation and mode, in every spelling', () => {
         path: 'network.calico.encapsulationMode',
         line: 5,
         col: 24,
-        message: ['conflicts with network.calico.mode', '"Always" vs "Never"'],
+        message: ['conflicts with network.calico.mode', '"Always"', '"Never"'],
         hint: ['set only one of'],
       },
     ]);

@@ -137,7 +137,7 @@ describe('cloud and its top-level alias cloud.provider', () => {
         path: 'network.cloud',
         line: 4,
         col: 10,
-        message: ['conflicts with cloud.provider', '"aws" vs "gcp"'],
+        message: ['conflicts with cloud.provider', '"aws"', '"gcp"'],
         hint: ['set only one of cloud.provider, network.cloud'],
       },
     ]);
