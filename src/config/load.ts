@@ -224,6 +224,11 @@ function resolveCalico(
     (v) =>
       Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, val]) => [k, String(val)])),
   );
+  // Each variable has its own line in the file: explain points at it, not at the first one.
+  for (const name of Object.keys(environment)) {
+    if (res.sources['network.calico.environment'])
+      res.fromFile(`network.calico.environment.${name}`, [...C, 'environment', name]);
+  }
   const datastore = res.pick<'kubernetes' | 'etcd'>(
     'network.calico.datastore',
     [[...C, 'datastore']],

@@ -14,7 +14,7 @@ import {
 } from '../../src/config/derived.ts';
 import { explain, explainText } from '../../src/config/explain.ts';
 import type { CalicoConfig, NetworkConfig } from '../../src/config/types.ts';
-import { expectClean, expectValid, FILE, load, yml } from './helpers.ts';
+import { at, expectClean, expectValid, FILE, load, yml } from './helpers.ts';
 
 function calico(edit: Partial<CalicoConfig>): CalicoConfig {
   return { ...defaultNetwork().calico, ...edit };
@@ -204,6 +204,31 @@ describe('explain', () => {
     assert.equal(
       e.entries.find((x) => x.path === 'network.weave.password')?.value,
       '/clusters/prod/weave.secret',
+    );
+  });
+});
+
+describe('explain: calico.environment entries', () => {
+  test('each variable points at its own line, not at the first one', () => {
+    const text = yml`
+      network:
+        provider: calico
+        calico:
+          environment:
+            FELIX_LOGSEVERITYSCREEN: info
+            FELIX_PROMETHEUSMETRICSENABLED: "true"
+    `;
+    const r = load(text);
+    assert.ok(r.config);
+    const e = explain(r.config, r.origins);
+    const entry = (name: string) => e.entries.find((x) => x.path === `network.calico.environment.${name}`)!;
+    assert.deepEqual(
+      { line: (entry('FELIX_LOGSEVERITYSCREEN').origin as { line: number }).line },
+      { line: at(text, 'info').line },
+    );
+    assert.deepEqual(
+      { line: (entry('FELIX_PROMETHEUSMETRICSENABLED').origin as { line: number }).line },
+      { line: at(text, '"true"').line },
     );
   });
 });
