@@ -179,7 +179,7 @@ describe('explain', () => {
     assert.match(out, /^kubernetes_service_ip: 172\.31\.0\.1$/m);
   });
 
-  test('environment entries take the origin of the environment block', () => {
+  test('an environment entry takes its own origin', () => {
     const t =
       'network:\n  provider: calico\n  calico:\n    environment:\n      FELIX_LOGSEVERITYSCREEN: info\n';
     const r = load(t);
@@ -188,7 +188,11 @@ describe('explain', () => {
     assert.deepEqual(entry, {
       path: 'network.calico.environment.FELIX_LOGSEVERITYSCREEN',
       value: 'info',
-      origin: { from: 'file', path: 'network.calico.environment', line: 5, col: 7 },
+      origin: {
+        from: 'file',
+        path: 'network.calico.environment.FELIX_LOGSEVERITYSCREEN',
+        ...at(t, 'info'),
+      },
     });
   });
 
