@@ -225,3 +225,36 @@ describe('custom provider: errors at file:line:col', () => {
     assert.deepEqual(where(out.diagnostics), ['scalar.yaml:1:1 error', 'list.yaml:8:5 error']);
   });
 });
+
+describe('custom provider: apps/v1 workloads need a selector that matches their pods', () => {
+  const workload = (spec: string) =>
+    `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ds\n  namespace: kube-system\n${spec}`;
+  const render = (text: string) =>
+    renderCustom(customConfig(), { customManifests: [{ path: 'w/ds.yml', text }] }).diagnostics ?? [];
+
+  test('no spec.selector is an error at spec, saying what apps/v1 needs', () => {
+    const d = render(workload('spec:\n  template:\n    metadata:\n      labels: {app: x}\n'));
+    assert.deepEqual(where(d), ['w/ds.yml:6:1 error']);
+    assert.match(d[0]!.message, /DaemonSet ds: apps\/v1 requires spec\.selector/);
+    assert.match(d[0]!.hint!, /spec\.template\.metadata\.labels/);
+  });
+
+  test('a selector the pod template does not carry is an error', () => {
+    const d = render(
+      workload(
+        'spec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: x}\n',
+      ),
+    );
+    assert.deepEqual(where(d), ['w/ds.yml:6:1 error']);
+    assert.match(d[0]!.message, /matchLabels app=web not in spec\.template\.metadata\.labels/);
+  });
+
+  test('a matching selector passes', () => {
+    const d = render(
+      workload(
+        'spec:\n  selector:\n    matchLabels: {app: x}\n  template:\n    metadata:\n      labels: {app: x, tier: net}\n',
+      ),
+    );
+    assert.deepEqual(d, []);
+  });
+});

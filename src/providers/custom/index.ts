@@ -119,7 +119,43 @@ function collectObject(
       ...at(source, valueOffset(node, 'apiVersion') ?? start),
     });
   }
+  const selectorProblem = removed ? undefined : workloadSelectorProblem(obj);
+  if (selectorProblem) {
+    const spec = isMap(node)
+      ? node.items.find((p) => (p.key as { value?: unknown } | null)?.value === 'spec')
+      : undefined;
+    diagnostics.push({
+      severity: 'error',
+      path: 'spec.selector',
+      message: `${obj.kind} ${obj.metadata.name}: ${selectorProblem}`,
+      hint: 'set spec.selector.matchLabels to labels that spec.template.metadata.labels carries (apps/v1 requires it, and the API server refuses the object otherwise)',
+      ...at(source, (spec?.key as Node | null)?.range?.[0] ?? start),
+    });
+  }
   objects.push({ obj, where: at(source, start) });
+}
+
+const SELECTOR_KINDS = new Set(['DaemonSet', 'Deployment', 'StatefulSet', 'ReplicaSet']);
+
+/**
+ * apps/v1 workloads need `spec.selector`, and its matchLabels must be among the pod template's
+ * labels; the API server rejects the object at apply time otherwise, so say it before.
+ */
+function workloadSelectorProblem(obj: KubeObject): string | undefined {
+  if (obj.apiVersion !== 'apps/v1' || !SELECTOR_KINDS.has(obj.kind)) return undefined;
+  const spec = isPlainObject(obj.spec) ? obj.spec : {};
+  const selector = isPlainObject(spec.selector) ? spec.selector : undefined;
+  if (!selector) return 'apps/v1 requires spec.selector';
+  const matchLabels = isPlainObject(selector.matchLabels) ? selector.matchLabels : {};
+  if (Object.keys(matchLabels).length === 0 && !Array.isArray(selector.matchExpressions))
+    return 'spec.selector selects nothing (no matchLabels or matchExpressions)';
+  const template = isPlainObject(spec.template) ? spec.template : {};
+  const metadata = isPlainObject(template.metadata) ? template.metadata : {};
+  const labels = isPlainObject(metadata.labels) ? metadata.labels : {};
+  const missing = Object.entries(matchLabels).filter(([k, v]) => labels[k] !== v);
+  if (missing.length > 0)
+    return `spec.selector.matchLabels ${missing.map(([k, v]) => `${k}=${String(v)}`).join(', ')} not in spec.template.metadata.labels`;
+  return undefined;
 }
 
 /** Splits one manifest into objects, reporting YAML errors and malformed objects. */
