@@ -10,7 +10,7 @@
 import type { ClusterConfig } from '../config/types.ts';
 import { isCustomResource } from '../render/order.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
-import type { Desired } from './desired.ts';
+import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
 import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
@@ -32,6 +32,8 @@ export interface ClusterView {
   facts: LiveFacts;
   /** Create-only Secrets that already exist, by refKey. */
   existingSecrets: Set<string>;
+  /** Create-only Secrets from files whose live value differs from the file now (refKeys). */
+  staleSecrets: Set<string>;
 }
 
 const key = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
@@ -77,6 +79,7 @@ export async function readCluster(
     kinds.set(key(o.apiVersion, o.kind), { apiVersion: o.apiVersion, kind: o.kind });
   kinds.set(key('apps/v1', 'DaemonSet'), { apiVersion: 'apps/v1', kind: 'DaemonSet' });
   const live = new Map<string, KubeObject>();
+  const staleSecrets = new Set<string>();
   const needPools = network.provider === 'calico' || kinds.has(key('crd.projectcalico.org/v1', 'IPPool'));
   const [, pools, nodes, secrets] = await Promise.all([
     Promise.all(
@@ -90,7 +93,11 @@ export async function readCluster(
     Promise.all(
       desired.createOnly.map(async (s) => {
         const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
-        return (await client.get(ref)) ? refKey(ref) : undefined;
+        const live = await client.get(ref);
+        if (!live) return undefined;
+        // A file-backed create-only Secret whose file changed: netpack keeps the live value, and says so.
+        if (s.fileData && !sameValues(secretValues(live), s.fileData)) staleSecrets.add(refKey(ref));
+        return refKey(ref);
       }),
     ),
   ]);
@@ -118,7 +125,14 @@ export async function readCluster(
     live,
     facts,
     existingSecrets: new Set(secrets.filter((s): s is string => s !== undefined)),
+    staleSecrets,
   };
+}
+
+function sameValues(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 export interface Decision {
@@ -126,6 +140,8 @@ export interface Decision {
   refusals: Refusal[];
   /** Create-only Secrets that are missing and would be created (names only). */
   secretsToCreate: string[];
+  /** Create-only Secrets whose file changed since they were created: kept as they are (with where from). */
+  secretsStale: { name: string; source: string }[];
   /** The state ConfigMap differs from what this apply would store. */
   stateChanges: boolean;
   stateObject: KubeObject;
@@ -148,6 +164,13 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
         ),
     )
     .map((s) => `${s.namespace}/${s.name}`);
+  const secretsStale = desired.createOnly
+    .filter((s) =>
+      view.staleSecrets.has(
+        refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
+      ),
+    )
+    .map((s) => ({ name: `${s.namespace}/${s.name}`, source: s.source }));
   const inventory: ObjectRef[] = [
     ...desired.objects.map((o) => ({
       apiVersion: o.apiVersion,
@@ -164,7 +187,7 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
   ];
   const stateObject = stateConfigMap(config, inventory);
   const stateChanges = !view.stateObject || objectChanges(stateObject, view.stateObject).length > 0;
-  return { plan, refusals, secretsToCreate, stateChanges, stateObject };
+  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject };
 }
 
 export interface ApplyOptions {

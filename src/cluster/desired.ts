@@ -24,6 +24,8 @@ export interface CreateOnlySecret {
   source: string;
   /** The Secret, built only when apply found it missing. */
   build(): KubeObject;
+  /** For a Secret from a file: its decoded values, to notice when the file changed (never printed). */
+  fileData?: Record<string, string>;
 }
 
 export interface Desired {
@@ -57,12 +59,14 @@ export function desiredState(config: ClusterConfig, inputs: RenderInputs, random
       const rendered = full.objects.find(
         (o) => o.kind === 'Secret' && o.metadata.name === p.name && o.metadata.namespace === p.namespace,
       );
-      return {
+      const secret: CreateOnlySecret = {
         namespace: p.namespace,
         name: p.name,
         source: p.source,
         build: () => rendered ?? generatedSecret(p.namespace, p.name, randomBytes),
       };
+      if (rendered) secret.fileData = secretValues(rendered);
+      return secret;
     });
   return { objects, createOnly, diagnostics };
 }
@@ -82,4 +86,13 @@ function generatedSecret(namespace: string, name: string, randomBytes: RandomByt
     type: 'Opaque',
     data: { [key]: Buffer.from(value, 'utf8').toString('base64') },
   };
+}
+
+/** A Secret's values, decoded: `data` (base64) and `stringData` alike. */
+export function secretValues(secret: KubeObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  const data = (secret.data ?? {}) as Record<string, string>;
+  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries((secret.stringData ?? {}) as Record<string, string>)) out[k] = v;
+  return out;
 }

@@ -107,3 +107,11 @@ export function formatPlan(plan: Plan, secretsToCreate: readonly string[], state
   lines.push(`${unchanged} unchanged`);
   return lines;
 }
+
+/** Warnings for create-only Secrets whose file changed: netpack keeps them as they are. */
+export function formatStaleSecrets(stale: readonly { name: string; source: string }[]): string[] {
+  return stale.map(
+    (s) =>
+      `Secret/${s.name} differs from ${s.source}; netpack never updates it (nodes would disagree mid-rotation): to rotate, delete the Secret, apply again, then restart the pods that use it`,
+  );
+}

@@ -123,6 +123,7 @@ describe('state ConfigMap', () => {
       live: new Map(),
       facts: { ipPools: [], nodes: [], runningProviders: [] },
       existingSecrets: new Set(),
+      staleSecrets: new Set(),
     });
     const text = JSON.stringify(decision.stateObject);
     for (const s of [CA, CERT, KEY, PASSWORD].flatMap(forms))

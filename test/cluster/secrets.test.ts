@@ -41,9 +41,23 @@ describe('secrets', () => {
     );
     outputs.push(await env.np('status', '-o', 'json'));
     outputs.push(await env.np('diff', '-f', file));
+    assert.doesNotMatch(outputs.at(-1)!.stdout, /differs from/, 'no warning while the file matches');
     // A new password file does not rotate the Secret: weave peers would lose each other.
     env.file('weave.pw', 'another-password\n');
-    outputs.push(await env.np('apply', '-f', file, '--no-wait', '-v'));
+    const applied = await env.np('apply', '-f', file, '--no-wait', '-v');
+    outputs.push(applied);
+    // ... but says so, naming the file, and how to rotate.
+    assert.match(
+      applied.stderr,
+      /warning: Secret\/kube-system\/weave-passwd differs from file .*weave\.pw; netpack never updates it/,
+    );
+    const stale = await env.np('diff', '-f', file);
+    outputs.push(stale);
+    assert.match(
+      stale.stdout,
+      /! Secret\/kube-system\/weave-passwd differs from .*to rotate, delete the Secret/,
+    );
+    assert.equal(stale.code, 0, 'nothing apply would change');
     const again = env.server.store.find('Secret', 'weave-passwd', 'kube-system')!;
     assert.equal(again.metadata.resourceVersion, secret.metadata.resourceVersion);
     assert.ok(!env.server.writes().some((w) => w.resource === 'secrets' && w.verb !== 'create'));

@@ -4,7 +4,7 @@ import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
 import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
-import { formatPlan, formatRefusals } from '../../cluster/report.ts';
+import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
 import { ApiError, ClusterError, showRef, toRef } from '../../cluster/types.ts';
@@ -133,6 +133,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           }
           if (opts.dryRun && d)
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
+          if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
           for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
           const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {

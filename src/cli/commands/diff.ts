@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { decide, readCluster } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
-import { formatPlan, formatRefusals } from '../../cluster/report.ts';
+import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { EXIT, type Io } from '../context.ts';
 import { addClusterFlags, type ClusterFlags, clusterAction, loadDesired } from './apply.ts';
 
@@ -37,6 +37,7 @@ Exit status: 0 nothing would change, 1 something would change or is refused (or 
           const d = decide(ready.config, ready.desired, view);
           for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
           for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
+          for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
           const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
           return d.refusals.length > 0 || changes > 0 ? EXIT.invalid : EXIT.ok;
         } finally {
