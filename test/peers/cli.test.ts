@@ -125,6 +125,31 @@ describe('netpack peers plan', () => {
     writeFileSync(join(dir, 'n.json'), nodesJson());
     assert.equal((await cli(['peers', 'plan', '--nodes', join(dir, 'n.json'), '-o', 'xml'])).code, 2);
   });
+
+  test('--nodes a missing, unreadable or non-JSON file: exit 2, worded like -f, no errno or stack', async () => {
+    const missing = join(dir, 'missing.json');
+    const gone = await cli(['peers', 'plan', '--nodes', missing]);
+    assert.equal(gone.code, 2);
+    assert.equal(gone.stderr, `netpack: cannot read ${missing}: no such file\n`);
+    const isDir = await cli(['peers', 'plan', '--nodes', dir]);
+    assert.equal(isDir.code, 2);
+    assert.match(
+      isDir.stderr,
+      /^netpack: cannot read .*: is a directory; give the output of `kubectl get nodes -o json`\n$/,
+    );
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, 'items:\n  - kind: Node\n');
+    const notJson = await cli(['peers', 'plan', '--nodes', bad]);
+    assert.equal(notJson.code, 2);
+    assert.match(
+      notJson.stderr,
+      /^netpack: .*bad\.json: not JSON \(.+\); give the output of `kubectl get nodes -o json`\n$/,
+    );
+    for (const r of [gone, isDir, notJson]) {
+      assert.doesNotMatch(r.stderr, /ENOENT|EISDIR|\n\s+at /);
+      assert.equal(r.stdout, '');
+    }
+  });
 });
 
 /** Regions of nodes named `<region>-<i>`; one node of the last region lacks a public address. */

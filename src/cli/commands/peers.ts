@@ -44,6 +44,36 @@ function seconds(text: string, flag: string): number {
   return n * 1000;
 }
 
+const KUBECTL_NODES = 'give the output of `kubectl get nodes -o json`';
+
+/** The nodes of a `--nodes` file; a file that is missing, unreadable or not JSON is a usage error. */
+function readNodesFile(path: string): PeerNode[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? `is a directory; ${KUBECTL_NODES}`
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (e as Error).message;
+    throw new UsageError(`cannot read ${path}: ${why}`);
+  }
+  try {
+    return peerNodesFromJson(text);
+  } catch (e) {
+    // V8 quotes the start of the text in a JSON error; keep the message on one line.
+    const message = (e as Error).message.replace(/\s+/g, ' ');
+    throw new UsageError(
+      e instanceof SyntaxError ? `${path}: not JSON (${message}); ${KUBECTL_NODES}` : `${path}: ${message}`,
+    );
+  }
+}
+
 /** `peers plan`: the offline view. */
 function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): void {
   if (opts.output !== 'table' && opts.output !== 'json')
@@ -67,17 +97,7 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
     noNodes = `no nodes (${loaded.file} has no hosts; try --nodes nodes.json)`;
   }
   if (opts.nodes !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(opts.nodes, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${opts.nodes}: ${(e as Error).message}`);
-    }
-    try {
-      nodes = peerNodesFromJson(text);
-    } catch (e) {
-      throw new UsageError(`${opts.nodes}: ${(e as Error).message}`);
-    }
+    nodes = readNodesFile(opts.nodes);
     title = `Weave peering plan — ${opts.nodes}`;
     noNodes = `no nodes in ${opts.nodes}`;
   }
