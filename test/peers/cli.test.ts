@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -118,6 +118,36 @@ describe('netpack peers plan', () => {
     writeFileSync(noHosts, 'network:\n  provider: weave\n');
     const fromFile = await cli(['peers', 'plan', '-f', noHosts]);
     assert.equal(fromFile.stdout, `no nodes (${noHosts} has no hosts; try --nodes nodes.json)\n`);
+  });
+
+  test('-f with provider calico or custom: a warning that plans are for Weave only; the plan still shows', async () => {
+    const weave = join(dir, 'cluster.yml');
+    writeFileSync(weave, CLUSTER);
+    assert.doesNotMatch((await cli(['peers', 'plan', '-f', weave])).stderr, /Weave only/);
+    mkdirSync(join(dir, 'manifests'), { recursive: true });
+    writeFileSync(
+      join(dir, 'manifests', 'a.yml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n',
+    );
+    const providers = {
+      calico: 'provider: calico',
+      custom: `provider: custom\n  custom:\n    manifest_path: ${join(dir, 'manifests')}`,
+    };
+    for (const [provider, block] of Object.entries(providers)) {
+      const file = join(dir, `${provider}.yml`);
+      writeFileSync(file, CLUSTER.replace(/network:[\s\S]*$/, `network:\n  ${block}\n`));
+      for (const output of ['table', 'json']) {
+        const r = await cli(['peers', 'plan', '-f', file, '-o', output]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(
+          r.lines.includes(
+            `netpack: warning: peering plans apply to Weave only; ${file} uses provider ${provider}`,
+          ),
+          r.stderr,
+        );
+        assert.match(r.stdout, /198\.51\.100\.2/);
+      }
+    }
   });
 
   test('usage errors: bad --output, unreadable --nodes', async () => {

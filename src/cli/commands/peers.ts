@@ -90,6 +90,11 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
       setExit(EXIT.invalid);
       return;
     }
+    const { provider } = loaded.config.network;
+    if (provider !== 'weave')
+      io.stderr(
+        `netpack: warning: peering plans apply to Weave only; ${loaded.file} uses provider ${provider}\n`,
+      );
     knownPeers = loaded.config.network.weave.known_peers;
     trusted = loaded.config.network.weave.trusted_subnets;
     nodes = loaded.config.hosts.map(peerNodeFromHost);
