@@ -152,12 +152,15 @@ function podStatus(pod: KubeObject): {
   return (pod.status ?? {}) as ReturnType<typeof podStatus>;
 }
 
-/** Phase, waiting reason, restarts and last termination message of a pod that is not ready. */
-export function podCause(pod: KubeObject): string {
+/**
+ * Phase, waiting reason, restarts and last termination message of a pod that is not ready;
+ * without the container `except` (the peering side-car, which has a finding of its own).
+ */
+export function podCause(pod: KubeObject, except?: string): string {
   const status = podStatus(pod);
   const parts = [`pod ${pod.metadata.name} ${status.phase ?? 'Unknown'}`];
   for (const c of [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]) {
-    if (c.ready) continue;
+    if (c.ready || c.name === except) continue;
     const bits = containerBits(c);
     if (bits.length > 0) parts.push(`container ${c.name}: ${bits.join(', ')}`);
   }
@@ -283,13 +286,17 @@ function checkDaemonSet(
       }
     }
     missing.push(node.metadata.name);
+    // With the side-car, name the one failing container apart from it, so the logs are its own.
+    const failing = sidecar
+      ? (podStatus(pod).containerStatuses ?? []).filter((c) => !c.ready && c.name !== sidecar)
+      : [];
     findings.push({
       severity: 'error',
       reason: 'NetworkPodNotReady',
       subject: `node ${node.metadata.name}`,
       message: `${ds.metadata.name} pod on node ${node.metadata.name} is not ready`,
-      cause: podCause(pod),
-      fix: `kubectl -n ${pod.metadata.namespace} logs ${pod.metadata.name} --all-containers --previous`,
+      cause: podCause(pod, sidecar),
+      fix: `kubectl -n ${pod.metadata.namespace} logs ${pod.metadata.name} ${failing.length === 1 ? `-c ${failing[0]!.name}` : '--all-containers'} --previous`,
     });
   }
   const ok = missing.length === 0 && nodes.length > 0;
@@ -330,7 +337,7 @@ function checkDeployment(dep: KubeObject, snap: ClusterSnapshot, findings: Findi
     reason: 'DeploymentNotAvailable',
     subject,
     message: `${available} of ${want} replicas available`,
-    ...(pods.length > 0 ? { cause: pods.map(podCause).join(' / ') } : {}),
+    ...(pods.length > 0 ? { cause: pods.map((p) => podCause(p)).join(' / ') } : {}),
     fix: `kubectl -n ${dep.metadata.namespace} describe deployment ${dep.metadata.name}`,
   });
 }

@@ -667,6 +667,11 @@ const ROWS: Row[] = [
       const side = f.find((x) => x.reason === 'PeeringSidecarNotReady')!;
       assert.match(side.cause!, /container weave-peers: waiting ImagePullBackOff/);
       assert.doesNotMatch(side.cause!, /container weave:/);
+      const net = f.find((x) => x.reason === 'NetworkPodNotReady')!;
+      assert.match(net.cause!, /container weave: waiting CrashLoopBackOff/);
+      assert.doesNotMatch(net.cause!, /weave-peers/);
+      assert.doesNotMatch(net.fix!, /--all-containers/);
+      assert.match(net.fix!, /logs weave-net-node-3 -c weave --previous/);
     },
   },
   {
