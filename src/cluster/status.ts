@@ -8,6 +8,7 @@ import { LEGACY_REGION_LABEL, REGION_LABEL } from '../peers/node.ts';
 import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers/calico/constants.ts';
 import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
 import { PEERS_CONTAINER, PEERS_PORT, WEAVE_NAME } from '../providers/weave/index.ts';
+import { COMPONENT_LABEL } from '../render/types.ts';
 import type { KubeObject } from './types.ts';
 
 /** Why something is not healthy. A literal union: scripts may switch on it (`-o json`). */
@@ -25,7 +26,8 @@ export type FindingReason =
   | 'IPPoolMismatch'
   | 'RegionsWithoutPeering'
   | 'PeeringSidecarMissing'
-  | 'PeeringSidecarNotReady';
+  | 'PeeringSidecarNotReady'
+  | 'ProviderMismatch';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -356,7 +358,32 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     });
   }
   const dsName = network ? networkDaemonSetName(network) : undefined;
-  if (network && dsName) {
+  // Providers whose DaemonSet netpack applied (component label), as apply's guard reads them.
+  const running = [
+    ...new Set(
+      snap.daemonSets
+        .map((d) => d.metadata.labels?.[COMPONENT_LABEL])
+        .filter((c): c is string => c === 'weave' || c === 'calico'),
+    ),
+  ].sort();
+  // The cluster file names another provider than the one running: apply would refuse it, so
+  // say that, and do not judge (or suggest applying) the file's provider objects.
+  const mismatch = network !== undefined && running.length > 0 && !running.includes(network.provider);
+  if (network && mismatch) {
+    findings.push({
+      severity: 'error',
+      reason: 'ProviderMismatch',
+      subject: 'network.provider',
+      message: `the cluster file says ${network.provider}, but the cluster runs ${running.join(', ')} (applied by netpack): the network provider cannot be changed in place`,
+      fix: 'check against the file this cluster was set up with, or run netpack status without -f (the applied config); changing the provider means rebuilding the cluster',
+    });
+    if (dsName)
+      checks.push({
+        check: `network DaemonSet kube-system/${dsName}`,
+        ok: false,
+        detail: `missing; the cluster runs ${running.join(', ')}`,
+      });
+  } else if (network && dsName) {
     const ds = snap.daemonSets.find((d) => d.metadata.name === dsName);
     if (!ds) {
       findings.push({
@@ -388,7 +415,7 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
   for (const dep of snap.deployments) checkDeployment(dep, snap, findings, checks);
   // Deployments the config says must run (Typha only when the config turns it on).
   const expected =
-    network?.provider === 'calico'
+    network?.provider === 'calico' && !mismatch
       ? [
           KUBE_CONTROLLERS,
           ...(network.calico.typha && network.calico.datastore === 'kubernetes' ? ['calico-typha'] : []),
@@ -457,7 +484,7 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     detail: `${snap.nodes.length - nodeProblems}/${snap.nodes.length} fine`,
   });
 
-  if (network?.provider === 'calico' && network.calico.datastore === 'kubernetes') {
+  if (network?.provider === 'calico' && network.calico.datastore === 'kubernetes' && !mismatch) {
     const pool = snap.ipPools.find((p) => p.metadata.name === IPPOOL_NAME);
     const cidr = (pool?.spec as { cidr?: string } | undefined)?.cidr;
     if (!pool)
@@ -483,7 +510,7 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     });
   }
 
-  if (network?.provider === 'weave') checkPeering(network, snap, findings, checks);
+  if (network?.provider === 'weave' && !mismatch) checkPeering(network, snap, findings, checks);
   return { healthy: !findings.some((f) => f.severity === 'error'), checks, findings };
 }
 

@@ -118,6 +118,11 @@ function ipPool(cidr: string, name = 'default-ipv4-ippool'): KubeObject {
   return { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name }, spec: { cidr } };
 }
 
+/** `ds` labelled as netpack labels a provider's objects. */
+function component(ds: KubeObject, name: string): KubeObject {
+  return { ...ds, metadata: { ...ds.metadata, labels: { 'app.kubernetes.io/component': name } } };
+}
+
 const WEAVE = daemonSet('weave-net', ['weave', 'weave-npc']);
 const WEAVE_PEERING = daemonSet('weave-net', ['weave', 'weave-npc', 'weave-peers']);
 const CALICO = daemonSet('calico-node', ['calico-node']);
@@ -235,6 +240,40 @@ const ROWS: Row[] = [
     snap: () => ({ ...healthyWeave(), network: undefined }),
     want: ['NotApplied'],
     healthy: false,
+  },
+  {
+    name: 'the file says calico, the cluster runs weave: the provider cannot change in place, apply not suggested',
+    snap: () => {
+      const s = healthyWeave();
+      s.network = calicoNetwork();
+      s.daemonSets = [component(WEAVE, 'weave'), NLD];
+      return s;
+    },
+    want: ['ProviderMismatch'],
+    healthy: false,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'network.provider');
+      assert.match(f[0]!.message, /cluster file says calico.*runs weave.*cannot be changed in place/);
+      assert.doesNotMatch(text, /netpack apply/);
+      assert.match(text, /network DaemonSet kube-system\/calico-node\s+NO\s+missing; the cluster runs weave/);
+    },
+  },
+  {
+    name: 'the file says weave, the cluster runs calico: the same, the other way round',
+    snap: () => {
+      const s = healthyCalico();
+      s.network = weaveNetwork();
+      // Across regions, too: weave's peering advice (apply) does not fit a calico cluster.
+      s.nodes = NODES.map((n, i) => node(n, { labels: { 'topology.kubernetes.io/region': `r${i}` } }));
+      s.daemonSets = [component(CALICO, 'calico'), NLD];
+      return s;
+    },
+    want: ['ProviderMismatch'],
+    healthy: false,
+    check: (f, text) => {
+      assert.match(f[0]!.message, /cluster file says weave.*runs calico.*cannot be changed in place/);
+      assert.doesNotMatch(text, /netpack apply/);
+    },
   },
   {
     name: 'network DaemonSet missing',
@@ -728,6 +767,7 @@ describe('clusterStatus: one row per finding reason', () => {
       RegionsWithoutPeering: true,
       PeeringSidecarMissing: true,
       PeeringSidecarNotReady: true,
+      ProviderMismatch: true,
     };
     const reached = new Set(ROWS.flatMap((r) => r.want));
     assert.deepEqual(
