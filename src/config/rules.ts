@@ -9,6 +9,8 @@ import { NODE_LOCAL_DNS_IP, TYPHA_MAX_REPLICAS, TYPHA_NODES_PER_REPLICA } from '
 import type { Resolver } from './load.ts';
 import type { PathSegment } from './positions.ts';
 import { type FileProbe, type Reporter, resolvePath } from './reporter.ts';
+import { networkSchema } from './schema.ts';
+import { closest } from './suggest.ts';
 import type { ClusterConfig } from './types.ts';
 
 export interface RuleContext {
@@ -157,11 +159,23 @@ function checkFile(
     ctx.r.error(path, `${what} ${shown} is a directory, expected a file`);
 }
 
+const NETWORK_KEYS = Object.keys(networkSchema.shape);
+
+/** Whether `network:` has an unknown key that reads as a misspelling of `provider` (`provder:`). */
+function providerKeyMisspelt(ctx: RuleContext): boolean {
+  const network = (ctx.raw as { network?: unknown } | null)?.network;
+  if (!network || typeof network !== 'object' || Array.isArray(network)) return false;
+  return Object.keys(network).some(
+    (key) => !NETWORK_KEYS.includes(key) && closest(key, NETWORK_KEYS) === 'provider',
+  );
+}
+
 function checkProviderBlocks(config: ClusterConfig, ctx: RuleContext): void {
   const { r } = ctx;
   const provider = config.network.provider;
-  // With a misspelt provider we cannot tell which block is meant to be ignored.
-  const providerKnown = !r.isBad(['network', 'provider']);
+  // With a misspelt provider, or a misspelt `provider:` key, we cannot tell which block is
+  // meant to be ignored.
+  const providerKnown = !r.isBad(['network', 'provider']) && !providerKeyMisspelt(ctx);
   for (const block of providerKnown ? (['weave', 'calico', 'custom'] as const) : []) {
     if (block === provider || ctx.res.get(['network', block]) === undefined) continue;
     r.warning(

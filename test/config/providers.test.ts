@@ -109,6 +109,28 @@ describe("another provider's block", () => {
     expectValid(r);
   });
 
+  test('a misspelt provider key: only the unknown-key error, no warning that the block is ignored', () => {
+    const text = 'network:\n  provder: calico\n  calico:\n    mtu: 1400\n';
+    expectOnly(load(text), [
+      {
+        path: 'network.provder',
+        line: 2,
+        col: 3,
+        message: ['unknown option "provder"'],
+        hint: ['did you mean "provider"?'],
+      },
+    ]);
+  });
+
+  test('another unknown key under network keeps the ignored-block warning', () => {
+    const text = 'network:\n  provider: weave\n  clud: aws\n  calico:\n    mtu: 1400\n';
+    const r = load(text);
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.severity} ${d.path}`),
+      ['error network.clud', 'warning network.calico'],
+    );
+  });
+
   test('a weave block under the default provider is not a warning', () => {
     expectClean(load('network:\n  weave:\n    no_masq_local: true\n'));
   });
