@@ -45,8 +45,10 @@ export function peerNodesFromJson(text: string): PeerNode[] {
   else if (data && typeof data === 'object' && (data as { kind?: string }).kind === 'Node') items = [data];
   else throw new Error('expected the output of `kubectl get nodes -o json` (an object with items)');
   const nodes: PeerNode[] = [];
-  for (const item of items) {
-    const kind = (item as { kind?: string })?.kind;
+  for (const [i, item] of items.entries()) {
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw new Error(`item ${i} is not a Node object (got ${item === null ? 'null' : typeof item})`);
+    const kind = (item as { kind?: string }).kind;
     if (kind !== undefined && kind !== 'Node') continue;
     const n = peerNodeFromObject(item as NodeObject);
     if (n) nodes.push(n);

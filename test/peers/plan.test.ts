@@ -113,6 +113,8 @@ describe('peers: reading Node objects', () => {
     assert.equal(peerNodesFromJson(JSON.stringify([node])).length, 1);
     assert.equal(peerNodesFromJson(JSON.stringify(node)).length, 1);
     assert.throws(() => peerNodesFromJson('{"foo": 1}'));
+    assert.throws(() => peerNodesFromJson('{"items": [null]}'), /item 0 is not a Node object \(got null\)/);
+    assert.throws(() => peerNodesFromJson('[1]'), /item 0 is not a Node object \(got number\)/);
   });
 });
 
