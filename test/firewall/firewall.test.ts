@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -29,6 +28,7 @@ import {
   providerNeeds,
   richRule,
 } from '../../src/firewall/index.ts';
+import { writeFirewallCmdStandIn } from '../support/firewalld.ts';
 import { host } from '../support/hosts.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -298,20 +298,7 @@ function firewalldAccepts(plan: FirewallPlan, role: 'master' | 'worker'): void {
       mkdirSync(dirname(join(out, f.path)), { recursive: true });
       writeFileSync(join(out, f.path), f.content);
     }
-    const shim = join(bin, 'firewall-cmd');
-    writeFileSync(
-      shim,
-      [
-        '#!/bin/sh',
-        'case "$1" in',
-        '  --state | --reload) exit 0 ;;',
-        '  --permanent) shift; exec firewall-offline-cmd --system-config "$FIREWALLD_DIR" --default-config /usr/lib/firewalld "$@" ;;',
-        'esac',
-        'echo "shim: unexpected firewall-cmd $*" >&2; exit 9',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(shim, 0o755);
+    writeFirewallCmdStandIn(bin);
     const env = { ...process.env, FIREWALLD_DIR: etc, PATH: `${bin}:${process.env.PATH}` };
     const run = spawnSync('sh', [join(out, 'install.sh'), role], { env, encoding: 'utf8' });
     assert.equal(run.status, 0, `install.sh ${role} failed:\n${run.stdout}\n${run.stderr}`);

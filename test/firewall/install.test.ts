@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -24,6 +23,7 @@ import { after, before, describe, test } from 'node:test';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 import { planFirewall } from '../../src/firewall/index.ts';
+import { writeFirewallCmdStandIn } from '../support/firewalld.ts';
 import { host } from '../support/hosts.ts';
 
 const haveOfflineCmd =
@@ -121,20 +121,7 @@ describe('install.sh run again after a config change', { skip: !haveOfflineCmd &
     for (const d of [etc, bin]) mkdirSync(d, { recursive: true });
     if (existsSync('/etc/firewalld/firewalld.conf'))
       copyFileSync('/etc/firewalld/firewalld.conf', join(etc, 'firewalld.conf'));
-    const shim = join(bin, 'firewall-cmd');
-    writeFileSync(
-      shim,
-      [
-        '#!/bin/sh',
-        'case "$1" in',
-        '  --state | --reload) exit 0 ;;',
-        '  --permanent) shift; exec firewall-offline-cmd --system-config "$FIREWALLD_DIR" --default-config /usr/lib/firewalld "$@" ;;',
-        'esac',
-        'echo "stand-in: unexpected firewall-cmd $*" >&2; exit 9',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(shim, 0o755);
+    writeFirewallCmdStandIn(bin);
     env = { ...process.env, FIREWALLD_DIR: etc, PATH: `${bin}:${process.env.PATH}` };
     // The operator's own rules, one of them the same source netpack will want (weave's service range).
     offline('--zone=trusted', '--add-source=172.16.0.0/12');
