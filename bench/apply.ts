@@ -21,16 +21,12 @@ import { renderCluster } from '../src/render/index.ts';
 import { toYamlStream } from '../src/render/serialize.ts';
 import { type FakeApiServer, startFakeApiServer } from '../test/fake-apiserver/index.ts';
 import { recordResults } from './results-file.ts';
+import { median } from './stats.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const POD_CIDR = '10.244.0.0/16';
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const TRIALS = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function counts(server: FakeApiServer) {
   return { requests: server.requests.length, writes: server.writes().length };

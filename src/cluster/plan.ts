@@ -34,7 +34,8 @@ export const REDACTED = '(redacted)';
 
 const SECRET_FIELDS = new Set(['data', 'stringData']);
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON map (not null, not a list). */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -1,6 +1,6 @@
 /** Text for people: plans, refusals and apply summaries. Never prints a Secret's values (plan redacts them). */
 import type { Refusal } from './guard.ts';
-import { covers, type FieldChange, type Plan } from './plan.ts';
+import { covers, type FieldChange, isObject, type Plan } from './plan.ts';
 import { showRef } from './types.ts';
 
 const MAX_VALUE = 160;
@@ -8,10 +8,6 @@ const MAX_VALUE = 160;
 function show(value: unknown): string {
   const text = value === undefined ? '(none)' : JSON.stringify(value);
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Members' `name`s when every member has a distinct string one (containers, env, ports, volumes). */
