@@ -27,6 +27,8 @@ export const fsProbe: FileProbe = {
 export interface Loaded extends LoadResult {
   file: string;
   builtInDefault: boolean;
+  /** The file's text ('' for the built-in default), for commands that map more positions. */
+  text: string;
 }
 
 /**
@@ -45,6 +47,7 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
       return {
         file: '<built-in default>',
         builtInDefault: true,
+        text: '',
         config: defaultClusterConfig(),
         diagnostics: [],
         origins: {},
@@ -64,7 +67,7 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
     baseDir: dirname(path),
     probe: fsProbe,
   });
-  return { ...result, file: path, builtInDefault: false };
+  return { ...result, file: path, builtInDefault: false, text };
 }
 
 const MANIFEST = /\.(ya?ml)(\.erb)?$/;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { hasErrors } from '../../config/diagnostics.ts';
@@ -49,8 +49,7 @@ Exit status: 0 generated (warnings allowed), 1 invalid config, 2 usage error (su
             : `--host ${opts.host}: no such host in ${loaded.file}; known hosts: ${knownHosts(loaded.config)}`,
         );
       const plan = planFirewall(loaded.config, opts.host === undefined ? {} : { host: opts.host });
-      const text = loaded.builtInDefault ? '' : readFileSync(loaded.file, 'utf8');
-      printDiagnostics(io, positionDiagnostics(plan.diagnostics, text));
+      printDiagnostics(io, positionDiagnostics(plan.diagnostics, loaded.text));
       if (hasErrors(plan.diagnostics)) return setExit(EXIT.invalid);
       if (opts.outDir) {
         for (const f of plan.files) {

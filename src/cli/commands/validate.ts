@@ -18,11 +18,10 @@ import { type Loaded, loadClusterFile, readRenderInputs } from '../io.ts';
  */
 export function clusterMember(loaded: Loaded): ClusterMember | undefined {
   if (!loaded.config || loaded.builtInDefault) return undefined;
-  const text = readFileSync(loaded.file, 'utf8');
   const member: ClusterMember = {
     file: loaded.file,
     config: loaded.config,
-    locate: sourceLocator(text),
+    locate: sourceLocator(loaded.text),
     written: writtenPaths(loaded.origins),
   };
   const password = loaded.config.network.weave.password;
