@@ -18,6 +18,9 @@ export interface RequestRecord {
   status?: number;
   /** Whether the request was a dry run (dryRun=All). */
   dryRun: boolean;
+  /** performance.now() when the request arrived and when its response finished (or was cut). */
+  startedAt: number;
+  endedAt?: number;
 }
 
 const REASONS: Record<number, string> = {

@@ -89,6 +89,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       query,
       verb,
       dryRun: query.dryRun === 'All',
+      startedAt: performance.now(),
       ...(contentType ? { contentType } : {}),
       ...(route.type === 'resource'
         ? {
@@ -101,6 +102,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     };
     requests.push(record);
     res.on('close', () => {
+      record.endedAt = performance.now();
       if (record.status === undefined) record.status = res.headersSent ? res.statusCode : 0;
     });
     const run = async () => {
