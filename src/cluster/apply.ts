@@ -66,29 +66,42 @@ export async function readCluster(
   desired: Desired,
   network: ClusterConfig['network'],
 ): Promise<ClusterView> {
-  const stateObject = await client.get(STATE_REF);
-  let state: StoredState | undefined;
-  let stateProblem: string | undefined;
-  if (stateObject) {
-    const parsed = parseState(stateObject);
-    if (parsed.ok) state = parsed.state;
-    else stateProblem = parsed.reason;
-  }
-  const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  for (const o of [...desired.objects, ...(state?.inventory ?? [])])
-    kinds.set(key(o.apiVersion, o.kind), { apiVersion: o.apiVersion, kind: o.kind });
-  kinds.set(key('apps/v1', 'DaemonSet'), { apiVersion: 'apps/v1', kind: 'DaemonSet' });
+  // One wave of reads: the state, and the kinds this render has, at once; kinds only the stored
+  // inventory names (dropped since) are listed once the state says which.
   const live = new Map<string, KubeObject>();
   const staleSecrets = new Set<string>();
-  const needPools = network.provider === 'calico' || kinds.has(key('crd.projectcalico.org/v1', 'IPPool'));
-  const [, pools, nodes, secrets] = await Promise.all([
+  const listed = new Set<string>();
+  const listOurs = (kinds: Iterable<{ apiVersion: string; kind: string }>) =>
     Promise.all(
-      [...kinds.values()].map(async ({ apiVersion, kind }) => {
-        const { items } = await client.list(apiVersion, kind, { labelSelector: OUR_SELECTOR });
-        for (const o of items) live.set(refKey(o), o);
-      }),
-    ),
-    needPools ? client.list('crd.projectcalico.org/v1', 'IPPool') : Promise.resolve({ items: [] }),
+      [...kinds]
+        .filter(
+          ({ apiVersion, kind }) => !listed.has(key(apiVersion, kind)) && listed.add(key(apiVersion, kind)),
+        )
+        .map(async ({ apiVersion, kind }) => {
+          const { items } = await client.list(apiVersion, kind, { labelSelector: OUR_SELECTOR });
+          for (const o of items) live.set(refKey(o), o);
+        }),
+    );
+  const desiredKinds = [...desired.objects, { apiVersion: 'apps/v1', kind: 'DaemonSet' }];
+  const needPools = network.provider === 'calico' || desiredKinds.some((o) => o.kind === 'IPPool');
+  const stateRead = (async () => {
+    const stateObject = await client.get(STATE_REF);
+    let state: StoredState | undefined;
+    let stateProblem: string | undefined;
+    if (stateObject) {
+      const parsed = parseState(stateObject);
+      if (parsed.ok) state = parsed.state;
+      else stateProblem = parsed.reason;
+    }
+    return { stateObject, state, stateProblem };
+  })();
+  const [{ stateObject, state, stateProblem }, , pools, nodes, secrets] = await Promise.all([
+    stateRead,
+    Promise.all([listOurs(desiredKinds), stateRead.then(({ state }) => listOurs(state?.inventory ?? []))]),
+    (async () =>
+      needPools || (await stateRead).state?.inventory.some((o) => o.kind === 'IPPool')
+        ? client.list('crd.projectcalico.org/v1', 'IPPool')
+        : { items: [] as KubeObject[] })(),
     client.list('v1', 'Node'),
     Promise.all(
       desired.createOnly.map(async (s) => {
@@ -211,6 +224,11 @@ export interface ApplyReport {
   secretsCreated: string[];
   failures: { ref: string; message: string }[];
   stored: boolean;
+  /**
+   * CRDs written (or found not yet Established) that no custom resource of this render needed,
+   * so apply did not wait for them; a caller that waits for the rollout waits for these too.
+   */
+  crdsPending: string[];
 }
 
 function phaseOf(item: PlanItem & { desired: KubeObject }): 0 | 1 | 2 {
@@ -234,6 +252,7 @@ export async function applyCluster(
     secretsCreated: [],
     failures: [],
     stored: false,
+    crdsPending: [],
   };
   const view = await readCluster(client, desired, config.network);
   if (view.stateProblem) {
@@ -270,22 +289,62 @@ export async function applyCluster(
     );
   };
 
-  // Phase 0: CRDs. While they become Established, the built-in objects go out (cluster-scoped,
-  // then namespaced, with the create-only Secrets); custom resources wait for their CRDs.
-  const crds = toWrite.filter((i) => phaseOf(i) === 0);
-  for (const f of await mapLimit(crds, limit, applyOne)) fail(f.item.ref, f.error);
-  if (report.failures.length > 0) return report;
-  const crdNames = desired.objects
-    .filter((o) => o.kind === 'CustomResourceDefinition')
-    .map((o) => o.metadata.name);
-  const pending = crdNames.filter((n) => {
-    const live = view.live.get(
-      refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: n }),
+  // Phase 0: CRDs, the ones this render's custom resources need first, so that their clock to
+  // Established starts early. Custom resources wait for their own CRDs only; the built-in objects
+  // go out once every CRD is written (cluster-scoped, then namespaced, with the create-only
+  // Secrets). CRDs nothing here needs yet are left to become Established on their own: the
+  // caller's rollout wait covers them (`crdsPending`).
+  const renderedCrds = desired.objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  const crKinds = new Set(
+    toWrite
+      .filter((i) => isCustomResource(i.desired))
+      .map((i) => `${apiGroupOf(i.desired.apiVersion)}|${i.desired.kind}`),
+  );
+  const needed = new Set(
+    renderedCrds
+      .filter((crd) => {
+        const spec = crd.spec as { group?: string; names?: { kind?: string } } | undefined;
+        return crKinds.has(`${spec?.group}|${spec?.names?.kind}`);
+      })
+      .map((crd) => crd.metadata.name),
+  );
+  const crds = toWrite
+    .filter((i) => phaseOf(i) === 0)
+    .sort(
+      (x, y) => Number(needed.has(y.desired.metadata.name)) - Number(needed.has(x.desired.metadata.name)),
     );
-    return !live || !isEstablished(live) || crds.length > 0;
+  const writtenNow = new Set(crds.map((i) => i.desired.metadata.name));
+  const notReady = (name: string) =>
+    writtenNow.has(name) ||
+    !isEstablished(
+      view.live.get(
+        refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }),
+      ),
+    );
+  const pending = [...needed].filter(notReady);
+  report.crdsPending = opts.dryRun
+    ? []
+    : renderedCrds.map((c) => c.metadata.name).filter((n) => !needed.has(n) && notReady(n));
+  let neededLeft = crds.filter((i) => needed.has(i.desired.metadata.name)).length;
+  let neededFailed = false;
+  let neededWritten!: () => void;
+  const neededDone = new Promise<void>((resolve) => (neededWritten = resolve));
+  if (neededLeft === 0) neededWritten();
+  const crdWrites = mapLimit(crds, limit, async (item) => {
+    const isNeeded = needed.has(item.desired.metadata.name);
+    try {
+      await applyOne(item);
+    } catch (e) {
+      if (isNeeded) neededFailed = true;
+      throw e;
+    } finally {
+      if (isNeeded && --neededLeft === 0) neededWritten();
+    }
   });
   const established = (async (): Promise<boolean> => {
-    if (opts.dryRun || pending.length === 0 || crds.length === 0) return true;
+    if (opts.dryRun || pending.length === 0) return true;
+    await neededDone;
+    if (neededFailed) return false;
     try {
       await waitForCrds(client, pending, opts.deadline);
     } catch (e) {
@@ -297,6 +356,11 @@ export async function applyCluster(
       if (crdGroup(desired.objects, v)) client.forgetDiscovery(v);
     return true;
   })();
+  for (const f of await crdWrites) fail(f.item.ref, f.error);
+  if (report.failures.length > 0) {
+    await established;
+    return report;
+  }
 
   const secrets = desired.createOnly.filter((s) =>
     decision.secretsToCreate.includes(`${s.namespace}/${s.name}`),

@@ -8,7 +8,7 @@ import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/re
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
 import { ApiError, ClusterError, showRef, toRef } from '../../cluster/types.ts';
-import { plainReporter, ttyReporter, waitForRollout } from '../../cluster/wait.ts';
+import { plainReporter, ttyReporter, waitForCrds, waitForRollout } from '../../cluster/wait.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
 import { EXIT, type Io, printDiagnostics } from '../context.ts';
@@ -144,6 +144,12 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           }
           io.stdout(`${opts.dryRun ? 'dry run, nothing changed: would be ' : 'applied: '}${summary}\n`);
           if (opts.dryRun || !opts.wait) return EXIT.ok;
+          try {
+            await waitForCrds(client, report.crdsPending, deadline);
+          } catch (e) {
+            err(`netpack: ${(e as Error).message} (after ${opts.timeout})`);
+            return EXIT.invalid;
+          }
           const workloads = desired.objects
             .filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')
             .map(toRef);
