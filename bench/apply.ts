@@ -32,12 +32,12 @@ function counts(server: FakeApiServer) {
   return { requests: server.requests.length, writes: server.writes().length };
 }
 
-/** The CLI as shipped (dist/netpack.mjs, built by scripts/bundle.mjs; `npm run bench` builds it first). */
+/** The CLI as shipped (dist/netpack.cjs, built by scripts/bundle.mjs; `npm run bench` builds it first). */
 function shippedCli(): string {
-  const cli = join(root, 'dist', 'netpack.mjs');
+  const cli = join(root, 'dist', 'netpack.cjs');
   if (!existsSync(cli)) {
     const r = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('building dist/netpack.mjs failed');
+    if (r.status !== 0) throw new Error('building dist/netpack.cjs failed');
   }
   return cli;
 }

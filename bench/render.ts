@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { median } from './stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist', 'netpack.mjs');
+const CLI = join(ROOT, 'dist', 'netpack.cjs');
 const RUNS = 15;
 
 function timeProcess(args: string[]): number {

@@ -1,38 +1,50 @@
-// Bundles the CLI into one minified file: Node then parses one file instead of resolving a few
-// hundred modules (zod, yaml, ...), which keeps `netpack render` close to a bare `node` start.
-// Cluster commands load client-node's KubeConfig lazily, as a bundled chunk (its import then
-// costs ~100 ms instead of ~500 ms). The peering side-car imports the whole package, left
-// external: it is a long-running process, and bundling the package index would drag every
-// generated API client into the chunk the cluster commands load.
-import { copyFileSync, mkdirSync } from 'node:fs';
+// Builds the CLI as it ships:
+// - dist/netpack-core.cjs: the whole CLI bundled into one minified CommonJS file, so Node reads
+//   one file instead of resolving a few hundred modules (zod, yaml, commander, ...);
+// - dist/netpack.cjs: the `bin`, a small launcher that compiles the core with a V8 code cache;
+// - dist/netpack-core.cjs.cache: that code cache, trained by running the commands users run most
+//   (scripts/train-code-cache.ts, against the test API server) unless --no-code-cache is given.
+// One CommonJS file because V8's code cache (vm.Script cachedData) works for classic scripts
+// only; Node 20 has no code cache for ES modules. client-node's KubeConfig is bundled too but
+// initialised on first use (a dynamic import), so only cluster commands pay for it. The peering
+// side-car imports the whole client-node package, left external: it is a long-running process,
+// and bundling the package index would drag every generated API client in.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+const scripts = dirname(fileURLToPath(import.meta.url));
+const clientNodeDist = '/@kubernetes/client-node/dist/';
+
+// Output of earlier layouts (an ES module bundle with lazy chunks) would only confuse.
+rmSync('dist/chunks', { recursive: true, force: true });
+rmSync('dist/netpack.mjs', { force: true });
+rmSync('dist/netpack.mjs.map', { force: true });
+
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outdir: 'dist',
-  entryNames: 'netpack',
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
+  entryPoints: ['src/cli/run.ts'],
+  outfile: 'dist/netpack-core.cjs',
   bundle: true,
   minify: true,
   sourcemap: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  // CommonJS dependencies (commander) require() node built-ins; ESM output needs a require.
-  banner: {
-    js: "import { createRequire as __netpackRequire } from 'node:module'; const require = __netpackRequire(import.meta.url);",
-  },
+  // The one module that reads a file beside itself (the Calico CRDs) finds it from the bundle.
+  define: { 'import.meta.url': '__netpackUrl' },
+  banner: { js: "var __netpackUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
   plugins: [
     {
+      // client-node imports `node-fetch` for `Headers` (in KubeConfig.applyToFetchOptions) and its
+      // generated API clients; netpack calls neither. Node's own fetch classes serve.
       name: 'node-fetch-shim',
       setup(b) {
         b.onResolve({ filter: /^node-fetch$/ }, (args) =>
-          args.importer.includes('/@kubernetes/client-node/')
-            ? { path: new URL('./shims/node-fetch.mjs', import.meta.url).pathname }
+          args.importer.includes(clientNodeDist)
+            ? { path: join(scripts, 'shims', 'node-fetch.mjs') }
             : undefined,
         );
       },
@@ -47,22 +59,22 @@ await build({
       },
     },
     {
-      // client-node's generated API (models and clients for every kind) is re-exported from one
-      // index that KubeConfig imports for two helpers. It has no side effects, but the package
-      // does not say so; saying it lets the bundler keep only what is used (3.3 MB -> far less).
-      name: 'client-node-gen-side-effect-free',
+      // KubeConfig imports two helpers from the generated API's index, which re-exports models and
+      // clients for every kind (3.3 MB). Pointing that one import at the two modules that define
+      // them keeps the rest out.
+      name: 'client-node-gen-helpers-only',
       setup(b) {
-        b.onResolve({ filter: /^\.\.?\// }, async (args) => {
-          if (args.pluginData === 'inner' || !args.importer.includes('/@kubernetes/client-node/dist/'))
-            return undefined;
-          const r = await b.resolve(args.path, {
-            resolveDir: args.resolveDir,
-            kind: args.kind,
-            pluginData: 'inner',
-          });
-          if (r.errors.length > 0 || !r.path.includes('/@kubernetes/client-node/dist/gen/')) return undefined;
-          return { path: r.path, sideEffects: false };
-        });
+        b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+          args.importer.endsWith(`${clientNodeDist}config.js`)
+            ? { path: 'gen-helpers', namespace: 'netpack', pluginData: dirname(args.importer) }
+            : undefined,
+        );
+        b.onLoad({ filter: /^gen-helpers$/, namespace: 'netpack' }, (args) => ({
+          contents:
+            "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
+          resolveDir: args.pluginData,
+          loader: 'js',
+        }));
       },
     },
     {
@@ -80,6 +92,9 @@ await build({
   ],
 });
 
+copyFileSync(join(scripts, 'launcher.cjs'), 'dist/netpack.cjs');
+chmodSync('dist/netpack.cjs', 0o755);
+
 // Data files read at run time (not bundled as code): beside the bundle and beside tsc's output.
 const DATA = ['src/providers/calico/crds.generated.json'];
 for (const file of DATA) {
@@ -88,4 +103,13 @@ for (const file of DATA) {
   const tscDir = file.replace(/^src\//, 'dist/').replace(/\/[^/]+$/, '');
   mkdirSync(tscDir, { recursive: true });
   copyFileSync(file, `${tscDir}/${name}`);
+}
+
+rmSync('dist/netpack-core.cjs.cache', { force: true });
+if (!process.argv.includes('--no-code-cache')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'train-code-cache.ts'), 'dist'], {
+    stdio: 'inherit',
+  });
+  // Without a cache the CLI works the same, only slower to start: say so, do not fail the build.
+  if (r.status !== 0) console.warn('netpack: training the code cache failed; the CLI starts without one');
 }

@@ -9,12 +9,24 @@ import type { NodeListResult, NodeSource } from './sidecar.ts';
 
 const PAGE = 500;
 
+type ClientNode = typeof import('@kubernetes/client-node');
+
+/**
+ * The package index is ESM-only. The shipped CLI runs as a classic script compiled with a code
+ * cache (scripts/launcher.cjs), where `import()` has no loader, so the launcher lends its own;
+ * from the sources (tsx, the library) the plain dynamic import serves.
+ */
+function importClientNode(): Promise<ClientNode> {
+  const lent = (globalThis as { netpackImport?: (specifier: string) => Promise<unknown> }).netpackImport;
+  return lent ? (lent('@kubernetes/client-node') as Promise<ClientNode>) : import('@kubernetes/client-node');
+}
+
 /**
  * Nodes from the cluster: `kubeconfig` when given, else KUBECONFIG / ~/.kube/config, else the
  * pod's service account (in-cluster).
  */
 export async function kubeNodeSource(kubeconfig?: string, watchTimeoutSeconds = 300): Promise<NodeSource> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await importClientNode();
   const kc = new k8s.KubeConfig();
   if (kubeconfig) kc.loadFromFile(kubeconfig);
   else kc.loadFromDefault();

@@ -1,12 +1,13 @@
 /**
- * The CLI as it ships (the esbuild bundle, with client-node's KubeConfig as a lazy chunk and
- * node-fetch replaced by Node's own fetch classes) against the fake API server, as a child
- * process on plain node: apply, a second apply that writes nothing, diff and status. The other
- * cluster tests run the sources through tsx; this one proves the bundle is the same program.
+ * The CLI as it ships (the launcher, the CommonJS bundle with client-node's KubeConfig inside and
+ * node-fetch replaced by Node's own fetch classes, and the trained code cache) against the fake
+ * API server, as a child process on plain node: apply, a second apply that writes nothing, diff
+ * and status. The other cluster tests run the sources through tsx; this one proves the bundle is
+ * the same program, and that the code cache the build trained is the one V8 takes.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,9 +17,12 @@ import { type BuiltBundle, buildBundle, plainNodeEnv } from '../support/bundle.t
 function runBundle(
   cli: string,
   args: string[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: plainNodeEnv({ KUBECONFIG: '' }) });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: plainNodeEnv({ KUBECONFIG: '', ...env }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -49,6 +53,27 @@ describe('the bundled CLI against the fake API server', () => {
     await api.close();
     bundle.remove();
     rmSync(work, { recursive: true, force: true });
+  });
+
+  it('starts from the code cache the build trained, and without it all the same', async () => {
+    const report = { NETPACK_CODE_CACHE_REPORT: '1' };
+    const withCache = await runBundle(bundle.cli, ['render', '-f', file], report);
+    assert.equal(withCache.code, 0, withCache.stderr);
+    assert.equal(withCache.stderr, 'netpack: code cache accepted\n');
+    const cache = join(bundle.dir, 'dist', 'netpack-core.cjs.cache');
+    const saved = readFileSync(cache);
+    try {
+      writeFileSync(cache, Buffer.from('not a V8 code cache'));
+      const rejected = await runBundle(bundle.cli, ['render', '-f', file], report);
+      assert.equal(rejected.stderr, 'netpack: code cache rejected\n');
+      assert.equal(rejected.stdout, withCache.stdout);
+      rmSync(cache);
+      const absent = await runBundle(bundle.cli, ['render', '-f', file], report);
+      assert.equal(absent.stderr, 'netpack: code cache absent\n');
+      assert.equal(absent.stdout, withCache.stdout);
+    } finally {
+      writeFileSync(cache, saved);
+    }
   });
 
   const apply = () =>

@@ -1,6 +1,6 @@
 /**
- * The side-car as it ships: `scripts/bundle.mjs` builds `netpack.mjs` (into a temporary
- * directory, so the tree's dist/ is left alone), and `node netpack.mjs peers run` runs as a child
+ * The side-car as it ships: `scripts/bundle.mjs` builds `netpack.cjs` (into a temporary
+ * directory, so the tree's dist/ is left alone), and `node netpack.cjs peers run` runs as a child
  * process against the fake API server and a fake Weave router on 127.0.0.1, with kubelet DNAT on
  * and stand-ins for `iptables` / `iptables-restore` first on PATH that record what they are asked.
  * This proves what the in-process side-car tests cannot: that the bundle (client-node left
@@ -107,7 +107,7 @@ function fakeTool(dir: string, cmd: string, log: string): void {
   chmodSync(file, 0o755);
 }
 
-describe('bundled side-car: node dist/netpack.mjs peers run as a child process', () => {
+describe('bundled side-car: node dist/netpack.cjs peers run as a child process', () => {
   let dir: string;
   let bundle: string;
   let iptablesLog: string;
@@ -201,7 +201,8 @@ describe('bundled side-car: node dist/netpack.mjs peers run as a child process',
     await waitFor('call for us-2', () => router.calls.some((c) => c.includes('203.0.113.2')));
     assert.equal(router.calls.length, before + 1, JSON.stringify(router.calls));
     assert.deepEqual(router.calls.at(-1), ['10.0.0.2', '192.0.2.77', '203.0.113.1', '203.0.113.2']);
-    assert.match(stderr, /peers \(4\): \+203\.0\.113\.2 => /);
+    // The side-car logs the change once the router answered: the line may trail the call.
+    await waitFor('the log line of the re-post', () => /peers \(4\): \+203\.0\.113\.2 => /.test(stderr));
   });
 
   test('kubelet DNAT through iptables-restore for the other region’s nodes, jumps inserted', async () => {

@@ -1,7 +1,7 @@
 /**
- * Builds the CLI as it ships (`scripts/bundle.mjs`: dist/netpack.mjs plus its lazy chunks and
- * data files) into a temporary directory, so tests can run the real bundle as a child process
- * without touching the tree's dist/. The directory links the tree's sources and node_modules, as
+ * Builds the CLI as it ships (`scripts/bundle.mjs`: dist/netpack.cjs, the core bundle, its
+ * trained code cache and data files) into a temporary directory, so tests can run the real bundle
+ * as a child process without touching the tree's dist/. The directory links the tree's sources and node_modules, as
  * an install would provide the external @kubernetes/client-node.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url))
 
 export interface BuiltBundle {
   dir: string;
-  /** Path of netpack.mjs; run it with plain `node` (no tsx). */
+  /** Path of netpack.cjs; run it with plain `node` (no tsx). */
   cli: string;
   remove(): void;
 }
@@ -30,7 +30,7 @@ export function buildBundle(): BuiltBundle {
     timeout: 120_000,
   });
   assert.equal(built.status, 0, `bundle failed: ${built.stderr}${built.stdout}`);
-  const cli = join(dir, 'dist', 'netpack.mjs');
+  const cli = join(dir, 'dist', 'netpack.cjs');
   assert.ok(existsSync(cli), 'bundle written');
   return { dir, cli, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

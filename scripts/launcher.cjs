@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// netpack's command-line entry (installed as dist/netpack.cjs by scripts/bundle.mjs).
+//
+// The CLI is one CommonJS bundle, dist/netpack-core.cjs. This launcher compiles it with the V8
+// code cache the build trained (dist/netpack-core.cjs.cache): V8 then skips parsing and compiling
+// what the cache holds, about a third of a start. A missing cache, or one V8 rejects (another
+// Node version), costs that time and nothing else. NETPACK_CODE_CACHE_REPORT=1 says which it was.
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const vm = require('node:vm');
+
+const file = join(__dirname, 'netpack-core.cjs');
+const cacheFile = `${file}.cache`;
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+// The CommonJS wrapper on a line of its own; lineOffset keeps stack traces on the bundle's lines.
+const script = new vm.Script(
+  `(function (exports, require, module, __filename, __dirname) {\n${readFileSync(file, 'utf8')}\n})`,
+  {
+    filename: file,
+    lineOffset: -1,
+    cachedData,
+  },
+);
+if (process.env.NETPACK_CODE_CACHE_REPORT) {
+  const state = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  process.stderr.write(`netpack: code cache ${state}\n`);
+}
+// The core's one ES module import (client-node's index, for the peering side-car) goes through
+// this file: a classic script compiled by vm has no module loader of its own.
+globalThis.netpackImport = (specifier) => import(specifier);
+const core = { exports: {} };
+script.runInThisContext()(core.exports, createRequire(file), core, file, __dirname);
+
+const training = process.env.NETPACK_TRAIN_CODE_CACHE;
+if (training) {
+  // Build time (scripts/train-code-cache.ts): run the given commands, output discarded, then keep
+  // the code V8 compiled for them.
+  const quiet = { stdout() {}, stderr() {}, isTty: false };
+  (async () => {
+    for (const argv of JSON.parse(readFileSync(training, 'utf8'))) {
+      const code = await core.exports.run(argv, quiet);
+      if (code !== 0) throw new Error(`training run failed (exit ${code}): netpack ${argv.join(' ')}`);
+    }
+    writeFileSync(cacheFile, script.createCachedData());
+  })().catch((e) => {
+    process.stderr.write(`netpack: ${e.message}\n`);
+    process.exitCode = 1;
+  });
+} else {
+  core.exports.run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
