@@ -3,9 +3,10 @@
  * config it applied (no secret values: the password and TLS files are named by path only) and
  * the list of objects it applied, which the next apply prunes against. Pure.
  */
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import type { ClusterConfig, NetworkConfig } from '../config/types.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
+import { emitYaml } from '../render/yaml-emit.ts';
 import { type KubeObject, type ObjectRef, refKey, toRef } from './types.ts';
 
 export const STATE_NAMESPACE = 'kube-system';
@@ -28,9 +29,21 @@ export const STATE_REF: ObjectRef = {
   name: STATE_NAME,
 };
 
-/** The network config as stored: file paths stay (they are not secrets), contents never enter. */
-function storableNetwork(network: NetworkConfig): NetworkConfig {
-  return structuredClone(network);
+/**
+ * The network config as stored: JSON data with keys sorted, so the same config always reads the
+ * same. File paths stay (they are not secrets); contents never enter.
+ */
+function storableNetwork(network: NetworkConfig): unknown {
+  const sorted = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+    );
+  };
+  return sorted(JSON.parse(JSON.stringify(network)));
 }
 
 /** The state ConfigMap for an apply of `config` that applied `objects`. Deterministic. */
@@ -56,8 +69,9 @@ export function stateConfigMap(
     },
     data: {
       format: FORMAT,
-      'network.yaml': stringify(storableNetwork(config.network), { sortMapEntries: true }),
-      'inventory.yaml': stringify(inventory),
+      // The render's emitter: the yaml library's stringify took ~10 ms of every apply here.
+      'network.yaml': emitYaml(storableNetwork(config.network)),
+      'inventory.yaml': emitYaml(inventory),
     },
   };
 }
