@@ -41,6 +41,34 @@ const MAX_RETRY_AFTER_MS = 10_000;
 /** Page size of lists; the loop follows `continue` until the server says done. */
 const PAGE_SIZE = 250;
 
+const namespaced = (plural: string): ResourceInfo => ({ plural, namespaced: true });
+const clusterWide = (plural: string): ResourceInfo => ({ plural, namespaced: false });
+/**
+ * Built-in kinds every Kubernetes netpack supports serves at the same path: they are resolved
+ * without a discovery round trip before the first read (kubectl caches discovery on disk for the
+ * same reason). Every other kind, custom resources included, is discovered.
+ */
+const WELL_KNOWN: Record<string, Record<string, ResourceInfo>> = {
+  v1: {
+    ConfigMap: namespaced('configmaps'),
+    Secret: namespaced('secrets'),
+    Service: namespaced('services'),
+    ServiceAccount: namespaced('serviceaccounts'),
+    Pod: namespaced('pods'),
+    Namespace: clusterWide('namespaces'),
+    Node: clusterWide('nodes'),
+  },
+  'apps/v1': { DaemonSet: namespaced('daemonsets'), Deployment: namespaced('deployments') },
+  'rbac.authorization.k8s.io/v1': {
+    ClusterRole: clusterWide('clusterroles'),
+    ClusterRoleBinding: clusterWide('clusterrolebindings'),
+    Role: namespaced('roles'),
+    RoleBinding: namespaced('rolebindings'),
+  },
+  'policy/v1': { PodDisruptionBudget: namespaced('poddisruptionbudgets') },
+  'apiextensions.k8s.io/v1': { CustomResourceDefinition: clusterWide('customresourcedefinitions') },
+};
+
 export interface ClientOptions {
   retry?: RetryPolicy;
   /** Lines about retries, for --verbose. Never carries object contents. */
@@ -235,7 +263,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   }
 
   async function resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
-    return (await discover(apiVersion))?.get(kind);
+    const known = Object.hasOwn(WELL_KNOWN, apiVersion) ? WELL_KNOWN[apiVersion]! : {};
+    return Object.hasOwn(known, kind) ? known[kind] : (await discover(apiVersion))?.get(kind);
   }
 
   function collectionPath(apiVersion: string, info: ResourceInfo, namespace: string | undefined): string {
