@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { run } from './run.ts';
+import { handleClosedOutput, run } from './run.ts';
 
+handleClosedOutput();
 process.exitCode = await run(process.argv.slice(2));

@@ -54,6 +54,21 @@ Examples:
   return program;
 }
 
+/**
+ * For the process's own output streams: a reader that stops early (`netpack render | head`) ends
+ * the command quietly, as with other Unix tools, and any other write error is one line, not a
+ * stack trace.
+ */
+export function handleClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && stream === process.stdout)
+        process.stderr.write(`netpack: cannot write the output: ${e.message}\n`);
+      process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1);
+    });
+  }
+}
+
 /** Runs netpack with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;

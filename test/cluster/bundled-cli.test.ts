@@ -76,6 +76,25 @@ describe('the bundled CLI against the fake API server', () => {
     }
   });
 
+  it('stops quietly when its reader stops early (netpack render | head -1)', async () => {
+    const r = await new Promise<{ code: number | null; stderr: string; first: string }>((resolve) => {
+      const child = spawn(process.execPath, [bundle.cli, 'render', '-f', file], { env: plainNodeEnv() });
+      let first = '';
+      let stderr = '';
+      child.stdout.once('data', (d) => {
+        first = String(d).split('\n')[0]!;
+        child.stdout.destroy();
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (code) => resolve({ code, stderr, first }));
+    });
+    assert.equal(r.first, '---');
+    assert.equal(r.stderr, '', 'no EPIPE stack trace');
+    assert.equal(r.code, 0);
+  });
+
   const apply = () =>
     runBundle(bundle.cli, ['apply', '-f', file, '--kubeconfig', api.kubeconfigPath, '--no-wait']);
 
