@@ -445,7 +445,6 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           s.reason,
         );
       }
-      return parse(a.body);
     },
 
     async create(obj, o: WriteOptions) {

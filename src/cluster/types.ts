@@ -87,8 +87,11 @@ export interface ClusterClient {
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,
   ): Promise<WatchEnd>;
-  /** Server-side apply with field manager `netpack`. */
-  apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject>;
+  /**
+   * Server-side apply with field manager `netpack`. The server's answer (the whole object, with
+   * managedFields) is not read back: nothing needs it, and for a CRD it is tens of KB to parse.
+   */
+  apply(obj: KubeObject, opts: ApplyOptions): Promise<void>;
   /** Create; `exists` when an object of that name is already there. */
   create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject | 'exists'>;
   /** Delete; `absent` when it was already gone. */
