@@ -78,25 +78,37 @@ export function isEstablished(crd: KubeObject | undefined): boolean {
   return conditions.some((c) => c.type === 'Established' && c.status === 'True');
 }
 
-/** Waits until every named CRD is Established. Throws on timeout. */
+/**
+ * Waits until every named CRD is Established. Throws on timeout. A few CRDs are watched one by
+ * one by name: listing every CRD would bring all their schemas along (Calico's are ~1 MB), only
+ * for their conditions.
+ */
 export async function waitForCrds(client: ClusterClient, names: string[], deadline: number): Promise<void> {
   if (names.length === 0) return;
-  const keys = names.map((n) =>
-    refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: n }),
-  );
-  const result = await watchUntil(
-    client,
-    'apiextensions.k8s.io/v1',
-    'CustomResourceDefinition',
-    {},
-    (objs) => keys.every((k) => isEstablished(objs.get(k))),
-    deadline,
-  );
-  if (!result.done) {
-    const missing = names.filter((_, i) => !isEstablished(result.objects.get(keys[i]!)));
+  const keyOf = (name: string) =>
+    refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+  const watchCrds = (opts: ListOptions, wanted: string[]) =>
+    watchUntil(
+      client,
+      'apiextensions.k8s.io/v1',
+      'CustomResourceDefinition',
+      opts,
+      (objs) => wanted.every((n) => isEstablished(objs.get(keyOf(n)))),
+      deadline,
+    );
+  const results =
+    names.length <= BY_NAME
+      ? await Promise.all(names.map((n) => watchCrds({ fieldSelector: `metadata.name=${n}` }, [n])))
+      : [await watchCrds({}, names)];
+  const seen = new Map<string, KubeObject>();
+  for (const r of results) for (const [k, o] of r.objects) seen.set(k, o);
+  const missing = names.filter((n) => !isEstablished(seen.get(keyOf(n))));
+  if (missing.length > 0)
     throw new Error(`timed out waiting for CRDs to become Established: ${missing.join(', ')}`);
-  }
 }
+
+/** Up to this many CRDs are watched by name, each on its own; more, all CRDs at once. */
+const BY_NAME = 4;
 
 /** Rollout progress of one DaemonSet or Deployment. */
 export interface Progress {
