@@ -56,7 +56,14 @@ export async function mapLimit<T>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // Workers start one event-loop turn apart: the first request is on the wire while the next
+  // ones are still being serialised, instead of all of them leaving in one burst at the end.
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < Math.min(limit, items.length); i++) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    workers.push(worker());
+  }
+  await Promise.all(workers);
   return failures;
 }
 
