@@ -358,9 +358,8 @@ export async function applyCluster(
       fail('CustomResourceDefinitions', e as Error);
       return false;
     }
-    // Their resources are served now: forget discovery answers from before.
-    for (const v of new Set(desired.objects.map((o) => o.apiVersion)))
-      if (crdGroup(desired.objects, v)) client.forgetDiscovery(v);
+    // Their kinds are served now, where the CRDs say: no need to ask discovery again.
+    for (const crd of renderedCrds) if (needed.has(crd.metadata.name)) client.learnCrd(crd);
     return true;
   })();
   for (const f of await crdWrites) fail(f.item.ref, f.error);
@@ -384,25 +383,26 @@ export async function applyCluster(
       }
     },
   }));
-  /** Cluster-scoped before namespaced (namespaces and RBAC first); `custom` picks CRs or built-ins. */
-  const writePhases = async (custom: boolean, extra: typeof createSecrets = []): Promise<void> => {
-    const ofPhase = (phase: 1 | 2) =>
-      toWrite.filter((i) => phaseOf(i) === phase && isCustomResource(i.desired) === custom);
-    for (const f of await mapLimit(ofPhase(1), limit, applyOne)) fail(f.item.ref, f.error);
-    if (report.failures.length > 0) return;
-    const namespaced = [
-      ...ofPhase(2).map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) })),
-      ...extra,
-    ];
-    for (const f of await mapLimit(namespaced, limit, (n) => n.run())) fail(f.item.ref, f.error);
+  const ofPhase = (phase: 1 | 2, custom: boolean) =>
+    toWrite.filter((i) => phaseOf(i) === phase && isCustomResource(i.desired) === custom);
+  const writeAll = async (items: { ref: string; run: () => Promise<void> }[]): Promise<boolean> => {
+    for (const f of await mapLimit(items, limit, (n) => n.run())) fail(f.item.ref, f.error);
+    return report.failures.length === 0;
   };
-  const [builtInsDone, crdsReady] = await Promise.all([
-    writePhases(false, createSecrets).then(() => report.failures.length === 0),
-    established,
-  ]);
-  if (!builtInsDone || !crdsReady || report.failures.length > 0) return report;
-  await writePhases(true);
-  if (report.failures.length > 0) return report;
+  const writes = (items: typeof toWrite) => items.map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) }));
+  // Built-ins: cluster-scoped first (namespaces and RBAC), then namespaced ones with the
+  // create-only Secrets. Custom resources follow the cluster-scoped built-ins (their namespace
+  // may be one of them) once their CRDs are Established, beside the namespaced built-ins.
+  const clusterScoped = writeAll(writes(ofPhase(1, false)));
+  const namespacedDone = clusterScoped.then(
+    (ok) => ok && writeAll([...writes(ofPhase(2, false)), ...createSecrets]),
+  );
+  const customDone = Promise.all([clusterScoped, established]).then(
+    async ([ok, ready]) =>
+      ok && ready && (await writeAll(writes(ofPhase(1, true)))) && writeAll(writes(ofPhase(2, true))),
+  );
+  const [builtInsDone, customsDone] = await Promise.all([namespacedDone, customDone]);
+  if (!builtInsDone || !customsDone || report.failures.length > 0) return report;
 
   // Prune only after a clean apply: namespaced first, then cluster-scoped, CRDs last.
   const prunes = decision.plan.items.filter((i) => i.action === 'prune');
@@ -428,12 +428,4 @@ export async function applyCluster(
     report.stored = !opts.dryRun;
   }
   return report;
-}
-
-/** Whether `apiVersion` belongs to a group one of the rendered CRDs defines. */
-function crdGroup(objects: readonly KubeObject[], apiVersion: string): boolean {
-  const group = apiGroupOf(apiVersion);
-  return objects.some(
-    (o) => o.kind === 'CustomResourceDefinition' && (o.spec as { group?: string })?.group === group,
-  );
 }

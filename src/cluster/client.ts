@@ -301,8 +301,24 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   const client: ClusterClient = {
     stats,
     resource,
-    forgetDiscovery: (apiVersion) => {
-      discovery.delete(apiVersion);
+    learnCrd(crd) {
+      const spec = (crd.spec ?? {}) as {
+        group?: string;
+        scope?: string;
+        names?: { kind?: string; plural?: string };
+        versions?: { name: string; served?: boolean }[];
+      };
+      const { kind, plural } = spec.names ?? {};
+      if (!spec.group || !kind || !plural) return;
+      for (const v of spec.versions ?? []) {
+        if (v.served === false) continue;
+        const apiVersion = `${spec.group}/${v.name}`;
+        const known = (discovery.get(apiVersion) ?? Promise.resolve(undefined)).catch(() => undefined);
+        discovery.set(
+          apiVersion,
+          known.then((m) => new Map(m ?? []).set(kind, { plural, namespaced: spec.scope === 'Namespaced' })),
+        );
+      }
     },
 
     async get(ref) {

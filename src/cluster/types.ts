@@ -71,8 +71,11 @@ export interface ClientStats {
 export interface ClusterClient {
   /** Discovery: how `kind` of `apiVersion` is served, or undefined when it is not (yet). Cached per client. */
   resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
-  /** Forget cached discovery of `apiVersion` (after its CRD became Established). */
-  forgetDiscovery(apiVersion: string): void;
+  /**
+   * A CRD that became Established: its kind is served where the CRD says (group, versions,
+   * plural, scope). Remembered in place of discovery, which may have answered "not served".
+   */
+  learnCrd(crd: KubeObject): void;
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   /** Every page (follows `continue`); empty when the kind is not served. Items get apiVersion/kind. */
   list(

@@ -55,6 +55,31 @@ describe('waitForCrds', () => {
   });
 });
 
+describe('learnCrd', () => {
+  it('serves a kind from its Established CRD, without asking discovery again', async () => {
+    const server = await startFakeApiServer({ crdEstablishDelayMs: 5 });
+    const client = await connect(server);
+    try {
+      const crd = calicoCrds().find((c) => c.metadata.name === 'ippools.crd.projectcalico.org')!;
+      assert.equal(await client.resource('crd.projectcalico.org/v1', 'IPPool'), undefined, 'not served yet');
+      await client.apply(crd, { dryRun: false, force: false });
+      await waitForCrds(client, [crd.metadata.name], Date.now() + 10_000);
+      client.learnCrd(crd);
+      const from = server.requests.length;
+      assert.deepEqual(await client.resource('crd.projectcalico.org/v1', 'IPPool'), {
+        plural: 'ippools',
+        namespaced: false,
+      });
+      assert.equal(server.requests.length, from, 'no discovery request');
+      const pools = await client.list('crd.projectcalico.org/v1', 'IPPool');
+      assert.deepEqual(pools.items, [], 'and the path it names answers');
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('waitForCrds when a CRD never becomes Established', () => {
   it('names it when the deadline passes', async () => {
     const server = await startFakeApiServer({ crdEstablishDelayMs: 60_000 });
