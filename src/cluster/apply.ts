@@ -389,7 +389,8 @@ export async function applyCluster(
     for (const f of await mapLimit(items, limit, (n) => n.run())) fail(f.item.ref, f.error);
     return report.failures.length === 0;
   };
-  const writes = (items: typeof toWrite) => items.map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) }));
+  const writes = (items: typeof toWrite) =>
+    items.map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) }));
   // Built-ins: cluster-scoped first (namespaces and RBAC), then namespaced ones with the
   // create-only Secrets. Custom resources follow the cluster-scoped built-ins (their namespace
   // may be one of them) once their CRDs are Established, beside the namespaced built-ins.
