@@ -32,9 +32,14 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // The file is one function expression taking CommonJS's module arguments, which the launcher
+  // compiles and calls: V8 compiles the file's text as it is, with no wrapper added at run time.
   // The one module that reads a file beside itself (the Calico CRDs) finds it from the bundle.
   define: { 'import.meta.url': '__netpackUrl' },
-  banner: { js: "var __netpackUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: {
+    js: "(function (exports, require, module, __filename, __dirname) {\nvar __netpackUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  footer: { js: '})' },
   logLevel: 'warning',
   plugins: [
     {

@@ -19,15 +19,9 @@ try {
 } catch {
   cachedData = undefined;
 }
-// The CommonJS wrapper on a line of its own; lineOffset keeps stack traces on the bundle's lines.
-const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname) {\n${readFileSync(file, 'utf8')}\n})`,
-  {
-    filename: file,
-    lineOffset: -1,
-    cachedData,
-  },
-);
+// The core is one function expression taking CommonJS's module arguments (see bundle.mjs). It
+// is ASCII (esbuild escapes other characters), so latin1 reads it without decoding UTF-8.
+const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
 if (process.env.NETPACK_CODE_CACHE_REPORT) {
   const state = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
   process.stderr.write(`netpack: code cache ${state}\n`);

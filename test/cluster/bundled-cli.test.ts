@@ -60,6 +60,11 @@ describe('the bundled CLI against the fake API server', () => {
     const withCache = await runBundle(bundle.cli, ['render', '-f', file], report);
     assert.equal(withCache.code, 0, withCache.stderr);
     assert.equal(withCache.stderr, 'netpack: code cache accepted\n');
+    const core = readFileSync(join(bundle.dir, 'dist', 'netpack-core.cjs'));
+    assert.ok(
+      core.every((byte) => byte < 0x80),
+      'the core is ASCII, which the launcher reads as latin1',
+    );
     const cache = join(bundle.dir, 'dist', 'netpack-core.cjs.cache');
     const saved = readFileSync(cache);
     try {
