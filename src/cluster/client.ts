@@ -440,6 +440,9 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     async apply(obj, o: ApplyOptions) {
       const q = query({
         fieldManager: FIELD_MANAGER,
+        // A field the server does not know (a typo in a custom manifest, a field newer than the
+        // cluster) fails the write instead of being dropped without a word, as with kubectl.
+        fieldValidation: 'Strict',
         force: o.force ? 'true' : undefined,
         dryRun: o.dryRun ? 'All' : undefined,
       });
@@ -466,7 +469,11 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     async create(obj, o: WriteOptions) {
       const info = await resource(obj.apiVersion, obj.kind);
       if (!info) throw new ApiError(`create ${showRef(obj)}: ${obj.kind} is not served`, 404, 'NotFound');
-      const q = query({ fieldManager: FIELD_MANAGER, dryRun: o.dryRun ? 'All' : undefined });
+      const q = query({
+        fieldManager: FIELD_MANAGER,
+        fieldValidation: 'Strict',
+        dryRun: o.dryRun ? 'All' : undefined,
+      });
       stats.writes++;
       const secret = obj.kind === 'Secret';
       const path = collectionPath(obj.apiVersion, info, obj.metadata.namespace) + q;

@@ -35,10 +35,11 @@ describe('netpack apply', () => {
     const data = state.data as Record<string, string>;
     assert.match(data['network.yaml']!, /provider: calico/);
     assert.equal((data['inventory.yaml']!.match(/^- apiVersion/gm) ?? []).length, items.length);
-    // Every write is server-side apply with field manager netpack.
+    // Every write is server-side apply with field manager netpack, and strict about fields.
     for (const w of env.server.writes()) {
       assert.equal(w.verb, 'apply');
       assert.equal(w.query.fieldManager, 'netpack');
+      assert.equal(w.query.fieldValidation, 'Strict');
     }
   });
 
