@@ -73,12 +73,34 @@ export interface ClientOptions {
   retry?: RetryPolicy;
   /** Lines about retries, for --verbose. Never carries object contents. */
   log?: (line: string) => void;
+  /**
+   * Warnings the API server sent (its `Warning` headers: deprecated APIs, policy checks such as
+   * Pod Security), with the request they came with, as kubectl prints them. For a Secret only
+   * that there was one: the text may quote a value.
+   */
+  onWarning?: (what: string, text: string) => void;
 }
 
 interface Answer {
   status: number;
   body: string;
   retryAfter?: string;
+  warnings: string[];
+}
+
+/**
+ * The texts of `Warning` headers (RFC 7234: `299 - "text"`), one per header: read from the raw
+ * headers, because Node joins repeated headers with commas, which warning texts contain.
+ */
+export function warningTexts(rawHeaders: readonly string[]): string[] {
+  const texts: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() !== 'warning') continue;
+    const value = rawHeaders[i + 1]!;
+    const m = /^\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(value);
+    texts.push(m ? m[1]!.replace(/\\(.)/g, '$1') : value);
+  }
+  return texts;
 }
 
 const TRANSIENT_NET = new Set([
@@ -175,6 +197,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
               status: res.statusCode ?? 0,
               body: Buffer.concat(chunks).toString('utf8'),
               retryAfter: res.headers['retry-after'] as string | undefined,
+              warnings: warningTexts(res.rawHeaders),
             }),
           );
           res.on('error', reject);
@@ -220,6 +243,11 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         continue;
       }
       if (answer.status < 400 || !isTransientStatus(answer.status) || last) {
+        for (const text of answer.warnings)
+          opts.onWarning?.(
+            what,
+            secret ? 'the API server sent a warning (not shown: it may quote a value)' : text,
+          );
         if (answer.status >= 400 && !(answer.status === 404 || answer.status === 409)) {
           const s = statusOf(answer.body);
           const detail = secret ? (s.reason ?? '') : (s.message ?? answer.body.slice(0, 300));

@@ -10,7 +10,17 @@ export interface ConnectOptions extends KubeconfigOptions {
 export async function connect(opts: ConnectOptions, stderr: (line: string) => void): Promise<ClusterClient> {
   const { kc, warnings } = await loadKubeConfig(opts);
   for (const w of warnings) stderr(`netpack: ${w}`);
-  return createClusterClient(kc, opts.verbose ? { log: (l) => stderr(`netpack: ${l}`) } : {});
+  // The API server's warnings, each once: a deprecated API in a custom manifest would otherwise
+  // repeat on every read of it.
+  const seen = new Set<string>();
+  return createClusterClient(kc, {
+    ...(opts.verbose ? { log: (l: string) => stderr(`netpack: ${l}`) } : {}),
+    onWarning: (what, text) => {
+      if (seen.has(text)) return;
+      seen.add(text);
+      stderr(`netpack: warning from the API server (${what}): ${text}`);
+    },
+  });
 }
 
 /** `300`, `300s`, `5m`, `1h`, `1m30s` to milliseconds; undefined when unreadable. */

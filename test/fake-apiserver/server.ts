@@ -27,6 +27,11 @@ export interface FakeApiServerOptions extends ControllerOptions, StoreOptions {
   rolloutTickMs?: number;
   /** Send BOOKMARK events at this interval to watches that ask for them. Default: never. */
   bookmarkIntervalMs?: number;
+  /**
+   * Warnings to send with a request's answer, as `Warning: 299 - "text"` headers (one header
+   * each), the way the API server reports deprecated APIs and policy checks.
+   */
+  warnings?: (request: RequestRecord) => string[] | undefined;
 }
 
 export interface FakeApiServer {
@@ -101,6 +106,12 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         : {}),
     };
     requests.push(record);
+    const warnings = opts.warnings?.(record) ?? [];
+    if (warnings.length > 0)
+      res.setHeader(
+        'Warning',
+        warnings.map((w) => `299 - "${w.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`),
+      );
     res.on('close', () => {
       record.endedAt = performance.now();
       if (record.status === undefined) record.status = res.headersSent ? res.statusCode : 0;
