@@ -296,6 +296,30 @@ export async function applyCluster(
     );
   };
 
+  // Custom manifests are the operator's own, with no schema netpack could check them against
+  // offline. Before anything is written the API server checks every one it can (a dry run, strict
+  // about fields), so a typo refuses the whole apply instead of stopping it half-way. Not
+  // checkable yet: objects whose CRD or namespace this same apply creates.
+  if (config.network.provider === 'custom' && !opts.dryRun) {
+    const newNamespaces = new Set(
+      toWrite.filter((i) => i.action === 'create' && i.desired.kind === 'Namespace').map((i) => i.ref.name),
+    );
+    const checkable: typeof toWrite = [];
+    for (const item of toWrite) {
+      const ns = item.desired.metadata.namespace;
+      if (ns && newNamespaces.has(ns)) continue;
+      if (await client.resource(item.desired.apiVersion, item.desired.kind)) checkable.push(item);
+    }
+    const refused = await mapLimit(checkable, limit, (i) =>
+      client.apply(i.desired, { dryRun: true, force: opts.force }),
+    );
+    if (refused.length > 0) {
+      for (const f of refused) fail(f.item.ref, f.error);
+      report.stopped = `the API server refused ${refused.length} of the objects in a dry run; nothing was written`;
+      return report;
+    }
+  }
+
   // Phase 0: CRDs, the ones this render's custom resources need first, so that their clock to
   // Established starts early. Custom resources wait for their own CRDs only; the built-in objects
   // go out once every CRD is written (cluster-scoped, then namespaced, with the create-only

@@ -24,6 +24,20 @@ export interface HandlerContext {
   requireNamespaces: boolean;
   bookmarkIntervalMs?: number;
   address: string;
+  /** Fields of `obj` its kind does not declare, checked for writes with fieldValidation=Strict. */
+  unknownFields?: (obj: KubeObject) => string[];
+}
+
+/** fieldValidation=Strict: a field the kind does not declare refuses the write (400), as on real servers. */
+function checkStrict(ctx: HandlerContext, query: Record<string, string>, obj: KubeObject): void {
+  if (query.fieldValidation !== 'Strict' || !ctx.unknownFields) return;
+  const unknown = ctx.unknownFields(obj);
+  if (unknown.length > 0)
+    throw new ApiError(
+      400,
+      unknown.map((f) => `${f}: field not declared in schema`).join(', '),
+      'BadRequest',
+    );
 }
 
 /** Maps a URL path to a discovery document or a resource reference. */
@@ -276,6 +290,7 @@ export async function handleResource(
       if (name !== undefined)
         throw new ApiError(405, 'the server does not allow this method on the requested resource');
       const obj = checkIdentity(rt, { namespace }, parseBody(bodyText, contentType));
+      checkStrict(ctx, query, obj);
       if (!obj.metadata.name && obj.metadata.generateName) {
         obj.metadata.name = `${obj.metadata.generateName}${store.nextUid().slice(-5)}`;
       }
@@ -381,6 +396,7 @@ function applyRequest(
     );
   }
   const applied = checkIdentity(rt, { namespace, name }, parseBody(bodyText, contentType));
+  checkStrict(ctx, query, applied);
   const prev = ctx.store.get(rt, namespace, name!);
   if (!prev && w.scope.subresource === 'status') throw notFound(rt, name!);
   const outcome = serverSideApply(prev, applied, {

@@ -32,6 +32,11 @@ export interface FakeApiServerOptions extends ControllerOptions, StoreOptions {
    * each), the way the API server reports deprecated APIs and policy checks.
    */
   warnings?: (request: RequestRecord) => string[] | undefined;
+  /**
+   * For writes that ask for fieldValidation=Strict: the paths of fields `obj` has that its kind
+   * does not declare (a write with any is refused with 400). Default: no check.
+   */
+  unknownFields?: (obj: KubeObject) => string[];
 }
 
 export interface FakeApiServer {
@@ -162,6 +167,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         requireNamespaces: opts.requireNamespaces ?? true,
         bookmarkIntervalMs: opts.bookmarkIntervalMs,
         address,
+        unknownFields: opts.unknownFields,
       });
     };
     run().catch((e: unknown) => {

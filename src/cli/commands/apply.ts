@@ -128,6 +128,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           const d = report.decision;
           if (report.stopped) {
             if (d) for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
+            for (const f of report.failures) err(`netpack: refused: ${f.ref}: ${f.message}`);
             err(`netpack: ${report.stopped}`);
             return EXIT.invalid;
           }
