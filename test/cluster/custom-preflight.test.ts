@@ -10,12 +10,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '../../src/render/types.ts';
+import type { KubeObject as FakeObject } from '../fake-apiserver/resources.ts';
 import { validateK8sObject } from '../support/k8s-schema.ts';
 import { type Env, POD_CIDR, setup } from './helpers.ts';
 
 /** The undeclared fields of a built-in kind, as paths (kubernetes-models' schemas). */
-function unknownFields(obj: KubeObject): string[] {
-  return validateK8sObject(obj)
+function unknownFields(obj: FakeObject): string[] {
+  return validateK8sObject(obj as KubeObject)
     .filter((m) => m.includes('unknown field'))
     .map((m) => m.slice(0, m.indexOf(':')));
 }
