@@ -243,6 +243,39 @@ function phaseOf(item: PlanItem & { desired: KubeObject }): 0 | 1 | 2 {
   return item.desired.metadata.namespace ? 2 : 1;
 }
 
+/**
+ * Custom manifests are the operator's own, with no schema netpack could check them against
+ * offline. Before anything is written (and in diff) the API server checks every one it can: a
+ * dry run, strict about fields, so a typo refuses the whole apply instead of stopping it half-way.
+ * Not checkable yet: objects whose CRD or namespace this same apply creates. Other providers'
+ * objects are netpack's own render, checked against the Kubernetes schemas by its tests.
+ */
+export async function checkCustomManifests(
+  client: ClusterClient,
+  config: ClusterConfig,
+  decision: Decision,
+  opts: { limit?: number; force: boolean },
+): Promise<{ ref: string; message: string }[]> {
+  if (config.network.provider !== 'custom') return [];
+  const toWrite = decision.plan.items.filter(
+    (i): i is Extract<PlanItem, { action: 'create' | 'update' }> =>
+      i.action === 'create' || i.action === 'update',
+  );
+  const newNamespaces = new Set(
+    toWrite.filter((i) => i.action === 'create' && i.desired.kind === 'Namespace').map((i) => i.ref.name),
+  );
+  const checkable: typeof toWrite = [];
+  for (const item of toWrite) {
+    const ns = item.desired.metadata.namespace;
+    if (ns && newNamespaces.has(ns)) continue;
+    if (await client.resource(item.desired.apiVersion, item.desired.kind)) checkable.push(item);
+  }
+  const refused = await mapLimit(checkable, opts.limit ?? DEFAULT_CONCURRENCY, (i) =>
+    client.apply(i.desired, { dryRun: true, force: opts.force }),
+  );
+  return refused.map((f) => ({ ref: showRef(f.item.ref), message: f.error.message }));
+}
+
 /** The whole apply. Writes nothing when the guard refuses or the state cannot be read. */
 export async function applyCluster(
   client: ClusterClient,
@@ -296,25 +329,10 @@ export async function applyCluster(
     );
   };
 
-  // Custom manifests are the operator's own, with no schema netpack could check them against
-  // offline. Before anything is written the API server checks every one it can (a dry run, strict
-  // about fields), so a typo refuses the whole apply instead of stopping it half-way. Not
-  // checkable yet: objects whose CRD or namespace this same apply creates.
-  if (config.network.provider === 'custom' && !opts.dryRun) {
-    const newNamespaces = new Set(
-      toWrite.filter((i) => i.action === 'create' && i.desired.kind === 'Namespace').map((i) => i.ref.name),
-    );
-    const checkable: typeof toWrite = [];
-    for (const item of toWrite) {
-      const ns = item.desired.metadata.namespace;
-      if (ns && newNamespaces.has(ns)) continue;
-      if (await client.resource(item.desired.apiVersion, item.desired.kind)) checkable.push(item);
-    }
-    const refused = await mapLimit(checkable, limit, (i) =>
-      client.apply(i.desired, { dryRun: true, force: opts.force }),
-    );
+  if (!opts.dryRun) {
+    const refused = await checkCustomManifests(client, config, decision, { limit, force: opts.force });
     if (refused.length > 0) {
-      for (const f of refused) fail(f.item.ref, f.error);
+      report.failures.push(...refused);
       report.stopped = `the API server refused ${refused.length} of the objects in a dry run; nothing was written`;
       return report;
     }

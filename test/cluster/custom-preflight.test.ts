@@ -86,6 +86,18 @@ describe('custom manifests: the API server checks them before anything is writte
     );
   });
 
+  it('diff shows what the API server would refuse, and changes nothing', async () => {
+    const file = join(env.dir, 'typo.yml');
+    const before = env.server.writes().length;
+    const r = await env.np('diff', '-f', file);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      /^! refused by the API server: DaemonSet\.apps\/kube-system\/kube-flannel: .*imagePullPolicyy: field not declared in schema$/m,
+    );
+    assert.equal(env.server.writes().length, before);
+  });
+
   it('good manifests go through, a namespace they create included', async () => {
     const file = cluster('good', {
       '0-ns.yml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kube-flannel\n',

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { decide, readCluster } from '../../cluster/apply.ts';
+import { checkCustomManifests, decide, readCluster } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { EXIT, type Io } from '../context.ts';
@@ -10,7 +10,7 @@ export function registerDiff(program: Command, io: Io, setExit: (code: number) =
     program
       .command('diff')
       .description(
-        'what apply would create, change (field by field) and prune, and which changes it refuses; sends only reads',
+        'what apply would create, change (field by field) and prune, and which changes it refuses; changes nothing',
       )
       .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)'),
   )
@@ -38,8 +38,14 @@ Exit status: 0 nothing would change, 1 something would change or is refused (or 
           for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
           for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
+          // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
+          const refused =
+            d.refusals.length > 0
+              ? []
+              : await checkCustomManifests(client, ready.config, d, { force: false });
+          for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
           const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
-          return d.refusals.length > 0 || changes > 0 ? EXIT.invalid : EXIT.ok;
+          return d.refusals.length > 0 || refused.length > 0 || changes > 0 ? EXIT.invalid : EXIT.ok;
         } finally {
           client.close();
         }
