@@ -48,7 +48,7 @@ if (training) {
     process.exitCode = 1;
   });
 } else {
-  core.exports.handleClosedOutput();
+  core.exports.handleClosedOutput(process.argv.slice(2));
   core.exports.run(process.argv.slice(2)).then(exitWhenFlushed);
 }
 
@@ -59,7 +59,8 @@ if (training) {
  */
 function exitWhenFlushed(code) {
   process.exitCode = code;
-  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
+  // A stream whose reader has gone (destroyed) will never drain: nothing to wait for there.
+  const pending = [process.stdout, process.stderr].filter((s) => !s.destroyed && s.writableLength > 0);
   let left = pending.length;
   if (left === 0) process.exit(code);
   for (const s of pending)

@@ -100,6 +100,25 @@ describe('the bundled CLI against the fake API server', () => {
     assert.equal(r.code, 0);
   });
 
+  it('apply carries on when its reader stops early, and finishes the apply', async () => {
+    const own = await startFakeApiServer({ nodes: 3, crdEstablishDelayMs: 5 });
+    try {
+      const args = ['apply', '-f', file, '--kubeconfig', own.kubeconfigPath, '--no-wait', '--verbose'];
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [bundle.cli, ...args], {
+          env: plainNodeEnv({ KUBECONFIG: '' }),
+        });
+        child.stdout.destroy();
+        child.stderr.once('data', () => child.stderr.destroy());
+        child.on('close', resolve);
+      });
+      assert.equal(code, 0);
+      assert.ok(own.store.find('ConfigMap', 'netpack-state', 'kube-system'), 'the apply went to its end');
+    } finally {
+      await own.close();
+    }
+  });
+
   const apply = () =>
     runBundle(bundle.cli, ['apply', '-f', file, '--kubeconfig', api.kubeconfigPath, '--no-wait']);
 
