@@ -46,6 +46,26 @@ describe('netpack validate', () => {
     assert.equal(r.stdout, '');
   });
 
+  test('an empty cluster file is valid (every default) but warned about: it is often a truncated one', async () => {
+    for (const [name, text] of [
+      ['empty.yml', ''],
+      ['comments.yml', '# provider: calico\n---\n'],
+    ] as const) {
+      const file = join(tmp, name);
+      writeFileSync(file, text);
+      const r = await netpack('validate', '-f', file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(
+        r.stderr.includes(
+          `${file}:1:1: warning: the file is empty: every option takes its default (Weave Net, default ranges); write a network: section`,
+        ),
+        r.stderr,
+      );
+    }
+    const none = await netpack('validate', '-f', fixture('valid-calico.yml'));
+    assert.doesNotMatch(none.stderr, /the file is empty/);
+  });
+
   test('warnings alone keep exit 0 and are printed', async () => {
     const file = fixture('warning-only.yml');
     const r = await netpack('validate', '-f', file);

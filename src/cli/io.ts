@@ -67,7 +67,28 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
     baseDir: dirname(path),
     probe: fsProbe,
   });
-  return { ...result, file: path, builtInDefault: false, text };
+  // An empty file means every default (as a file without network: does), but one given or
+  // found on purpose is more often truncated or the wrong file than a choice: say so.
+  const diagnostics = isBlank(text)
+    ? [
+        ...result.diagnostics,
+        {
+          severity: 'warning' as const,
+          path: '',
+          message: 'the file is empty: every option takes its default (Weave Net, default ranges)',
+          hint: 'write a network: section, or check that this is the cluster file you meant',
+          file: path,
+          line: 1,
+          col: 1,
+        },
+      ]
+    : result.diagnostics;
+  return { ...result, diagnostics, file: path, builtInDefault: false, text };
+}
+
+/** Nothing but blank lines, comments and document markers. */
+function isBlank(text: string): boolean {
+  return text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*$/.test(line));
 }
 
 const MANIFEST = /\.(ya?ml)(\.erb)?$/;

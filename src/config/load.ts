@@ -509,11 +509,14 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     return { diagnostics: r.diagnostics, origins: {} };
   }
   const data = raw ?? {};
-  if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || doc.contents === null)) {
-    r.error(
-      [],
-      `the cluster file must be a map with a network: section (got ${Array.isArray(data) ? 'a list' : typeof data})`,
-    );
+  // An empty document reads as null, or as an empty null scalar once a `---` marker is there;
+  // a `null` written out is not empty.
+  const empty =
+    doc.contents === null ||
+    (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '');
+  if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || empty)) {
+    const got = raw === null ? 'null' : Array.isArray(data) ? 'a list' : typeof data;
+    r.error([], `the cluster file must be a map with a network: section (got ${got})`);
     return { diagnostics: r.diagnostics, origins: {} };
   }
 

@@ -105,6 +105,18 @@ describe('fixed in the loader after the first test pass', () => {
     assert.equal(c.network.provider, 'weave');
   });
 
+  test('a file of comments and a `---` marker means the defaults (it was "must be a map (got object)")', () => {
+    const c = expectClean(load('# nothing yet\n---\n'));
+    assert.equal(c.network.provider, 'weave');
+  });
+
+  test('a document that is `null` written out is not a cluster file, and says null', () => {
+    for (const text of ['null\n', '~\n'])
+      expectOnly(load(text), [
+        { path: '', line: 1, col: 1, message: ['must be a map with a network: section (got null)'] },
+      ]);
+  });
+
   test('an empty block (`weave:` with nothing under it) is not an error', () => {
     const text = yml`
       network:
