@@ -15,6 +15,19 @@ export interface WeaveRouter {
   connect(peers: readonly string[]): Promise<void>;
   /** `GET /status`; throws when the router does not answer 200. */
   status(): Promise<RouterStatus>;
+  /**
+   * `GET /status/targets`: the router's connection targets, exactly as they were posted (one per
+   * line; the router keeps the strings it was given). Undefined when the router does not serve it.
+   */
+  targets(): Promise<string[] | undefined>;
+}
+
+/** The lines of `GET /status/targets`. */
+export function parseRouterTargets(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 /** The body of `POST /connect`: `peer=a&peer=b&replace=true`, form-encoded. */
@@ -50,6 +63,13 @@ export function httpWeaveRouter(baseUrl = DEFAULT_ROUTER_URL, timeoutMs = 5000):
       const text = await res.text();
       if (!res.ok) throw new Error(`GET /status: HTTP ${res.status}`);
       return parseRouterStatus(text);
+    },
+    async targets() {
+      const res = await fetch(`${base}/status/targets`, { signal: AbortSignal.timeout(timeoutMs) });
+      const text = await res.text();
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`GET /status/targets: HTTP ${res.status}`);
+      return parseRouterTargets(text);
     },
   };
 }

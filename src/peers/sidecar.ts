@@ -7,9 +7,11 @@
  * - Every node event goes through the `PeerIndex`; events that change nothing the plan reads
  *   (heartbeats, conditions) stop there. Changes are coalesced for `debounceMs`, then
  *   `POST /connect` is sent only if this node's peer list differs from the one last posted.
- * - The router is checked every `routerCheckMs` (`GET /status`): when it comes back after being
- *   unreachable, or its target count moves away from what we posted, the list is posted again
- *   (a restarted router lost it). Every `resyncMs` the list is posted regardless.
+ * - The router is checked every `routerCheckMs` (`GET /status`, `GET /status/targets`): when it
+ *   comes back after being unreachable, or its targets are no longer exactly what we posted (a
+ *   router that restarted between two checks lost them), the list is posted again. A router
+ *   without /status/targets is judged by its target count. Every `resyncMs` the list is posted
+ *   regardless.
  * - Failures are counted, logged in one line and retried with capped exponential backoff; the
  *   loops never end on their own, only `stop()` ends them.
  *
@@ -128,6 +130,12 @@ const message = oneLine;
 function isExpired(object: unknown): boolean {
   const o = object as { code?: number; reason?: string } | undefined;
   return o?.code === 410 || o?.reason === 'Expired' || o?.reason === 'Gone';
+}
+
+/** Whether two lists hold the same strings, in any order. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((x) => set.has(x));
 }
 
 /** `+a -b` summary of what changed between two lists. */
@@ -424,10 +432,24 @@ export class PeeringSidecar {
       this.posted !== undefined &&
       targets !== this.posted.length;
     this.lastTargets = targets;
-    if (cameBack || moved) {
-      this.opts.log(
-        `router: ${cameBack ? 'reachable again' : `target count changed to ${targets}`}; posting peers again`,
-      );
+    // The exact targets, when the router lists them: a restart between two checks that left the
+    // same number of targets is seen too. Not while a post is under way (it would not match yet).
+    let lost = false;
+    if (!cameBack && !moved && this.posted !== undefined && !this.syncing) {
+      try {
+        const now = await this.router.targets();
+        lost = now !== undefined && !sameSet(now, this.posted);
+      } catch (e) {
+        this.error('router', 'GET /status/targets', e);
+      }
+    }
+    if (cameBack || moved || lost) {
+      const why = cameBack
+        ? 'reachable again'
+        : moved
+          ? `target count changed to ${targets}`
+          : 'its targets are not the list posted (restarted?)';
+      this.opts.log(`router: ${why}; posting peers again`);
       this.requestSync('router-restart');
     }
   }

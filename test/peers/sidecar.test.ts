@@ -9,11 +9,19 @@ import { after, before, describe, test } from 'node:test';
 import type { DnatRule } from '../../src/peers/dnat.ts';
 import { kubeNodeSource } from '../../src/peers/kube.ts';
 import { startMetricsServer } from '../../src/peers/metrics.ts';
-import { connectBody, httpWeaveRouter, parseRouterStatus } from '../../src/peers/router.ts';
+import {
+  connectBody,
+  httpWeaveRouter,
+  parseRouterStatus,
+  parseRouterTargets,
+} from '../../src/peers/router.ts';
 import { type DnatApplier, PeeringSidecar } from '../../src/peers/sidecar.ts';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
 
-/** A Weave router stand-in: records POST /connect, answers GET /status with its target count. */
+/**
+ * A Weave router stand-in: records POST /connect, answers GET /status with its target count and
+ * GET /status/targets with the targets.
+ */
 class FakeRouter {
   calls: string[][] = [];
   statusCalls = 0;
@@ -41,11 +49,24 @@ class FakeRouter {
           res
             .writeHead(200)
             .end(`        Version: 2.8.1\n        Targets: ${this.targets.length}\n    Connections: 0\n`);
+        } else if (req.method === 'GET' && req.url === '/status/targets') {
+          // Weave lists them one per line, in no particular order.
+          res.writeHead(200).end(
+            [...this.targets]
+              .reverse()
+              .map((t) => `${t}\n`)
+              .join(''),
+          );
         } else res.writeHead(404).end();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** What a router that restarted between two checks holds: other targets, as many. */
+  forget(replacement: string[]): void {
+    this.targets = replacement;
   }
 
   async stop(): Promise<void> {
@@ -234,6 +255,24 @@ describe('peers side-car against the fake API server and a fake router', () => {
     assert.equal(sidecar.metrics.syncs.get('router-restart'), 1);
   });
 
+  test('a router that restarted between two checks, keeping as many targets, gets the peers again', async () => {
+    const expected = router.calls.at(-1)!;
+    const before = sidecar.metrics.syncs.get('router-restart') ?? 0;
+    const calls = router.calls.length;
+    router.forget(expected.map((_, i) => `192.0.2.${100 + i}`));
+    await waitFor('a repost', () => (sidecar.metrics.syncs.get('router-restart') ?? 0) > before);
+    assert.ok(router.calls.length > calls);
+    assert.deepEqual(router.calls.at(-1), expected);
+    assert.ok(logs.some((l) => l.includes('its targets are not the list posted')));
+  });
+
+  test('the targets in another order are no reason to post again', async () => {
+    const posts = router.calls.length;
+    const checks = router.statusCalls;
+    await waitFor('a few router checks', () => router.statusCalls >= checks + 3);
+    assert.equal(router.calls.length, posts);
+  });
+
   test('kubelet DNAT follows the nodes of other regions', () => {
     const last = dnatApplied.at(-1)!;
     // No node has a bridge address annotation yet, so no rules; the applier was still asked.
@@ -269,6 +308,15 @@ describe('peers: router API details', () => {
     assert.equal(connectBody(['10.0.0.1', 'fd00::1']), 'peer=10.0.0.1&peer=fd00%3A%3A1&replace=true');
     assert.equal(connectBody([]), 'replace=true');
   });
+  test('targets: one per line, blank lines and spaces ignored', () => {
+    assert.deepEqual(parseRouterTargets('10.0.0.2\n 203.0.113.1 \n\n192.0.2.77:6783\n'), [
+      '10.0.0.2',
+      '203.0.113.1',
+      '192.0.2.77:6783',
+    ]);
+    assert.deepEqual(parseRouterTargets(''), []);
+  });
+
   test('status: Targets count when present', () => {
     assert.deepEqual(parseRouterStatus('        Version: 2.8.1\n        Targets: 3\n'), { targets: 3 });
     assert.deepEqual(parseRouterStatus('nothing'), {});
