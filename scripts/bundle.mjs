@@ -10,7 +10,7 @@
 // side-car imports the whole client-node package, left external: it is a long-running process,
 // and bundling the package index would drag every generated API client in.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -20,7 +20,6 @@ const clientNodeDist = '/@kubernetes/client-node/dist/';
 
 // Output of earlier layouts (an ES module bundle with lazy chunks) would only confuse.
 rmSync('dist/chunks', { recursive: true, force: true });
-rmSync('dist/netpack.mjs', { force: true });
 rmSync('dist/netpack.mjs.map', { force: true });
 
 await build({
@@ -99,6 +98,13 @@ await build({
 
 copyFileSync(join(scripts, 'launcher.cjs'), 'dist/netpack.cjs');
 chmodSync('dist/netpack.cjs', 0o755);
+// The bin used to be dist/netpack.mjs: links made to it before (npx keeps one per project
+// directory in its cache) keep working.
+writeFileSync(
+  'dist/netpack.mjs',
+  "#!/usr/bin/env node\n// Former name of the bin, kept for links made to it; the CLI is netpack.cjs.\nimport './netpack.cjs';\n",
+);
+chmodSync('dist/netpack.mjs', 0o755);
 
 // Data files read at run time (not bundled as code): beside the bundle and beside tsc's output.
 const DATA = ['src/providers/calico/crds.generated.json'];

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { VERSION } from '../../src/cli/run.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
 import { type BuiltBundle, buildBundle, plainNodeEnv } from '../support/bundle.ts';
 
@@ -79,6 +80,12 @@ describe('the bundled CLI against the fake API server', () => {
     } finally {
       writeFileSync(cache, saved);
     }
+  });
+
+  it('the former bin, dist/netpack.mjs, still runs the CLI (links made to it keep working)', async () => {
+    const r = await runBundle(join(bundle.dir, 'dist', 'netpack.mjs'), ['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), VERSION);
   });
 
   it('stops quietly when its reader stops early (netpack render | head -1)', async () => {
