@@ -14,7 +14,15 @@ import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
 import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
-import { apiGroupOf, type ClusterClient, type KubeObject, type ObjectRef, refKey, showRef } from './types.ts';
+import {
+  ApiError,
+  apiGroupOf,
+  type ClusterClient,
+  type KubeObject,
+  type ObjectRef,
+  refKey,
+  showRef,
+} from './types.ts';
 import { isEstablished, waitForCrds } from './wait.ts';
 
 export const OUR_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
@@ -229,7 +237,12 @@ export interface ApplyReport {
   unchanged: number;
   pruned: number;
   secretsCreated: string[];
-  failures: { ref: string; message: string }[];
+  /**
+   * Writes that failed. `conflict`: the server refused to let netpack overwrite fields another
+   * field manager set since (server-side apply conflict); running again does not help, --force
+   * takes them back.
+   */
+  failures: { ref: string; message: string; conflict?: boolean }[];
   stored: boolean;
   /**
    * CRDs written (or found not yet Established) that no custom resource of this render needed,
@@ -313,7 +326,13 @@ export async function applyCluster(
   );
   report.unchanged = decision.plan.items.filter((i) => i.action === 'unchanged').length;
   const fail = (ref: ObjectRef | string, error: Error) =>
-    report.failures.push({ ref: typeof ref === 'string' ? ref : showRef(ref), message: error.message });
+    report.failures.push({
+      ref: typeof ref === 'string' ? ref : showRef(ref),
+      message: error.message,
+      ...(error instanceof ApiError && error.code === 409 && error.reason === 'Conflict'
+        ? { conflict: true }
+        : {}),
+    });
 
   const applyOne = async (item: (typeof toWrite)[number]) => {
     if (opts.dryRun && !(await client.resource(item.desired.apiVersion, item.desired.kind))) {

@@ -138,8 +138,13 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
           const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {
+            const conflicts = report.failures.some((f) => f.conflict);
+            if (conflicts)
+              err(
+                'netpack: another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)',
+              );
             err(
-              `netpack: apply incomplete (${summary}); nothing was pruned and the state was not updated; run it again`,
+              `netpack: apply incomplete (${summary}); nothing was pruned and the state was not updated; ${conflicts && report.failures.every((f) => f.conflict) ? 'see above' : 'run it again'}`,
             );
             return EXIT.invalid;
           }
