@@ -289,6 +289,30 @@ export async function checkCustomManifests(
   return refused.map((f) => ({ ref: showRef(f.item.ref), message: f.error.message }));
 }
 
+/**
+ * For diff: the planned updates another field manager would stop (server-side apply conflicts),
+ * found with a dry run of each update. Creates cannot conflict, and nothing is changed.
+ */
+export async function predictConflicts(
+  client: ClusterClient,
+  decision: Decision,
+  limit = DEFAULT_CONCURRENCY,
+): Promise<{ ref: string; message: string }[]> {
+  const updates = decision.plan.items.filter(
+    (i): i is Extract<PlanItem, { action: 'update' }> => i.action === 'update',
+  );
+  const conflicts: { ref: string; message: string }[] = [];
+  await mapLimit(updates, limit, async (i) => {
+    try {
+      await client.apply(i.desired, { dryRun: true, force: false });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict')
+        conflicts.push({ ref: showRef(i.ref), message: e.message });
+    }
+  });
+  return conflicts.sort((a, b) => a.ref.localeCompare(b.ref));
+}
+
 /** The whole apply. Writes nothing when the guard refuses or the state cannot be read. */
 export async function applyCluster(
   client: ClusterClient,

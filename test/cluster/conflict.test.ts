@@ -36,6 +36,17 @@ describe('apply and fields another field manager changed', () => {
   const label = () =>
     env.server.store.find('DaemonSet', 'calico-node', 'kube-system')!.metadata.labels?.['k8s-app'];
 
+  it('diff foresees it, with a dry run, and changes nothing', async () => {
+    const before = env.server.writes().length;
+    const r = await env.np('diff', '-f', file);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      /^! conflict: DaemonSet\.apps\/kube-system\/calico-node: .*conflict with "kubectl-edit".*; apply needs --force to take the fields back$/m,
+    );
+    assert.equal(env.server.writes().length, before);
+  });
+
   it('is refused: who owns the field, and what to do (not "run it again")', async () => {
     const r = await env.np('apply', '-f', file, '--no-wait');
     assert.equal(r.code, 1);

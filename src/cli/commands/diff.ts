@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkCustomManifests, decide, readCluster } from '../../cluster/apply.ts';
+import { checkCustomManifests, decide, predictConflicts, readCluster } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { EXIT, type Io } from '../context.ts';
@@ -44,6 +44,9 @@ Exit status: 0 nothing would change, 1 something would change or is refused (or 
               ? []
               : await checkCustomManifests(client, ready.config, d, { force: false });
           for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
+          const conflicts = d.refusals.length > 0 ? [] : await predictConflicts(client, d);
+          for (const c of conflicts)
+            io.stdout(`! conflict: ${c.ref}: ${c.message}; apply needs --force to take the fields back\n`);
           const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
           return d.refusals.length > 0 || refused.length > 0 || changes > 0 ? EXIT.invalid : EXIT.ok;
         } finally {
