@@ -79,6 +79,21 @@ export interface ClientOptions {
    * that there was one: the text may quote a value.
    */
   onWarning?: (what: string, text: string) => void;
+  /**
+   * How long one request may go without an answer before it is given up (and retried, at most
+   * `TIMEOUT_ATTEMPTS` times in all). Watches are not limited: they end by their own timeout.
+   */
+  requestTimeoutMs?: number;
+}
+
+/** A server that accepts connections but never answers is given this long per request. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+/** Attempts of a request that timed out: a hung server is not worth ten. */
+const TIMEOUT_ATTEMPTS = 2;
+
+/** A request the server did not answer in time. */
+class RequestTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
 }
 
 interface Answer {
@@ -171,6 +186,10 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   const log = opts.log ?? (() => {});
   const stats: ClientStats = { requests: 0, writes: 0, retries: 0 };
 
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeoutText =
+    requestTimeoutMs < 1000 ? `${requestTimeoutMs}ms` : `${Math.round(requestTimeoutMs / 1000)}s`;
+
   function send(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...baseHeaders, Accept: 'application/json' };
@@ -204,6 +223,10 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         },
       );
       req.on('error', reject);
+      // No byte from the server for this long: give the request up (the socket goes with it).
+      req.setTimeout(requestTimeoutMs, () =>
+        req.destroy(new RequestTimeout(`no answer within ${timeoutText}`)),
+      );
       req.end(body);
     });
   }
@@ -225,14 +248,20 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     contentType?: string,
     secret = false,
   ): Promise<Answer> {
+    let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= retry.attempts;
       let answer: Answer;
       try {
         answer = await send(method, path, body, contentType);
       } catch (e) {
-        if (!isTransientNetError(e) || last) {
-          throw new ClusterError(`${what}: cannot reach ${server.host}: ${(e as Error).message}`);
+        const timedOut = e instanceof RequestTimeout;
+        if (!isTransientNetError(e) || last || (timedOut && ++timeouts >= TIMEOUT_ATTEMPTS)) {
+          throw new ClusterError(
+            timedOut
+              ? `${what}: ${server.host} accepted the connection but sent no answer within ${timeoutText} (${timeouts} tries); is it the API server, and is it healthy?`
+              : `${what}: cannot reach ${server.host}: ${(e as Error).message}`,
+          );
         }
         stats.retries++;
         const wait = backoff(attempt);
