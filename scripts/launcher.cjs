@@ -48,7 +48,7 @@ if (training) {
     process.exitCode = 1;
   });
 } else {
-  core.exports.handleClosedOutput(process.argv.slice(2));
+  core.exports.handleClosedOutput();
   core.exports.run(process.argv.slice(2)).then(exitWhenFlushed);
 }
 

@@ -11,9 +11,14 @@ export interface Io {
   isTty: boolean;
 }
 
+/** Writes to a stream whose reader has gone are dropped (see handleClosedOutput in run.ts). */
 export const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => {
+    if (!process.stdout.destroyed) process.stdout.write(text);
+  },
+  stderr: (text) => {
+    if (!process.stderr.destroyed) process.stderr.write(text);
+  },
   isTty: !!process.stdout.isTTY,
 };
 

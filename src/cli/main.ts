@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import { handleClosedOutput, run } from './run.ts';
 
-handleClosedOutput(process.argv.slice(2));
+handleClosedOutput();
 process.exitCode = await run(process.argv.slice(2));

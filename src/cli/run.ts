@@ -54,23 +54,18 @@ Examples:
   return program;
 }
 
-/** Commands that change the cluster: once started, they finish even if nobody reads their output. */
-const CHANGES_THE_CLUSTER = new Set(['apply', 'delete']);
-
 /**
- * For the process's own output streams. A reader that stops early (`netpack render | head`) ends
- * a command that only reports, quietly, as with other Unix tools; a command that changes the
- * cluster carries on without output instead, since stopping half-way would leave the cluster
- * half-changed. Any other write error of a report is one line, not a stack trace.
+ * For the process's own output streams. A reader that stops early (`netpack render | head`,
+ * `netpack apply 2>&1 | head`) is no reason to stop: the command finishes without output and
+ * exits with its own status (an apply half-way would leave the cluster half-changed, and diff's
+ * status says whether anything would change). Any other write error is one line and exit 1.
  */
-export function handleClosedOutput(argv: readonly string[]): void {
-  const finishes = CHANGES_THE_CLUSTER.has(argv.find((a) => !a.startsWith('-')) ?? '');
+export function handleClosedOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (finishes) return;
-      if (e.code !== 'EPIPE' && stream === process.stdout)
-        process.stderr.write(`netpack: cannot write the output: ${e.message}\n`);
-      process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1);
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      if (stream === process.stdout) process.stderr.write(`netpack: cannot write the output: ${e.message}\n`);
+      process.exit(1);
     });
   }
 }

@@ -107,6 +107,20 @@ describe('the bundled CLI against the fake API server', () => {
     assert.equal(r.code, 0);
   });
 
+  it('keeps its exit status when its reader stops early (validate -o json | true)', async () => {
+    const bad = join(work, 'null.yml');
+    writeFileSync(bad, 'null\n');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [bundle.cli, 'validate', '-f', bad, '-o', 'json'], {
+        env: plainNodeEnv(),
+      });
+      child.stdout.destroy();
+      child.stderr.resume();
+      child.on('close', resolve);
+    });
+    assert.equal(code, 1, 'invalid, whoever reads the output');
+  });
+
   it('apply carries on when its reader stops early, and finishes the apply', async () => {
     const own = await startFakeApiServer({ nodes: 3, crdEstablishDelayMs: 5 });
     try {
