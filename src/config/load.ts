@@ -111,6 +111,17 @@ export class Resolver {
       this.fromFile(canonical, chosen.path);
       return chosen.value;
     }
+    // `key:` with nothing after it reads as null and means the default, which is right for a
+    // block whose options are all commented out, but for a single value it is more often a
+    // slip, or a template variable that was not set: say which default it got.
+    const empty = paths.find((path) => dig(this.raw, path) === null && !this.r.isBad(path));
+    if (empty && (fallback === null || typeof fallback !== 'object'))
+      this.r.warning(
+        empty,
+        `is empty, so the default applies (${JSON.stringify(fallback)})`,
+        'give it a value, or remove the key (an unset template variable leaves a key empty like this)',
+        { atKey: true },
+      );
     this.fromDefault(canonical);
     return fallback;
   }

@@ -117,6 +117,35 @@ describe('fixed in the loader after the first test pass', () => {
       ]);
   });
 
+  test('an option left empty gets its default with a warning (an unset template variable does this)', () => {
+    const text = yml`
+      network:
+        provider: calico
+        pod_network_cidr:
+        calico:
+          mtu:
+    `;
+    const r = load(text);
+    expectOnly(r, [
+      {
+        path: 'network.pod_network_cidr',
+        severity: 'warning',
+        line: 3,
+        col: 3,
+        message: ['is empty, so the default applies ("10.32.0.0/12")'],
+        hint: ['give it a value, or remove the key'],
+      },
+      {
+        path: 'network.calico.mtu',
+        severity: 'warning',
+        line: 5,
+        col: 5,
+        message: ['is empty, so the default applies (1500)'],
+      },
+    ]);
+    assert.equal(r.config?.network.pod_network_cidr, '10.32.0.0/12');
+  });
+
   test('an empty block (`weave:` with nothing under it) is not an error', () => {
     const text = yml`
       network:
