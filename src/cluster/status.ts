@@ -14,6 +14,7 @@ import type { KubeObject } from './types.ts';
 /** Why something is not healthy. A literal union: scripts may switch on it (`-o json`). */
 export type FindingReason =
   | 'NotApplied'
+  | 'StateUnreadable'
   | 'NetworkDaemonSetMissing'
   | 'DaemonSetNotReady'
   | 'NodeWithoutNetworkPod'
@@ -63,6 +64,11 @@ export interface ClusterSnapshot {
   /** Pods of the namespaces those run in. */
   pods: KubeObject[];
   ipPools: KubeObject[];
+  /**
+   * Why the state ConfigMap exists but cannot be read (then `network` is undefined): status
+   * says so instead of "not applied".
+   */
+  stateProblem?: string;
 }
 
 export { REGION_LABEL };
@@ -75,6 +81,7 @@ function regionOf(node: KubeObject): string | undefined {
 
 interface ContainerStatus {
   name: string;
+  image?: string;
   ready?: boolean;
   restartCount?: number;
   state?: {
@@ -167,6 +174,97 @@ export function podCause(pod: KubeObject, except?: string): string {
     if (bits.length > 0) parts.push(`container ${c.name}: ${bits.join(', ')}`);
   }
   return parts.join('; ');
+}
+
+/** Waiting reasons of a container whose image cannot be pulled or named: it never ran. */
+const IMAGE_REASONS = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+  'ImageInspectError',
+  'SignatureValidationFailed',
+]);
+/** The kubelet cannot build the container's config: a Secret, ConfigMap or key it references is missing. */
+const CONFIG_REASONS = new Set(['CreateContainerConfigError']);
+/** The runtime refused to create or start the container (it never ran either). */
+const RUNTIME_REASONS = new Set([
+  'CreateContainerError',
+  'RunContainerError',
+  'ContainerCannotRun',
+  'PreCreateHookError',
+  'PreStartHookError',
+  'PostStartHookError',
+  'StartError',
+]);
+
+/** The image a container of `pod` runs: its status says, else the pod spec. */
+function imageOf(pod: KubeObject, c: ContainerStatus): string | undefined {
+  if (c.image) return c.image;
+  const spec = (pod.spec ?? {}) as {
+    containers?: { name: string; image?: string }[];
+    initContainers?: { name: string; image?: string }[];
+  };
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((x) => x.name === c.name)?.image;
+}
+
+/** Whether a container has run and ended at least once: only then has `kubectl logs --previous` something to show. */
+function hasRun(c: ContainerStatus): boolean {
+  return (
+    (c.restartCount ?? 0) > 0 || c.lastState?.terminated !== undefined || c.state?.terminated !== undefined
+  );
+}
+
+/**
+ * What an operator should run (and check) for a pod that is not ready, judged on the containers
+ * `failing` (not ready; init containers first). The waiting reason decides: a container that
+ * never started (image, config, runtime, still creating) has no logs, its pod's Events say why;
+ * one that crashed has logs of its previous run; one that runs but is not ready has current logs.
+ */
+function podFix(pod: KubeObject, failing: ContainerStatus[]): string {
+  const ns = pod.metadata.namespace ?? 'default';
+  const name = pod.metadata.name;
+  const describe = `kubectl -n ${ns} describe pod ${name}`;
+  const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  const waiting = (c: ContainerStatus) => c.state?.waiting?.reason ?? '';
+  const containerFlag = (cs: ContainerStatus[]) =>
+    cs.length === 1 ? `-c ${cs[0]!.name}` : '--all-containers';
+
+  const pulling = failing.filter((c) => IMAGE_REASONS.has(waiting(c)));
+  if (pulling.length > 0) {
+    const images = [...new Set(pulling.map((c) => imageOf(pod, c)).filter((i): i is string => !!i))];
+    return (
+      `${describe} (its Events show the pull error); check the image name${images.length ? ` (${images.join(', ')})` : ''}, ` +
+      `that ${node ? `node ${node}` : 'the node'} can reach the registry, and network.image_repository if the cluster pulls from a mirror (then the image must be in it)`
+    );
+  }
+  const config = failing.filter((c) => CONFIG_REASONS.has(waiting(c)));
+  if (config.length > 0)
+    return `${describe} (its Events name what is missing); check that the Secrets and ConfigMaps the pod references exist in namespace ${ns} with the keys it reads (netpack apply creates the ones netpack renders)`;
+  const runtime = failing.filter(
+    (c) =>
+      RUNTIME_REASONS.has(waiting(c)) ||
+      // Restarted after the runtime could not start it (StartError, ContainerCannotRun): no logs either.
+      RUNTIME_REASONS.has((c.state?.terminated ?? c.lastState?.terminated)?.reason ?? ''),
+  );
+  if (runtime.length > 0)
+    return `${describe} (its Events show the container runtime's error); check the container runtime on ${node ? `node ${node}` : 'the node'} (e.g. journalctl -u containerd there)`;
+  const crashed = failing.filter((c) => hasRun(c) || waiting(c) === 'CrashLoopBackOff');
+  if (crashed.length > 0) return `kubectl -n ${ns} logs ${name} ${containerFlag(crashed)} --previous`;
+  const running = failing.filter((c) => c.state?.running !== undefined);
+  if (running.length > 0)
+    return `kubectl -n ${ns} logs ${name} ${containerFlag(running)}, and ${describe} (its Events show the failing readiness probe)`;
+  // Not scheduled, still creating (ContainerCreating, PodInitializing), or no status yet.
+  return `${describe} (its Events say what it waits for: scheduling, volumes, the pod sandbox, images)`;
+}
+
+/** The containers of `pod` that are not ready, init containers first, without `except`. */
+function failingContainers(pod: KubeObject, except?: string): ContainerStatus[] {
+  const status = podStatus(pod);
+  return [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].filter(
+    (c) => !c.ready && c.name !== except,
+  );
 }
 
 /**
@@ -279,7 +377,10 @@ function checkDaemonSet(
           subject: `node ${node.metadata.name}`,
           message: `the ${sidecar} peering side-car on node ${node.metadata.name} is not ready: weave's peers there are not kept up to date as nodes come and go`,
           cause,
-          fix: `kubectl -n ${pod.metadata.namespace} logs ${pod.metadata.name} -c ${sidecar} --previous`,
+          fix: podFix(
+            pod,
+            (podStatus(pod).containerStatuses ?? []).filter((c) => c.name === sidecar),
+          ),
         });
       } else sidecarReady++;
       if (readyApartFrom(pod, sidecar)) {
@@ -288,17 +389,14 @@ function checkDaemonSet(
       }
     }
     missing.push(node.metadata.name);
-    // With the side-car, name the one failing container apart from it, so the logs are its own.
-    const failing = sidecar
-      ? (podStatus(pod).containerStatuses ?? []).filter((c) => !c.ready && c.name !== sidecar)
-      : [];
     findings.push({
       severity: 'error',
       reason: 'NetworkPodNotReady',
       subject: `node ${node.metadata.name}`,
       message: `${ds.metadata.name} pod on node ${node.metadata.name} is not ready`,
       cause: podCause(pod, sidecar),
-      fix: `kubectl -n ${pod.metadata.namespace} logs ${pod.metadata.name} ${failing.length === 1 ? `-c ${failing[0]!.name}` : '--all-containers'} --previous`,
+      // Without the side-car: its state is a finding of its own, so the advice is weave's.
+      fix: podFix(pod, failingContainers(pod, sidecar)),
     });
   }
   const ok = missing.length === 0 && nodes.length > 0;
@@ -340,7 +438,11 @@ function checkDeployment(dep: KubeObject, snap: ClusterSnapshot, findings: Findi
     subject,
     message: `${available} of ${want} replicas available`,
     ...(pods.length > 0 ? { cause: pods.map((p) => podCause(p)).join(' / ') } : {}),
-    fix: `kubectl -n ${dep.metadata.namespace} describe deployment ${dep.metadata.name}`,
+    // A pod that is there says more than the Deployment (which only counts replicas).
+    fix:
+      pods.length > 0
+        ? podFix(pods[0]!, failingContainers(pods[0]!))
+        : `kubectl -n ${dep.metadata.namespace} describe deployment ${dep.metadata.name}`,
   });
 }
 
@@ -348,7 +450,19 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
   const findings: Finding[] = [];
   const checks: Check[] = [];
   const network = snap.network;
-  if (!network) {
+  if (!network && snap.stateProblem) {
+    // The state exists but is damaged: "not applied" would be wrong, and so would applying anew
+    // over it (apply stops on it too).
+    findings.push({
+      severity: 'error',
+      reason: 'StateUnreadable',
+      subject: 'ConfigMap kube-system/netpack-state',
+      message:
+        "netpack's stored state cannot be read, so status cannot tell which network was applied and judges only what it finds",
+      cause: snap.stateProblem.split('\n')[0]!.replace(/:\s*$/, ''),
+      fix: 'fix or delete ConfigMap kube-system/netpack-state (kubectl -n kube-system delete configmap netpack-state); netpack apply rebuilds it from the live cluster (or pass -f to status to check against a cluster file)',
+    });
+  } else if (!network) {
     findings.push({
       severity: 'error',
       reason: 'NotApplied',
@@ -407,7 +521,12 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     checkDaemonSet(
       ds,
       snap,
-      ds.metadata.name === NODE_LOCAL_DNS_NAME ? 'node-local-dns' : 'workload',
+      ds.metadata.name === NODE_LOCAL_DNS_NAME
+        ? 'node-local-dns'
+        : // Without a config (state missing or unreadable), the provider's DaemonSet by its label.
+          !network && running.includes(ds.metadata.labels?.[COMPONENT_LABEL] ?? '')
+          ? 'network'
+          : 'workload',
       findings,
       checks,
     );

@@ -1,7 +1,7 @@
 // clusterStatus on its own: hand-built snapshots in, typed findings out. One table row per
 // finding reason, a healthy cluster of each provider with no findings, and the peering side-car.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import {
   type ClusterSnapshot,
   clusterStatus,
@@ -13,6 +13,7 @@ import {
 import type { KubeObject } from '../../src/cluster/types.ts';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { NetworkConfig } from '../../src/config/types.ts';
+import { calicoYaml, type Env, setup } from './helpers.ts';
 
 const POD_CIDR = '10.244.0.0/16';
 const NODES = ['node-1', 'node-2', 'node-3'];
@@ -189,12 +190,26 @@ const crashLoop = (name: string): ContainerStatus => ({
   },
 });
 
-const imagePull = (name: string): ContainerStatus => ({
+const imagePull = (name: string, reason = 'ImagePullBackOff'): ContainerStatus => ({
+  name,
+  image: `img/${name}:1.0`,
+  ready: false,
+  restartCount: 0,
+  state: { waiting: { reason, message: `Back-off pulling image "img/${name}"` } },
+});
+
+const waitingFor = (name: string, reason: string, message?: string): ContainerStatus => ({
   name,
   ready: false,
   restartCount: 0,
-  state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "img/${name}"` } },
+  state: { waiting: { reason, ...(message ? { message } : {}) } },
 });
+
+/** The advice for a container that never ran: its pod's Events, no logs (there are none). */
+function assertDescribeNotLogs(fix: string | undefined, podName: string): void {
+  assert.match(fix ?? '', new RegExp(`^kubectl -n kube-system describe pod ${podName} `));
+  assert.doesNotMatch(fix ?? '', /logs|--previous/);
+}
 
 const reasons = (fs: Finding[]) => fs.map((f) => f.reason).sort();
 
@@ -240,6 +255,32 @@ const ROWS: Row[] = [
     snap: () => ({ ...healthyWeave(), network: undefined }),
     want: ['NotApplied'],
     healthy: false,
+    check: (f) => assert.match(f[0]!.fix!, /^netpack apply/),
+  },
+  {
+    name: 'the state ConfigMap cannot be read: said so, not "not applied"',
+    snap: () => ({
+      ...healthyWeave(),
+      network: undefined,
+      stateProblem:
+        'ConfigMap kube-system/netpack-state cannot be read: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 18:\n\nprovider: [broken\n                 ^\n',
+    }),
+    want: ['StateUnreadable'],
+    healthy: false,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'ConfigMap kube-system/netpack-state');
+      assert.match(f[0]!.message, /stored state cannot be read/);
+      assert.doesNotMatch(text, /has not applied/);
+      // The parser's first line, without its code frame.
+      assert.equal(
+        f[0]!.cause,
+        'ConfigMap kube-system/netpack-state cannot be read: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 18',
+      );
+      assert.match(
+        f[0]!.fix!,
+        /^fix or delete ConfigMap kube-system\/netpack-state .*; netpack apply rebuilds it from the live cluster/,
+      );
+    },
   },
   {
     name: 'the file says calico, the cluster runs weave: the provider cannot change in place, apply not suggested',
@@ -310,7 +351,8 @@ const ROWS: Row[] = [
       assert.match(c, /7 restarts/);
       // The last lines of the termination message, joined on one line.
       assert.match(c, /last terminated Error exit 1: line one \| line two \| fatal: no route to 10\.0\.0\.1/);
-      assert.match(f[0]!.fix!, /logs calico-node-node-3 --all-containers --previous/);
+      // The one container that crashed is named: its previous run's logs say why.
+      assert.equal(f[0]!.fix, 'kubectl -n kube-system logs calico-node-node-3 -c calico-node --previous');
     },
   },
   {
@@ -330,6 +372,193 @@ const ROWS: Row[] = [
         /container weave: waiting ImagePullBackOff \(Back-off pulling image "img\/weave"\)/,
       );
       assert.doesNotMatch(f[0]!.cause!, /weave-npc/, 'ready containers are not named');
+      // The container never ran: no logs to read; the pod's Events show the pull error.
+      assertDescribeNotLogs(f[0]!.fix, 'weave-net-node-1');
+      assert.match(f[0]!.fix!, /its Events show the pull error/);
+      assert.match(f[0]!.fix!, /check the image name \(img\/weave:1\.0\)/);
+      assert.match(f[0]!.fix!, /that node node-1 can reach the registry/);
+      assert.match(f[0]!.fix!, /network\.image_repository/);
+    },
+  },
+  ...['ErrImagePull', 'InvalidImageName'].map(
+    (reason): Row => ({
+      name: `container waiting ${reason}: describe the pod, check the image, the registry, image_repository`,
+      snap: () =>
+        withPod(
+          healthyCalico(),
+          CALICO,
+          'node-2',
+          pod(CALICO, 'node-2', [imagePull('calico-node', reason)], 'Pending'),
+        ),
+      want: ['NetworkPodNotReady'],
+      healthy: false,
+      check: (f) => {
+        assert.match(f[0]!.cause!, new RegExp(`container calico-node: waiting ${reason}`));
+        assertDescribeNotLogs(f[0]!.fix, 'calico-node-node-2');
+        assert.match(
+          f[0]!.fix!,
+          /image name \(img\/calico-node:1\.0\).*node node-2 can reach the registry.*network\.image_repository/,
+        );
+      },
+    }),
+  ),
+  {
+    name: 'the image comes from the pod spec when the container status does not name it',
+    snap: () => {
+      const p = pod(WEAVE, 'node-1', [waitingFor('weave', 'ErrImagePull'), ready('weave-npc')], 'Pending');
+      p.spec = {
+        ...(p.spec as object),
+        containers: [{ name: 'weave', image: 'mirror.local/weave-kube:2.8.1' }],
+      };
+      return withPod(healthyWeave(), WEAVE, 'node-1', p);
+    },
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => assert.match(f[0]!.fix!, /image name \(mirror\.local\/weave-kube:2\.8\.1\)/),
+  },
+  {
+    name: 'container waiting CreateContainerConfigError: describe the pod, check its Secrets and ConfigMaps',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-3',
+        pod(
+          WEAVE,
+          'node-3',
+          [
+            waitingFor('weave', 'CreateContainerConfigError', 'secret "weave-passwd" not found'),
+            ready('weave-npc'),
+          ],
+          'Pending',
+        ),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assert.match(f[0]!.cause!, /waiting CreateContainerConfigError \(secret "weave-passwd" not found\)/);
+      assertDescribeNotLogs(f[0]!.fix, 'weave-net-node-3');
+      assert.match(f[0]!.fix!, /Secrets and ConfigMaps the pod references exist in namespace kube-system/);
+    },
+  },
+  {
+    name: "container waiting CreateContainerError: describe the pod, check the node's container runtime",
+    snap: () =>
+      withPod(
+        healthyCalico(),
+        CALICO,
+        'node-1',
+        pod(
+          CALICO,
+          'node-1',
+          [waitingFor('calico-node', 'CreateContainerError', 'failed to mount')],
+          'Pending',
+        ),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assertDescribeNotLogs(f[0]!.fix, 'calico-node-node-1');
+      assert.match(f[0]!.fix!, /container runtime on node node-1/);
+    },
+  },
+  {
+    name: 'restarting after StartError (the runtime could not start it): describe the pod, no logs',
+    snap: () =>
+      withPod(
+        healthyCalico(),
+        CALICO,
+        'node-1',
+        pod(CALICO, 'node-1', [
+          {
+            name: 'calico-node',
+            ready: false,
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec: no such file' } },
+          },
+        ]),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assertDescribeNotLogs(f[0]!.fix, 'calico-node-node-1');
+      assert.match(f[0]!.fix!, /container runtime on node node-1/);
+    },
+  },
+  {
+    name: 'container still ContainerCreating: describe the pod (its Events say what it waits for)',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-2',
+        pod(
+          WEAVE,
+          'node-2',
+          [waitingFor('weave', 'ContainerCreating'), waitingFor('weave-npc', 'ContainerCreating')],
+          'Pending',
+        ),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assertDescribeNotLogs(f[0]!.fix, 'weave-net-node-2');
+      assert.match(f[0]!.fix!, /what it waits for/);
+    },
+  },
+  {
+    name: 'container running but not ready, never restarted: its current logs (no --previous) and the probe events',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-2',
+        pod(WEAVE, 'node-2', [
+          { name: 'weave', ready: false, restartCount: 0, state: { running: { startedAt: 'x' } } },
+          ready('weave-npc'),
+        ]),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assert.match(
+        f[0]!.fix!,
+        /^kubectl -n kube-system logs weave-net-node-2 -c weave, and kubectl -n kube-system describe pod weave-net-node-2 /,
+      );
+      assert.doesNotMatch(f[0]!.fix!, /--previous/);
+      assert.match(f[0]!.fix!, /readiness probe/);
+    },
+  },
+  {
+    name: "two containers crashed: the logs of all containers' previous runs",
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-2',
+        pod(WEAVE, 'node-2', [crashLoop('weave'), crashLoop('weave-npc')]),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) =>
+      assert.equal(f[0]!.fix, 'kubectl -n kube-system logs weave-net-node-2 --all-containers --previous'),
+  },
+  {
+    name: 'an image problem comes before a crash in another container: the crash may follow from it',
+    snap: () =>
+      withPod(
+        healthyWeave(),
+        WEAVE,
+        'node-2',
+        pod(WEAVE, 'node-2', [crashLoop('weave'), imagePull('weave-npc')]),
+      ),
+    want: ['NetworkPodNotReady'],
+    healthy: false,
+    check: (f) => {
+      assertDescribeNotLogs(f[0]!.fix, 'weave-net-node-2');
+      assert.match(f[0]!.fix!, /img\/weave-npc:1\.0/);
+      assert.doesNotMatch(f[0]!.fix!, /img\/weave:/);
     },
   },
   {
@@ -427,6 +656,10 @@ const ROWS: Row[] = [
         f[0]!.cause ?? '',
         /calico-kube-controllers-abc Running; container calico-kube-controllers: waiting CrashLoopBackOff/,
       );
+      assert.equal(
+        f[0]!.fix,
+        'kubectl -n kube-system logs calico-kube-controllers-abc -c calico-kube-controllers --previous',
+      );
     },
   },
   {
@@ -446,7 +679,10 @@ const ROWS: Row[] = [
     },
     want: ['DeploymentNotAvailable'],
     healthy: false,
-    check: (f) => assert.equal(f[0]!.cause, undefined),
+    check: (f) => {
+      assert.equal(f[0]!.cause, undefined);
+      assert.equal(f[0]!.fix, 'kubectl -n kube-system describe deployment calico-kube-controllers');
+    },
   },
   {
     name: 'calico-kube-controllers missing',
@@ -688,8 +924,15 @@ const ROWS: Row[] = [
       ),
     want: ['PeeringSidecarNotReady'],
     healthy: false,
-    check: (f) =>
-      assert.match(f[0]!.cause!, /running, readiness probe \(GET \/healthz on port 6788\) failing/),
+    check: (f) => {
+      assert.match(f[0]!.cause!, /running, readiness probe \(GET \/healthz on port 6788\) failing/);
+      // It has not crashed: its current logs, not a previous run's.
+      assert.match(
+        f[0]!.fix!,
+        /logs weave-net-node-1 -c weave-peers, and kubectl -n kube-system describe pod/,
+      );
+      assert.doesNotMatch(f[0]!.fix!, /--previous/);
+    },
   },
   {
     name: 'side-car and weave both down on a node: two findings, each about its own part',
@@ -705,6 +948,8 @@ const ROWS: Row[] = [
     check: (f) => {
       const side = f.find((x) => x.reason === 'PeeringSidecarNotReady')!;
       assert.match(side.cause!, /container weave-peers: waiting ImagePullBackOff/);
+      assertDescribeNotLogs(side.fix, 'weave-net-node-3');
+      assert.match(side.fix!, /img\/weave-peers:1\.0/);
       assert.doesNotMatch(side.cause!, /container weave:/);
       const net = f.find((x) => x.reason === 'NetworkPodNotReady')!;
       assert.match(net.cause!, /container weave: waiting CrashLoopBackOff/);
@@ -725,7 +970,10 @@ const ROWS: Row[] = [
       ),
     want: ['PeeringSidecarNotReady'],
     healthy: false,
-    check: (f) => assert.match(f[0]!.cause!, /no status for container weave-peers yet/),
+    check: (f) => {
+      assert.match(f[0]!.cause!, /no status for container weave-peers yet/);
+      assertDescribeNotLogs(f[0]!.fix, 'weave-net-node-1');
+    },
   },
 ];
 
@@ -754,6 +1002,7 @@ describe('clusterStatus: one row per finding reason', () => {
   it('every reason of the union is reached by some row', () => {
     const all: Record<FindingReason, true> = {
       NotApplied: true,
+      StateUnreadable: true,
       NetworkDaemonSetMissing: true,
       DaemonSetNotReady: true,
       NodeWithoutNetworkPod: true,
@@ -798,5 +1047,41 @@ describe('clusterStatus: one row per finding reason', () => {
         : p,
     );
     assert.deepEqual(clusterStatus(s).findings, []);
+  });
+});
+
+describe('netpack status when the state ConfigMap is damaged', () => {
+  let env: Env;
+  before(async () => {
+    env = await setup();
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  it('reports StateUnreadable with its parse error and how to fix it, not NotApplied', async () => {
+    assert.equal((await env.np('apply', '-f', env.file('a.yml', calicoYaml()), '--no-wait')).code, 0);
+    const cm = env.server.store.find('ConfigMap', 'netpack-state', 'kube-system')!;
+    const cmType = env.server.store.registry.byKind('v1', 'ConfigMap')!;
+    env.server.store.commit(cmType, {
+      ...cm,
+      data: { ...(cm.data as Record<string, string>), 'network.yaml': 'provider: [broken' },
+    });
+    const r = await env.np('status', '-o', 'json');
+    assert.equal(r.code, 1, r.stdout);
+    const report = JSON.parse(r.stdout) as { findings: Finding[] };
+    const reasonsSeen = report.findings.map((f) => f.reason);
+    assert.ok(reasonsSeen.includes('StateUnreadable'), r.stdout);
+    assert.ok(!reasonsSeen.includes('NotApplied'), r.stdout);
+    const f = report.findings.find((x) => x.reason === 'StateUnreadable')!;
+    assert.equal(f.subject, 'ConfigMap kube-system/netpack-state');
+    assert.match(f.cause!, /cannot be read: .*line 1, column 18$/);
+    assert.match(
+      f.fix!,
+      /^fix or delete ConfigMap kube-system\/netpack-state .*; netpack apply rebuilds it from the live cluster/,
+    );
+    const text = await env.np('status');
+    assert.match(text.stdout, /error StateUnreadable: ConfigMap kube-system\/netpack-state: /);
+    assert.doesNotMatch(text.stdout, /has not applied a network/);
   });
 });
