@@ -9,7 +9,7 @@
  */
 import type { ClusterConfig } from '../config/types.ts';
 import { isCustomResource } from '../render/order.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
+import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
 import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
@@ -237,12 +237,8 @@ export interface ApplyReport {
   unchanged: number;
   pruned: number;
   secretsCreated: string[];
-  /**
-   * Writes that failed. `conflict`: the server refused to let netpack overwrite fields another
-   * field manager set since (server-side apply conflict); running again does not help, --force
-   * takes them back.
-   */
-  failures: { ref: string; message: string; conflict?: boolean }[];
+  /** Writes that failed (or, when `stopped`, that the dry run of custom manifests refused). */
+  failures: Failure[];
   stored: boolean;
   /**
    * CRDs written (or found not yet Established) that no custom resource of this render needed,
@@ -268,7 +264,7 @@ export async function checkCustomManifests(
   config: ClusterConfig,
   decision: Decision,
   opts: { limit?: number; force: boolean },
-): Promise<{ ref: string; message: string }[]> {
+): Promise<Failure[]> {
   if (config.network.provider !== 'custom') return [];
   const toWrite = decision.plan.items.filter(
     (i): i is Extract<PlanItem, { action: 'create' | 'update' }> =>
@@ -279,6 +275,7 @@ export async function checkCustomManifests(
   );
   const checkable: typeof toWrite = [];
   for (const item of toWrite) {
+    if (item.desired.metadata.labels?.[COMPONENT_LABEL] !== 'custom') continue;
     const ns = item.desired.metadata.namespace;
     if (ns && newNamespaces.has(ns)) continue;
     if (await client.resource(item.desired.apiVersion, item.desired.kind)) checkable.push(item);
@@ -286,7 +283,28 @@ export async function checkCustomManifests(
   const refused = await mapLimit(checkable, opts.limit ?? DEFAULT_CONCURRENCY, (i) =>
     client.apply(i.desired, { dryRun: true, force: opts.force }),
   );
-  return refused.map((f) => ({ ref: showRef(f.item.ref), message: f.error.message }));
+  return refused.map((f) => failure(f.item.ref, f.error));
+}
+
+/** A failed write as reported: the object, the server's words (not naming the object twice), conflict or not. */
+export interface Failure {
+  ref: string;
+  message: string;
+  /**
+   * The server refused to let netpack overwrite fields another field manager set since (a
+   * server-side apply conflict): running again does not help, --force takes them back.
+   */
+  conflict?: boolean;
+}
+
+function failure(ref: ObjectRef | string, error: Error): Failure {
+  const shown = typeof ref === 'string' ? ref : showRef(ref);
+  // The client names the request ("apply Kind/ns/name: 409 ..."); the report names the object already.
+  const message = error.message.replace(/^(apply|create|delete|get) ([^:]+): /, (whole, _verb, named) =>
+    named === shown ? '' : whole,
+  );
+  const conflict = error instanceof ApiError && error.code === 409 && error.reason === 'Conflict';
+  return { ref: shown, message, ...(conflict ? { conflict: true } : {}) };
 }
 
 /**
@@ -297,17 +315,17 @@ export async function predictConflicts(
   client: ClusterClient,
   decision: Decision,
   limit = DEFAULT_CONCURRENCY,
-): Promise<{ ref: string; message: string }[]> {
+): Promise<Failure[]> {
   const updates = decision.plan.items.filter(
     (i): i is Extract<PlanItem, { action: 'update' }> => i.action === 'update',
   );
-  const conflicts: { ref: string; message: string }[] = [];
+  const conflicts: Failure[] = [];
   await mapLimit(updates, limit, async (i) => {
     try {
       await client.apply(i.desired, { dryRun: true, force: false });
     } catch (e) {
       if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict')
-        conflicts.push({ ref: showRef(i.ref), message: e.message });
+        conflicts.push(failure(i.ref, e));
     }
   });
   return conflicts.sort((a, b) => a.ref.localeCompare(b.ref));
@@ -349,14 +367,7 @@ export async function applyCluster(
       i.action === 'create' || i.action === 'update',
   );
   report.unchanged = decision.plan.items.filter((i) => i.action === 'unchanged').length;
-  const fail = (ref: ObjectRef | string, error: Error) =>
-    report.failures.push({
-      ref: typeof ref === 'string' ? ref : showRef(ref),
-      message: error.message,
-      ...(error instanceof ApiError && error.code === 409 && error.reason === 'Conflict'
-        ? { conflict: true }
-        : {}),
-    });
+  const fail = (ref: ObjectRef | string, error: Error) => report.failures.push(failure(ref, error));
 
   const applyOne = async (item: (typeof toWrite)[number]) => {
     if (opts.dryRun && !(await client.resource(item.desired.apiVersion, item.desired.kind))) {
@@ -376,7 +387,7 @@ export async function applyCluster(
     const refused = await checkCustomManifests(client, config, decision, { limit, force: opts.force });
     if (refused.length > 0) {
       report.failures.push(...refused);
-      report.stopped = `the API server refused ${refused.length} of the objects in a dry run; nothing was written`;
+      report.stopped = `the API server refused ${refused.length} of the custom manifests' objects in a dry run; nothing was written`;
       return report;
     }
   }

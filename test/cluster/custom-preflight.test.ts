@@ -76,9 +76,12 @@ describe('custom manifests: the API server checks them before anything is writte
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /refused: DaemonSet\.apps\/kube-system\/kube-flannel: .*imagePullPolicyy: field not declared in schema/,
+      /refused: DaemonSet\.apps\/kube-system\/kube-flannel: 400 spec\.template\.spec\.containers\[0\]\.imagePullPolicyy: field not declared in schema$/m,
     );
-    assert.match(r.stderr, /the API server refused 1 of the objects in a dry run; nothing was written/);
+    assert.match(
+      r.stderr,
+      /the API server refused 1 of the custom manifests' objects in a dry run; nothing was written/,
+    );
     assert.equal(env.server.writes().length, before, 'no write that was not a dry run');
     assert.ok(
       env.server.requests.some((q) => q.dryRun && q.query.fieldValidation === 'Strict'),
@@ -108,5 +111,50 @@ describe('custom manifests: the API server checks them before anything is writte
     assert.equal(r.code, 0, r.stderr);
     assert.ok(env.server.store.find('DaemonSet', 'kube-flannel', 'kube-flannel'));
     assert.ok(env.server.store.find('ServiceAccount', 'flannel', 'kube-system'));
+    // Only the operator's own objects were checked, not netpack's node-local-dns.
+    const dryRuns = env.server.requests.filter((q) => q.dryRun);
+    assert.ok(dryRuns.length > 0);
+    assert.ok(
+      dryRuns.every((q) => !String(q.name).includes('node-local-dns')),
+      JSON.stringify(dryRuns),
+    );
+  });
+
+  it('a field another manager took is a conflict with the --force way out, found before writing; diff lists it once', async () => {
+    const res = await fetch(
+      `${env.server.url}/apis/apps/v1/namespaces/kube-flannel/daemonsets/kube-flannel?fieldManager=someone&force=true`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/apply-patch+yaml' },
+        body: JSON.stringify({
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          metadata: { name: 'kube-flannel', namespace: 'kube-flannel', labels: { tier: 'hand-edited' } },
+        }),
+      },
+    );
+    assert.equal(res.status, 200);
+    const file = cluster('good', {
+      '0-ns.yml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kube-flannel\n',
+      '1-sa.yml': SERVICE_ACCOUNT,
+      '2-ds.yml': daemonSet('kube-flannel', 'imagePullPolicy').replace(
+        'name: kube-flannel\n  namespace',
+        'name: kube-flannel\n  labels: {tier: node}\n  namespace',
+      ),
+    });
+    const diff = await env.np('diff', '-f', file);
+    assert.equal(diff.code, 1);
+    assert.equal(
+      (diff.stdout.match(/kube-flannel\/kube-flannel: .*conflict with "someone"/g) ?? []).length,
+      1,
+      diff.stdout,
+    );
+    assert.match(diff.stdout, /^! conflict: DaemonSet\.apps\/kube-flannel\/kube-flannel: /m);
+    const before = env.server.writes().length;
+    const r = await env.np('apply', '-f', file, '--no-wait');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^netpack: conflict: DaemonSet\.apps\/kube-flannel\/kube-flannel: 409 /m);
+    assert.match(r.stderr, /run apply with --force to take the fields back/);
+    assert.equal(env.server.writes().length, before, 'nothing written');
   });
 });

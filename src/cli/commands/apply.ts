@@ -48,6 +48,10 @@ export function loadDesired(
   return { config: loaded.config, desired };
 }
 
+/** What to do about a server-side apply conflict. */
+const CONFLICT_HINT =
+  'another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)';
+
 /** Cluster failures as one line each, exit 1; anything else is left to run() (internal error). */
 export async function clusterAction(
   io: Io,
@@ -128,7 +132,9 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           const d = report.decision;
           if (report.stopped) {
             if (d) for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
-            for (const f of report.failures) err(`netpack: refused: ${f.ref}: ${f.message}`);
+            for (const f of report.failures)
+              err(`netpack: ${f.conflict ? 'conflict' : 'refused'}: ${f.ref}: ${f.message}`);
+            if (report.failures.some((f) => f.conflict)) err(`netpack: ${CONFLICT_HINT}`);
             err(`netpack: ${report.stopped}`);
             return EXIT.invalid;
           }
@@ -139,10 +145,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {
             const conflicts = report.failures.some((f) => f.conflict);
-            if (conflicts)
-              err(
-                'netpack: another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)',
-              );
+            if (conflicts) err(`netpack: ${CONFLICT_HINT}`);
             err(
               `netpack: apply incomplete (${summary}); nothing was pruned and the state was not updated; ${conflicts && report.failures.every((f) => f.conflict) ? 'see above' : 'run it again'}`,
             );

@@ -42,7 +42,10 @@ Exit status: 0 nothing would change, 1 something would change or is refused (or 
           const refused =
             d.refusals.length > 0
               ? []
-              : await checkCustomManifests(client, ready.config, d, { force: false });
+              : // A conflict found there is listed below, with the others.
+                (await checkCustomManifests(client, ready.config, d, { force: false })).filter(
+                  (r) => !r.conflict,
+                );
           for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
           const conflicts = d.refusals.length > 0 ? [] : await predictConflicts(client, d);
           for (const c of conflicts)
