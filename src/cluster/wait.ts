@@ -113,15 +113,20 @@ const BY_NAME = 4;
 /** Rollout progress of one DaemonSet or Deployment. */
 export interface Progress {
   ref: ObjectRef;
+  /**
+   * Its watch has listed it: until then (another kind's watch may answer first) its numbers are
+   * not known, and reporters say "waiting" rather than a made-up 0/0.
+   */
+  seen: boolean;
   ready: number;
   desired: number;
   /** The controller has seen the latest spec and every replica is updated and available. */
   done: boolean;
 }
 
-/** Rollout state, as `kubectl rollout status` judges it. */
+/** Rollout state, as `kubectl rollout status` judges it; `undefined`: not seen (yet). */
 export function rolloutProgress(ref: ObjectRef, obj: KubeObject | undefined): Progress {
-  if (!obj) return { ref, ready: 0, desired: 0, done: false };
+  if (!obj) return { ref, seen: false, ready: 0, desired: 0, done: false };
   const generation = (obj.metadata.generation as number | undefined) ?? 0;
   const s = (obj.status ?? {}) as Record<string, number | undefined>;
   const observed = (s.observedGeneration ?? 0) >= generation;
@@ -130,13 +135,18 @@ export function rolloutProgress(ref: ObjectRef, obj: KubeObject | undefined): Pr
     const ready = s.numberReady ?? 0;
     const done =
       observed && (s.updatedNumberScheduled ?? 0) >= desired && (s.numberAvailable ?? 0) >= desired;
-    return { ref, ready, desired, done };
+    return { ref, seen: true, ready, desired, done };
   }
   const desired = ((obj.spec as { replicas?: number })?.replicas ?? 1) as number;
   const ready = s.availableReplicas ?? 0;
   const done =
     observed && (s.updatedReplicas ?? 0) >= desired && ready >= desired && (s.replicas ?? desired) <= desired;
-  return { ref, ready, desired, done };
+  return { ref, seen: true, ready, desired, done };
+}
+
+/** A workload's numbers, or that it has not been seen yet. */
+function shown(p: Progress): string {
+  return p.seen ? `${p.ready}/${p.desired}` : 'waiting';
 }
 
 export interface RolloutReporter {
@@ -149,25 +159,30 @@ export function ttyReporter(write: (s: string) => void): RolloutReporter {
   let drawn = 0;
   const draw = (ps: Progress[]) => {
     if (drawn > 0) write(`\x1b[${drawn}A`);
-    for (const p of ps)
-      write(`\x1b[2K  ${p.done ? 'ok ' : '.. '} ${showRef(p.ref)} ${p.ready}/${p.desired}\n`);
+    for (const p of ps) write(`\x1b[2K  ${p.done ? 'ok ' : '.. '} ${showRef(p.ref)} ${shown(p)}\n`);
     drawn = ps.length;
   };
   return { update: draw, finish: draw };
 }
 
-/** Progress for logs and pipes: a line whenever a workload's numbers change. */
+/**
+ * Progress for logs and pipes: a line whenever a workload's numbers change. A workload not seen
+ * yet has no line (its watch has not listed it); at the end, one still unseen is said to be.
+ */
 export function plainReporter(write: (s: string) => void): RolloutReporter {
   const last = new Map<string, string>();
-  const report = (ps: Progress[]) => {
+  const report = (ps: Progress[], final: boolean) => {
     for (const p of ps) {
-      const line = `${showRef(p.ref)} ${p.ready}/${p.desired}${p.done ? ' rolled out' : ''}`;
+      if (!p.seen && !final) continue;
+      const line = p.seen
+        ? `${showRef(p.ref)} ${shown(p)}${p.done ? ' rolled out' : ''}`
+        : `${showRef(p.ref)} not found`;
       if (last.get(refKey(p.ref)) === line) continue;
       last.set(refKey(p.ref), line);
       write(`${line}\n`);
     }
   };
-  return { update: report, finish: report };
+  return { update: (ps) => report(ps, false), finish: (ps) => report(ps, true) };
 }
 
 /**

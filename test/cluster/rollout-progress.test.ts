@@ -1,0 +1,118 @@
+// The rollout progress apply prints: a workload is shown only once its watch has listed it, never
+// as a made-up 0/0 (another kind's watch may answer first), on a pipe and on a terminal.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ObjectRef } from '../../src/cluster/types.ts';
+import { type Progress, plainReporter, rolloutProgress, ttyReporter } from '../../src/cluster/wait.ts';
+import { calicoYaml, type Env, setup } from './helpers.ts';
+
+const DS: ObjectRef = {
+  apiVersion: 'apps/v1',
+  kind: 'DaemonSet',
+  namespace: 'kube-system',
+  name: 'calico-node',
+};
+const DEP: ObjectRef = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  namespace: 'kube-system',
+  name: 'calico-kube-controllers',
+};
+
+function deployment(available: number): Parameters<typeof rolloutProgress>[1] {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: DEP.name, namespace: DEP.namespace, generation: 1 },
+    spec: { replicas: 1 },
+    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: available },
+  };
+}
+
+const unseen = (ref: ObjectRef): Progress => rolloutProgress(ref, undefined);
+
+describe('rollout progress reporters', () => {
+  it('rolloutProgress: an object not listed yet is not seen; a listed one is', () => {
+    assert.equal(unseen(DEP).seen, false);
+    assert.equal(unseen(DEP).done, false);
+    const p = rolloutProgress(DEP, deployment(1));
+    assert.deepEqual(
+      { seen: p.seen, ready: p.ready, desired: p.desired, done: p.done },
+      {
+        seen: true,
+        ready: 1,
+        desired: 1,
+        done: true,
+      },
+    );
+  });
+
+  it('plain: no line for a workload until it is seen, then its numbers', () => {
+    const out: string[] = [];
+    const r = plainReporter((s) => out.push(s));
+    r.update([rolloutProgress(DS, undefined), unseen(DEP)]);
+    assert.deepEqual(out, []);
+    r.update([unseen(DS), rolloutProgress(DEP, deployment(0))]);
+    r.update([unseen(DS), rolloutProgress(DEP, deployment(1))]);
+    assert.deepEqual(out, [
+      'Deployment.apps/kube-system/calico-kube-controllers 0/1\n',
+      'Deployment.apps/kube-system/calico-kube-controllers 1/1 rolled out\n',
+    ]);
+  });
+
+  it('plain: one never seen is named at the end, not as 0/0', () => {
+    const out: string[] = [];
+    const r = plainReporter((s) => out.push(s));
+    r.update([unseen(DS), rolloutProgress(DEP, deployment(1))]);
+    r.finish([unseen(DS), rolloutProgress(DEP, deployment(1))]);
+    assert.deepEqual(out, [
+      'Deployment.apps/kube-system/calico-kube-controllers 1/1 rolled out\n',
+      'DaemonSet.apps/kube-system/calico-node not found\n',
+    ]);
+  });
+
+  it('tty: a workload not seen yet is "waiting", one line per workload all along', () => {
+    let out = '';
+    const r = ttyReporter((s) => {
+      out += s;
+    });
+    r.update([unseen(DS), unseen(DEP)]);
+    r.finish([unseen(DS), rolloutProgress(DEP, deployment(1))]);
+    assert.doesNotMatch(out, /0\/0/);
+    assert.match(out, /\.\. {2}DaemonSet\.apps\/kube-system\/calico-node waiting\n/);
+    assert.match(out, /\.\. {2}Deployment\.apps\/kube-system\/calico-kube-controllers waiting\n/);
+    assert.match(out, /ok {2}Deployment\.apps\/kube-system\/calico-kube-controllers 1\/1\n/);
+    // The redraw moves up by the two lines drawn before.
+    assert.ok(out.includes('\x1b[2A'));
+  });
+});
+
+describe('netpack apply: rollout progress on a re-apply', () => {
+  let env: Env;
+  before(async () => {
+    env = await setup({ rolloutTickMs: 20 });
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  it('prints every workload as rolled out, none as 0/0 before its watch listed it', async () => {
+    const file = env.file('a.yml', calicoYaml());
+    const first = await env.np('apply', '-f', file, '--timeout', '30s');
+    assert.equal(first.code, 0, first.stderr);
+    // Everything runs: the DaemonSets' and the Deployment's watches each list rolled-out objects.
+    const again = await env.np('apply', '-f', file, '--timeout', '30s');
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, / 0\/0/, again.stdout);
+    const progress = again.stdout.split('\n').filter((l) => /^(DaemonSet|Deployment)\./.test(l));
+    assert.deepEqual(
+      progress.map((l) => l.replace(/ \d+\/\d+ rolled out$/, ' rolled out')).sort(),
+      [
+        'DaemonSet.apps/kube-system/calico-node rolled out',
+        'DaemonSet.apps/kube-system/node-local-dns rolled out',
+        'Deployment.apps/kube-system/calico-kube-controllers rolled out',
+      ],
+      again.stdout,
+    );
+  });
+});
