@@ -1,24 +1,86 @@
 /** The shell's way in: kubeconfig rules, then a client. Only here and below is client-node loaded. */
-import { createClusterClient } from './client.ts';
-import { type KubeconfigOptions, loadKubeConfig } from './kubeconfig.ts';
-import type { ClusterClient } from './types.ts';
+import { createClusterClient, type RetryPolicy } from './client.ts';
+import { describeTarget, type KubeconfigOptions, type KubeTarget, loadKubeConfig } from './kubeconfig.ts';
+import { type ClusterClient, ClusterError } from './types.ts';
 
 export interface ConnectOptions extends KubeconfigOptions {
   verbose?: boolean;
+  /** Retries of each request; the client's default when absent. */
+  retry?: RetryPolicy;
 }
 
-export async function connect(opts: ConnectOptions, stderr: (line: string) => void): Promise<ClusterClient> {
-  const { kc, warnings } = await loadKubeConfig(opts);
+/** A client that also says what it talks to: the context, cluster, server and kubeconfig files. */
+export type ConnectedClient = ClusterClient & { readonly target: KubeTarget };
+
+/**
+ * Loads the kubeconfig (its problems are `KubeconfigError`s, exit 2) and makes a client. With
+ * `verbose`, says which context and server it uses. When the server cannot be reached (refused,
+ * unknown host, no answer), says once, on stderr, which server and context that was and how to
+ * pick another: the client's own error names only the host.
+ */
+export async function connect(
+  opts: ConnectOptions,
+  stderr: (line: string) => void,
+): Promise<ConnectedClient> {
+  const { kc, warnings, target } = await loadKubeConfig(opts);
+  if (opts.verbose) {
+    stderr(`netpack: using ${describeTarget(target)}`);
+    if (target.skipped.length > 0)
+      stderr(`netpack: KUBECONFIG: skipped ${target.skipped.join(', ')} (no such file), as kubectl does`);
+  }
   for (const w of warnings) stderr(`netpack: ${w}`);
   // The API server's warnings, each once: a deprecated API in a custom manifest would otherwise
   // repeat on every read of it.
   const seen = new Set<string>();
-  return createClusterClient(kc, {
+  const client = await createClusterClient(kc, {
     ...(opts.verbose ? { log: (l: string) => stderr(`netpack: ${l}`) } : {}),
+    ...(opts.retry ? { retry: opts.retry } : {}),
     onWarning: (what, text) => {
       if (seen.has(text)) return;
       seen.add(text);
       stderr(`netpack: warning from the API server (${what}): ${text}`);
+    },
+  });
+  return withTarget(client, target, stderr);
+}
+
+/**
+ * The client, plus `target`, with every call watched for a failure to reach the server: the
+ * client throws those as a `ClusterError` naming the server's host (HTTP answers are `ApiError`s).
+ */
+function withTarget(
+  client: ClusterClient,
+  target: KubeTarget,
+  stderr: (line: string) => void,
+): ConnectedClient {
+  const host = new URL(target.server).host;
+  let hinted = false;
+  const hint = (e: unknown) => {
+    if (hinted || !(e instanceof ClusterError) || !e.message.includes(host)) return;
+    hinted = true;
+    stderr(
+      `netpack: the API server of ${describeTarget(target)} did not answer: check that the cluster is up and reachable from here, or pick another with --context NAME or --kubeconfig FILE`,
+    );
+  };
+  return new Proxy(client as ConnectedClient, {
+    get(inner, prop, receiver) {
+      if (prop === 'target') return target;
+      const value: unknown = Reflect.get(inner, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        try {
+          const result: unknown = value.apply(inner, args);
+          if (result instanceof Promise)
+            return result.catch((e: unknown) => {
+              hint(e);
+              throw e;
+            });
+          return result;
+        } catch (e) {
+          hint(e);
+          throw e;
+        }
+      };
     },
   });
 }

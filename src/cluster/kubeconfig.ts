@@ -1,12 +1,15 @@
 /**
  * Which cluster to talk to, by kubectl's rules: `--kubeconfig`, else `$KUBECONFIG` (a list,
- * merged), else `~/.kube/config`, else the in-cluster service account; then `--context`.
+ * merged: files that do not exist are skipped, the first file to name an entry or a
+ * current-context wins), else `~/.kube/config`, else the in-cluster service account; then
+ * `--context`. Every problem is one line that names the file and the entry, and is a
+ * `KubeconfigError` (exit 2: the command line or its environment is wrong).
  * client-node is imported here, lazily: `validate` and `render` never pay for it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { delimiter, dirname, join } from 'node:path';
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 import { ClusterError } from './types.ts';
 
 export interface KubeconfigOptions {
@@ -16,66 +19,234 @@ export interface KubeconfigOptions {
   context?: string;
 }
 
-/** A --kubeconfig or --context flag that names nothing: the command line is wrong (exit 2). */
-export class KubeconfigFlagError extends ClusterError {}
+/**
+ * The kubeconfig is missing or unusable, or `--kubeconfig`/`--context` names nothing: the
+ * command line or its environment is wrong (exit 2), not the cluster.
+ */
+export class KubeconfigError extends ClusterError {}
+
+/** The former name, still what the CLI's `clusterAction` tests for: one class, two names. */
+export const KubeconfigFlagError = KubeconfigError;
+export type KubeconfigFlagError = KubeconfigError;
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Where the kubeconfig comes from, for messages. */
 export type KubeconfigSource = 'flag' | 'env' | 'home' | 'in-cluster';
 
+/** What a client made from the kubeconfig talks to, for messages ("is this the right cluster?"). */
+export interface KubeTarget {
+  source: KubeconfigSource;
+  /** The files read, in order (none for in-cluster). */
+  files: string[];
+  /** Files of `$KUBECONFIG` that do not exist and were skipped, as kubectl does. */
+  skipped: string[];
+  context: string;
+  cluster: string;
+  user?: string;
+  server: string;
+}
+
+/** How to point netpack elsewhere, the end of most messages. */
+const ELSEWHERE = 'point --kubeconfig/KUBECONFIG at the right file';
+
+/** Reads and parses one kubeconfig file; every failure names the file. */
+function readKubeconfigFile(KubeConfigClass: new () => KubeConfig, file: string): KubeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'cannot be read (permission denied)'
+            : `cannot be read (${(e as Error).message})`;
+    throw new KubeconfigError(`the kubeconfig ${file} ${why}: ${ELSEWHERE}`);
+  }
+  const kc = new KubeConfigClass();
+  try {
+    kc.loadFromString(text);
+  } catch (e) {
+    const err = e as Error & { reason?: string; mark?: { line: number; column: number } };
+    if (err.name === 'YAMLException' && err.mark) {
+      throw new KubeconfigError(
+        `${file}:${err.mark.line + 1}:${err.mark.column + 1}: the kubeconfig is not valid YAML: ${err.reason ?? err.message}; fix it, or ${ELSEWHERE}`,
+      );
+    }
+    // js-yaml reads an empty document as undefined (a written-out null as null), where
+    // client-node expects a mapping.
+    if (err instanceof TypeError) {
+      const blank = text.split(/\r?\n/).every((l) => /^\s*(#.*)?$/.test(l) || /^(---|\.\.\.)\s*$/.test(l));
+      throw new KubeconfigError(
+        blank
+          ? `the kubeconfig ${file} is empty: write a kubeconfig into it, or ${ELSEWHERE}`
+          : `the kubeconfig ${file} holds null, not a kubeconfig (a mapping with clusters, users and contexts): fix it, or ${ELSEWHERE}`,
+      );
+    }
+    // client-node's own checks of each entry: "clusters[0].cluster.server is missing".
+    throw new KubeconfigError(
+      `the kubeconfig ${file} has a broken entry: ${err.message}; fix it, or ${ELSEWHERE}`,
+    );
+  }
+  // Relative certificate and key paths are relative to the file, as kubectl reads them.
+  kc.makePathsAbsolute(dirname(file));
+  return kc;
+}
+
+/**
+ * Merges files by kubectl's rules: the first file to define a context, cluster or user of a
+ * name wins (later ones are ignored, not an error), and so does the first current-context.
+ * Remembers which file each entry came from.
+ */
+function mergeFiles(
+  KubeConfigClass: new () => KubeConfig,
+  files: readonly string[],
+): { kc: KubeConfig; origin: Map<string, string> } {
+  const clusters: Cluster[] = [];
+  const users: User[] = [];
+  const contexts: Context[] = [];
+  let currentContext: string | undefined;
+  // `cluster:NAME`, `user:NAME`, `context:NAME`, `current-context` → file.
+  const origin = new Map<string, string>();
+  for (const file of files) {
+    const one = readKubeconfigFile(KubeConfigClass, file);
+    const add = <T extends { name: string }>(kind: string, into: T[], items: readonly T[]) => {
+      for (const item of items) {
+        if (origin.has(`${kind}:${item.name}`)) continue;
+        origin.set(`${kind}:${item.name}`, file);
+        into.push(item);
+      }
+    };
+    add('cluster', clusters, one.getClusters());
+    add('user', users, one.getUsers());
+    add('context', contexts, one.getContexts());
+    const current = one.getCurrentContext();
+    if (!currentContext && current) {
+      currentContext = current;
+      origin.set('current-context', file);
+    }
+  }
+  const kc = new KubeConfigClass();
+  kc.loadFromOptions({ clusters, users, contexts, currentContext });
+  return { kc, origin };
+}
+
+const names = (items: readonly { name: string }[]): string => items.map((i) => i.name).join(', ') || 'none';
+
 export async function loadKubeConfig(
   opts: KubeconfigOptions,
   env: NodeJS.ProcessEnv = process.env,
   home: string = homedir(),
-): Promise<{ kc: KubeConfig; source: KubeconfigSource; warnings: string[] }> {
+): Promise<{ kc: KubeConfig; source: KubeconfigSource; warnings: string[]; target: KubeTarget }> {
   // Only the KubeConfig module: the package index also loads every generated API client, which
   // netpack does not use (it speaks raw HTTP) and which triples the import time.
   const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
-  const kc = new KubeConfig();
   let source: KubeconfigSource;
-  try {
-    if (opts.kubeconfig) {
-      if (!existsSync(opts.kubeconfig))
-        throw new KubeconfigFlagError(`--kubeconfig ${opts.kubeconfig}: no such file`);
-      kc.loadFromFile(opts.kubeconfig);
-      source = 'flag';
-    } else if (env.KUBECONFIG) {
-      // client-node merges the list the way kubectl does (the first file's current-context wins).
-      const saved = process.env.KUBECONFIG;
-      process.env.KUBECONFIG = env.KUBECONFIG;
-      try {
-        kc.loadFromDefault();
-      } finally {
-        process.env.KUBECONFIG = saved;
-      }
-      source = 'env';
-    } else if (existsSync(join(home, '.kube', 'config'))) {
-      kc.loadFromFile(join(home, '.kube', 'config'));
-      source = 'home';
-    } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
-      kc.loadFromCluster();
-      source = 'in-cluster';
-    } else {
-      throw new ClusterError(
-        'no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run inside a cluster',
+  let files: string[] = [];
+  const skipped: string[] = [];
+  if (opts.kubeconfig) {
+    if (!existsSync(opts.kubeconfig))
+      throw new KubeconfigError(
+        `--kubeconfig ${opts.kubeconfig}: no such file; check the path, or leave --kubeconfig out to use KUBECONFIG or ~/.kube/config`,
       );
+    files = [opts.kubeconfig];
+    source = 'flag';
+  } else if (env.KUBECONFIG) {
+    // kubectl skips the files of the list that do not exist, and reads each file once.
+    for (const file of new Set(env.KUBECONFIG.split(delimiter).filter(Boolean))) {
+      if (existsSync(file)) files.push(file);
+      else skipped.push(file);
     }
-  } catch (e) {
-    if (e instanceof ClusterError) throw e;
-    throw new ClusterError(`cannot load the kubeconfig: ${(e as Error).message}`);
+    if (files.length === 0)
+      throw new KubeconfigError(
+        `KUBECONFIG=${env.KUBECONFIG}: ${skipped.length === 1 ? 'that file does not exist' : `none of its files exists (${skipped.join(', ')})`}; fix KUBECONFIG, or pass --kubeconfig FILE`,
+      );
+    source = 'env';
+  } else if (existsSync(join(home, '.kube', 'config'))) {
+    files = [join(home, '.kube', 'config')];
+    source = 'home';
+  } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
+    source = 'in-cluster';
+  } else {
+    throw new KubeconfigError(
+      'no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run inside a cluster',
+    );
   }
+
+  let kc: KubeConfig;
+  let origin = new Map<string, string>();
+  if (source === 'in-cluster') {
+    // client-node reads these from process.env itself.
+    if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT)
+      throw new KubeconfigError(
+        `there is a service account token (${SERVICE_ACCOUNT_TOKEN}) but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: run inside a pod, or pass --kubeconfig FILE`,
+      );
+    kc = new KubeConfig();
+    kc.loadFromCluster();
+  } else {
+    ({ kc, origin } = mergeFiles(KubeConfig, files));
+  }
+
+  // Messages name the file, or every file of a merged KUBECONFIG list.
+  const where =
+    source === 'in-cluster'
+      ? 'the in-cluster configuration'
+      : files.length === 1
+        ? `the kubeconfig ${files[0]}`
+        : `the kubeconfig files ${files.join(', ')} (KUBECONFIG)`;
+  const named = source === 'in-cluster' ? 'the in-cluster configuration' : files.join(', ');
+  const fileOf = (key: string) => origin.get(key) ?? where;
+  const contexts = kc.getContexts();
+  if (contexts.length === 0) throw new KubeconfigError(`${where} has no contexts: add one, or ${ELSEWHERE}`);
+
+  let contextName: string;
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
-      const known = kc.getContexts().map((c) => c.name);
-      throw new KubeconfigFlagError(
-        `--context ${opts.context}: no such context (the kubeconfig has: ${known.join(', ') || 'none'})`,
+      throw new KubeconfigError(
+        `--context ${opts.context}: no such context (the kubeconfig has: ${names(contexts)}) in ${named}: pass one of those, or ${ELSEWHERE}`,
       );
     }
     kc.setCurrentContext(opts.context);
+    contextName = opts.context;
+  } else {
+    const current = kc.getCurrentContext();
+    if (!current)
+      throw new KubeconfigError(
+        `${where} sets no current-context: pass --context NAME (it has: ${names(contexts)}), or set one with kubectl config use-context NAME`,
+      );
+    if (!kc.getContextObject(current))
+      throw new KubeconfigError(
+        `the current-context "${current}" of ${fileOf('current-context')} names no context (${where} has: ${names(contexts)}): pass --context NAME, or set current-context to one of those`,
+      );
+    contextName = current;
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new ClusterError('the kubeconfig has no current context; pass --context NAME');
+
+  const context = kc.getContextObject(contextName)!;
+  const contextAt = `context "${contextName}" of ${fileOf(`context:${contextName}`)}`;
+  const cluster = kc.getCluster(context.cluster);
+  if (!cluster)
+    throw new KubeconfigError(
+      `${contextAt} names cluster "${context.cluster}", which ${where} does not define (clusters: ${names(kc.getClusters())}): add it under clusters, correct the context, or pass --context NAME`,
+    );
+  if (context.user && !kc.getUser(context.user))
+    throw new KubeconfigError(
+      `${contextAt} names user "${context.user}", which ${where} does not define (users: ${names(kc.getUsers())}): add it under users, correct the context, or pass --context NAME`,
+    );
+  let url: URL | undefined;
+  try {
+    url = new URL(cluster.server);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new KubeconfigError(
+      `cluster "${cluster.name}" of ${fileOf(`cluster:${cluster.name}`)} has server "${cluster.server}", which is not an https:// or http:// URL: correct it`,
+    );
+
   const warnings: string[] = [];
   if (cluster.skipTLSVerify && cluster.server.startsWith('https:')) {
     warnings.push(
@@ -85,5 +256,23 @@ export async function loadKubeConfig(
   if (cluster.server.startsWith('http:')) {
     warnings.push(`talking to ${cluster.server} in plain HTTP, as the kubeconfig says`);
   }
-  return { kc, source, warnings };
+  const target: KubeTarget = {
+    source,
+    files,
+    skipped,
+    context: contextName,
+    cluster: cluster.name,
+    ...(context.user ? { user: context.user } : {}),
+    server: cluster.server,
+  };
+  return { kc, source, warnings, target };
+}
+
+/** `context "fake" (server http://127.0.0.1:1234, kubeconfig /tmp/kubeconfig)`, for messages. */
+export function describeTarget(t: KubeTarget): string {
+  const from =
+    t.source === 'in-cluster'
+      ? 'the in-cluster service account'
+      : `${t.files.length === 1 ? 'kubeconfig' : 'kubeconfig files'} ${t.files.join(', ')}`;
+  return `context "${t.context}" (server ${t.server}, ${from})`;
 }
