@@ -101,7 +101,8 @@ export function parseState(cm: KubeObject): ParsedState {
   } catch (e) {
     return {
       ok: false,
-      reason: `ConfigMap ${STATE_NAMESPACE}/${STATE_NAME} cannot be read: ${(e as Error).message}`,
+      // The YAML parser's message goes on with a picture of the line: its first line says it.
+      reason: `ConfigMap ${STATE_NAMESPACE}/${STATE_NAME} cannot be read: ${(e as Error).message.split('\n')[0]}`,
     };
   }
 }

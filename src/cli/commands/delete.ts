@@ -52,7 +52,9 @@ Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
           }
           const parsed = parseState(cm);
           if (!parsed.ok) {
-            io.stderr(`netpack: ${parsed.reason}\n`);
+            io.stderr(
+              `netpack: ${parsed.reason}; without it netpack does not know what it applied, so it deletes nothing: fix the ConfigMap, or delete the objects labelled app.kubernetes.io/managed-by=netpack yourself\n`,
+            );
             return EXIT.invalid;
           }
           const refs = [...parsed.state.inventory].sort((a, b) => deleteRank(a) - deleteRank(b));

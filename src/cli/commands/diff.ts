@@ -31,7 +31,9 @@ Exit status: 0 nothing would change, 1 something would change or is refused (or 
         try {
           const view = await readCluster(client, ready.desired, ready.config.network);
           if (view.stateProblem) {
-            io.stderr(`netpack: ${view.stateProblem}\n`);
+            io.stderr(
+              `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
+            );
             return EXIT.invalid;
           }
           const d = decide(ready.config, ready.desired, view);
