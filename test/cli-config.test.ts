@@ -66,6 +66,13 @@ describe('netpack validate', () => {
     assert.doesNotMatch(none.stderr, /the file is empty/);
   });
 
+  test("a path that cannot be written is the operator's to fix (exit 2), not an internal error", async () => {
+    const r = await netpack('render', '-f', fixture('valid-calico.yml'), '--out-dir', '/dev/null/x');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^netpack: ENOTDIR: not a directory, mkdir '\/dev\/null\/x'$/m);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  });
+
   test('warnings alone keep exit 0 and are printed', async () => {
     const file = fixture('warning-only.yml');
     const r = await netpack('validate', '-f', file);

@@ -70,6 +70,24 @@ export function handleClosedOutput(): void {
   }
 }
 
+const FILE_SYSTEM_CODES = new Set([
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'ENAMETOOLONG',
+]);
+
+/** An error of a file-system call (it names the call and the path), e.g. from --out-dir. */
+function isFileSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const err = e as NodeJS.ErrnoException;
+  return err instanceof Error && FILE_SYSTEM_CODES.has(err.code ?? '') && typeof err.path === 'string';
+}
+
 /** Runs netpack with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -90,6 +108,12 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof UsageError) {
+      io.stderr(`netpack: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (isFileSystemError(e)) {
+      // A path on the command line that cannot be written or read (--out-dir under a file, a
+      // directory that does not exist, no permission): the operator's to fix, not a bug.
       io.stderr(`netpack: ${e.message}\n`);
       return EXIT.usage;
     }
