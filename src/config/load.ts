@@ -465,6 +465,11 @@ function yamlProblem(
 ): { message: string; hint?: string } {
   const message = e.message.split('\n')[0] ?? e.message;
   if (e.code === 'TAB_AS_INDENT') return { message, hint: 'indent with spaces' };
+  if (e.code === 'MULTIPLE_DOCS')
+    return {
+      message: 'a second YAML document starts here (after ---); a cluster file is one document',
+      hint: 'remove this --- and join the documents, or keep the other one in a file of its own',
+    };
   if (e.code === 'DUPLICATE_KEY') {
     const dup = duplicateKey(doc, e.pos[0]);
     if (!dup) return { message };
@@ -480,7 +485,8 @@ function yamlProblem(
 /** Parses and checks a cluster file. Never throws on bad input. */
 export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge: `<<: *defaults` merge keys, which Pharos' YAML reader (Ruby's) understood.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const r = new Reporter(opts.file, new SourceMap(doc, lineCounter));
   const yamlProblems = [
     ...doc.errors.map((e) => ({ e, severity: 'error' as const })),

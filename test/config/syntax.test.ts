@@ -103,14 +103,23 @@ describe('YAML syntax and whole-file errors', () => {
     });
   }
 
+  test('merge keys (<<: *defaults), which Pharos read, are merged', () => {
+    const text =
+      'x: &d\n  role: worker\nhosts:\n  - address: 10.0.0.1\n    role: master\n  - <<: *d\n    address: 10.0.0.2\n';
+    const r = load(text);
+    assert.equal(r.config?.hosts[1]?.role, 'worker');
+    assert.ok(!r.diagnostics.some((x) => x.severity === 'error'), JSON.stringify(r.diagnostics));
+  });
+
   test('several YAML documents in one file are refused with the position of the second', () => {
     const text = 'network: {}\n---\nnetwork: {}\n';
     const r = load(text);
     assert.equal(r.config, undefined);
-    const d = r.diagnostics.find((x) => /multiple documents/i.test(x.message));
+    const d = r.diagnostics.find((x) => /a second YAML document starts here/.test(x.message));
     assert.ok(d, 'a multiple-documents error');
     assert.equal(d.path, '');
     assert.equal(d.line, 2);
+    assert.match(d.hint ?? '', /remove this --- and join the documents/);
   });
 
   test('an unknown tag is a warning with an empty path and the tag position; the file still loads', () => {
