@@ -37,13 +37,18 @@ function diagnosticsOf(lines: string[], file: string) {
 describe('a whole Pharos 3.x file (hosts, addons, authentication, audit, cloud, kube_proxy, ...)', () => {
   const file = rel('full.yml');
 
-  it('validates: every Pharos key accepted silently; the IPVS caveat is the one warning, at kube_proxy.mode', async () => {
+  it('validates: every Pharos key accepted silently; two warnings: the IPVS caveat at kube_proxy.mode, dns_replicas without effect', async () => {
     const r = await netpack('validate', '-f', file);
     assert.equal(r.code, 0, r.stderr);
     const found = diagnosticsOf(r.lines, file);
-    assert.equal(found.length, 1, r.stderr);
-    assert.ok(found[0]!.startsWith(`${at('full.yml', 'ipvs')}: warning: kube_proxy.mode:`), found[0]);
-    assert.match(found[0]!, /clusterDNS must be 169\.254\.20\.10/);
+    assert.equal(found.length, 2, r.stderr);
+    const ipvs = found.find((l) => l.includes('kube_proxy.mode:'))!;
+    assert.ok(ipvs.startsWith(`${at('full.yml', 'ipvs')}: warning: kube_proxy.mode:`), ipvs);
+    assert.match(ipvs, /clusterDNS must be 169\.254\.20\.10/);
+    // Pharos scaled CoreDNS with it; netpack deploys no CoreDNS, and says so where it is written.
+    const dns = found.find((l) => l.includes('network.dns_replicas:'))!;
+    assert.ok(dns.startsWith(`${at('full.yml', '2\n  service_cidr')}: warning:`), dns);
+    assert.match(dns, /warning: network\.dns_replicas: has no effect: netpack does not deploy CoreDNS/);
   });
 
   it('explain shows the cloud from cloud.provider (gce → gcp), the kubelet clusterDNS note and derived facts', async () => {

@@ -349,6 +349,21 @@ function checkHosts(config: ClusterConfig, ctx: RuleContext): void {
       `use at most ${hostCount}`,
     );
   }
+  checkDnsReplicas(config, ctx);
+}
+
+/**
+ * network.dns_replicas is accepted (Pharos files set it, and Pharos scaled CoreDNS with it) but
+ * netpack renders no CoreDNS: say so where it is written, once (not on top of an error there).
+ */
+function checkDnsReplicas(config: ClusterConfig, ctx: RuleContext): void {
+  const where = at(ctx, 'network.dns_replicas');
+  if (!written(ctx, 'network.dns_replicas') || ctx.r.isBad(where)) return;
+  ctx.r.warning(
+    where,
+    'has no effect: netpack does not deploy CoreDNS (Pharos scaled CoreDNS with this option)',
+    `scale the coredns Deployment yourself (kubectl -n kube-system scale deployment coredns --replicas=${config.network.dns_replicas}), or remove the option`,
+  );
 }
 
 function checkWeave(config: ClusterConfig, ctx: RuleContext): void {

@@ -4,7 +4,11 @@
  * kube_proxy.mode.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { runCli } from '../support/cli.ts';
 import { BASE, expectClean, expectOnly, expectValid, load, yml } from './helpers.ts';
 
 describe('provider', () => {
@@ -285,8 +289,44 @@ describe('dns_replicas against the hosts', () => {
         role: worker
   `;
 
-  test('equal to the host count passes', () => {
-    assert.equal(expectClean(load(`${hosts}network:\n  dns_replicas: 2\n`)).network.dns_replicas, 2);
+  test('equal to the host count passes (with the warning that it has no effect)', () => {
+    const r = load(`${hosts}network:\n  dns_replicas: 2\n`);
+    expectOnly(r, [{ path: 'network.dns_replicas', severity: 'warning', line: 7, col: 17 }]);
+    assert.equal(r.config?.network.dns_replicas, 2);
+  });
+
+  test('written, it warns at its value: netpack deploys no CoreDNS, scale coredns yourself', () => {
+    const r = load(`${hosts}network:\n  provider: calico\n  dns_replicas: 2\n`);
+    expectOnly(r, [
+      {
+        path: 'network.dns_replicas',
+        severity: 'warning',
+        line: 8,
+        col: 17,
+        message: ['has no effect', 'netpack does not deploy CoreDNS', 'Pharos scaled CoreDNS'],
+        hint: [
+          'scale the coredns Deployment yourself',
+          'kubectl -n kube-system scale deployment coredns --replicas=2',
+        ],
+      },
+    ]);
+  });
+
+  test('not written, no warning: the default is only explained', () => {
+    expectClean(load(`${hosts}network:\n  provider: calico\n`));
+  });
+
+  test('a warning, not an error: netpack validate exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netpack-dns-replicas-'));
+    try {
+      const file = join(dir, 'cluster.yml');
+      writeFileSync(file, 'network:\n  dns_replicas: 3\n');
+      const r = await runCli('validate', '-f', file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /cluster\.yml:2:17: warning: .*netpack does not deploy CoreDNS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('more replicas than hosts is an error at dns_replicas', () => {
