@@ -73,6 +73,13 @@ describe('netpack validate', () => {
     assert.doesNotMatch(r.stderr, /internal error/);
   });
 
+  test('the same file given twice is a usage error, not a cluster checked against itself', async () => {
+    const file = fixture('valid-calico.yml');
+    const r = await netpack('validate', '-f', file, '-f', file.replace(/^\//, '/./'));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is given twice; give each cluster file once/);
+  });
+
   test('warnings alone keep exit 0 and are printed', async () => {
     const file = fixture('warning-only.yml');
     const r = await netpack('validate', '-f', file);

@@ -9,7 +9,7 @@ import { outDirFiles, toJsonList, toYamlStream } from '../../render/serialize.ts
 import type { RenderResult } from '../../render/types.ts';
 import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { type Loaded, loadClusterFile, readRenderInputs, UsageError } from '../io.ts';
-import { clusterMember } from './validate.ts';
+import { clusterMember, repeatedFile } from './validate.ts';
 
 /** Loads, checks and renders; prints diagnostics. Undefined when the config is invalid. */
 export function loadAndRender(
@@ -37,6 +37,9 @@ function withPeerClusters(loaded: Loaded, peerFiles: string[], io: Io): ClusterC
   const config = loaded.config!;
   if (config.network.provider !== 'weave')
     throw new UsageError('--peer-cluster needs network.provider: weave');
+  const twice = repeatedFile([loaded.file, ...peerFiles]);
+  if (twice)
+    throw new UsageError(`${twice} is given twice (-f and --peer-cluster); give each cluster file once`);
   const peers = peerFiles.map((f) => loadClusterFile(f, (line) => io.stderr(`${line}\n`)));
   for (const p of peers) printDiagnostics(io, p.diagnostics);
   if (peers.some((p) => !p.config)) return undefined;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../../config/diagnostics.ts';
 import {
@@ -10,7 +11,7 @@ import {
 } from '../../multicluster/index.ts';
 import { renderCluster } from '../../render/index.ts';
 import { EXIT, type Io, outputOption, printDiagnostics, summary } from '../context.ts';
-import { type Loaded, loadClusterFile, readRenderInputs } from '../io.ts';
+import { type Loaded, loadClusterFile, readRenderInputs, UsageError } from '../io.ts';
 
 /**
  * A loaded cluster file as a member of a multi-cluster set: positions from its text, the digest
@@ -57,6 +58,18 @@ function renderProblems(loaded: Loaded): Diagnostic[] {
   return renderCluster(loaded.config, readRenderInputs(loaded.config), { includeSecrets: false }).diagnostics;
 }
 
+/** A file named twice (the same path once resolved), which would be checked against itself. */
+export function repeatedFile(files: readonly (string | undefined)[]): string | undefined {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (f === undefined) continue;
+    const key = resolve(f);
+    if (seen.has(key)) return f;
+    seen.add(key);
+  }
+  return undefined;
+}
+
 export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('validate')
@@ -81,6 +94,8 @@ Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable 
     )
     .action((opts: { file?: string[]; output: string; separate?: boolean }) => {
       const files = opts.file ?? [undefined];
+      const twice = repeatedFile(files);
+      if (twice) throw new UsageError(`${twice} is given twice; give each cluster file once`);
       const results = files.map((f) => loadClusterFile(f, (line) => io.stderr(`${line}\n`)));
       const extra = new Map<string, Diagnostic[]>();
       if (results.length > 1 && !opts.separate && meantAsSet(results)) {
