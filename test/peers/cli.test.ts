@@ -97,13 +97,13 @@ describe('netpack peers plan', () => {
     );
   });
 
-  test('--node limits to one node; an unknown node is exit 1', async () => {
+  test('--node limits to one node; an unknown node is a usage error (exit 2), as firewall --host', async () => {
     const file = join(dir, 'nodes.json');
     writeFileSync(file, nodesJson());
     const one = await cli(['peers', 'plan', '--nodes', file, '--node', 'a', '-o', 'json']);
     assert.deepEqual(Object.keys(JSON.parse(one.stdout).peers), ['a']);
     const none = await cli(['peers', 'plan', '--nodes', file, '--node', 'zz', '-o', 'json']);
-    assert.equal(none.code, 1);
+    assert.equal(none.code, 2);
   });
 
   test('no nodes: the message names where netpack looked', async () => {

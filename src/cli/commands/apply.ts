@@ -28,7 +28,11 @@ export function addClusterFlags(cmd: Command): Command {
       'kubeconfig file (default $KUBECONFIG, ~/.kube/config, in-cluster service account)',
     )
     .option('--context <name>', 'kubeconfig context (default its current-context)')
-    .option('-v, --verbose', 'log retries and every object written', false);
+    .option(
+      '-v, --verbose',
+      'log the context and server in use, retries, and (apply, delete) every object written',
+      false,
+    );
 }
 
 /**

@@ -7,7 +7,7 @@ export function registerExplain(program: Command, io: Io, setExit: (code: number
   program
     .command('explain')
     .description('show the effective config, where each value came from, and derived facts')
-    .option('-f, --file <path>', 'cluster file (default ./cluster.yml)')
+    .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)')
     .addOption(outputOption('text or json', ['text', 'json']))
     .addHelpText(
       'after',

@@ -25,7 +25,7 @@ export function registerFirewall(program: Command, io: Io, setExit: (code: numbe
   program
     .command('firewall')
     .description('generate the firewalld service, ipset and install script for the cluster hosts')
-    .option('-f, --file <path>', 'cluster file (default ./cluster.yml)')
+    .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)')
     .option('--host <name>', 'only the files for this host (address, private_address, name or hostname)')
     .option('--out-dir <dir>', 'write services/, ipsets/ and install.sh here instead of printing them')
     .addHelpText(

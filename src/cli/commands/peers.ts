@@ -130,8 +130,9 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
     io.stdout(nodes.length === 0 ? `${noNodes}\n` : `${table(rows)}\n`);
     for (const f of findings) io.stderr(`netpack: ${f.kind}: ${f.message}\n`);
   }
-  // Findings are facts about the nodes, not failures of the command; an unknown --node is.
-  setExit(findings.some((f) => f.kind === 'unknown-node') ? EXIT.invalid : EXIT.ok);
+  // Findings are facts about the nodes, not failures of the command; an unknown --node is a
+  // mistake on the command line (as an unknown --host of firewall is).
+  setExit(findings.some((f) => f.kind === 'unknown-node') ? EXIT.usage : EXIT.ok);
 }
 
 /** `peers run`: the side-car; returns when SIGTERM or SIGINT arrives. */
@@ -222,7 +223,10 @@ and the public address is address (Pharos labelled nodes node-address.kontena.io
 Examples:
   netpack peers plan -f cluster.yml
   kubectl get nodes -o json > nodes.json && netpack peers plan -f cluster.yml --nodes nodes.json -o json
-  netpack peers plan --nodes nodes.json --html mesh.html`,
+  netpack peers plan --nodes nodes.json --html mesh.html
+
+Exit status: 0 planned (findings about the nodes are printed, not failures), 1 invalid config,
+2 usage error (such as an unknown --node or an unreadable --nodes file).`,
     )
     .action((opts: PlanOpts) => planAction(io, setExit, opts));
   peers

@@ -74,7 +74,7 @@ export function registerValidate(program: Command, io: Io, setExit: (code: numbe
   program
     .command('validate')
     .description('check cluster files and report every problem with its position')
-    .option('-f, --file <path...>', 'cluster file(s) (default ./cluster.yml)')
+    .option('-f, --file <path...>', 'cluster file(s) (default ./cluster.yml, else the built-in default)')
     .addOption(outputOption('text or json', ['text', 'json']))
     .option('--separate', 'with several files: do not check them as one multi-cluster pod network')
     .addHelpText(
