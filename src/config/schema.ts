@@ -219,7 +219,13 @@ export const networkSchema = z
       })
       .describe('Run the node-local DNS cache (default true).')
       .nullish(),
-    dns_replicas: z.int().min(1).describe('CoreDNS replicas (default 1 + ceil(hosts/10)).').nullish(),
+    dns_replicas: z
+      .int()
+      .min(1)
+      .describe(
+        'CoreDNS replicas as Pharos scaled CoreDNS (default 1 + ceil(hosts/10)); netpack does not deploy CoreDNS, so it only checks and explains it.',
+      )
+      .nullish(),
     cloud: z
       .enum(CLOUDS)
       .describe('Cloud the cluster runs on (alias of top-level cloud.provider).')

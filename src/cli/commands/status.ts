@@ -40,7 +40,7 @@ Exit status: 0 healthy, 1 not healthy, 2 usage.`,
         const client = await connect(opts, (l) => io.stderr(`${l}\n`));
         try {
           const snapshot = await readSnapshot(client, network);
-          if (snapshot.stateProblem) io.stderr(`netpack: ${snapshot.stateProblem}\n`);
+          // An unreadable state is a finding of the report (StateUnreadable), not said twice.
           const report = clusterStatus(snapshot);
           io.stdout(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
           return report.healthy ? EXIT.ok : EXIT.invalid;
