@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { builtinKind } from '../render/kinds.ts';
 import {
   ApiError,
   type ApplyOptions,
@@ -40,34 +41,6 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 50, maxDe
 const MAX_RETRY_AFTER_MS = 10_000;
 /** Page size of lists; the loop follows `continue` until the server says done. */
 const PAGE_SIZE = 250;
-
-const namespaced = (plural: string): ResourceInfo => ({ plural, namespaced: true });
-const clusterWide = (plural: string): ResourceInfo => ({ plural, namespaced: false });
-/**
- * Built-in kinds every Kubernetes netpack supports serves at the same path: they are resolved
- * without a discovery round trip before the first read (kubectl caches discovery on disk for the
- * same reason). Every other kind, custom resources included, is discovered.
- */
-const WELL_KNOWN: Record<string, Record<string, ResourceInfo>> = {
-  v1: {
-    ConfigMap: namespaced('configmaps'),
-    Secret: namespaced('secrets'),
-    Service: namespaced('services'),
-    ServiceAccount: namespaced('serviceaccounts'),
-    Pod: namespaced('pods'),
-    Namespace: clusterWide('namespaces'),
-    Node: clusterWide('nodes'),
-  },
-  'apps/v1': { DaemonSet: namespaced('daemonsets'), Deployment: namespaced('deployments') },
-  'rbac.authorization.k8s.io/v1': {
-    ClusterRole: clusterWide('clusterroles'),
-    ClusterRoleBinding: clusterWide('clusterrolebindings'),
-    Role: namespaced('roles'),
-    RoleBinding: namespaced('rolebindings'),
-  },
-  'policy/v1': { PodDisruptionBudget: namespaced('poddisruptionbudgets') },
-  'apiextensions.k8s.io/v1': { CustomResourceDefinition: clusterWide('customresourcedefinitions') },
-};
 
 export interface ClientOptions {
   retry?: RetryPolicy;
@@ -320,8 +293,9 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   }
 
   async function resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
-    const known = Object.hasOwn(WELL_KNOWN, apiVersion) ? WELL_KNOWN[apiVersion]! : {};
-    return Object.hasOwn(known, kind) ? known[kind] : (await discover(apiVersion))?.get(kind);
+    // Built-in kinds every supported Kubernetes serves at the same path need no discovery round
+    // trip before the first read (kubectl caches discovery on disk for the same reason).
+    return builtinKind(apiVersion, kind) ?? (await discover(apiVersion))?.get(kind);
   }
 
   function collectionPath(apiVersion: string, info: ResourceInfo, namespace: string | undefined): string {

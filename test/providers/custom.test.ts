@@ -102,12 +102,12 @@ describe('custom provider: valid manifests', () => {
       customManifests: [
         {
           path: 'x/cm.yaml',
-          text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: "<%= name %>"\n',
+          text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: kube-system\ndata:\n  a: "<%= name %>"\n',
         },
       ],
     });
     assert.equal((out.objects[0]!.data as Record<string, string>).a, '<%= name %>');
-    assert.deepEqual(where(out.diagnostics), ['x/cm.yaml:6:7 warning']);
+    assert.deepEqual(where(out.diagnostics), ['x/cm.yaml:7:7 warning']);
     assert.match(out.diagnostics![0]!.hint!, /rename it to cm\.yaml\.erb/);
   });
 
@@ -214,7 +214,7 @@ describe('custom provider: errors at file:line:col', () => {
         { path: 'scalar.yaml', text: 'just a string\n' },
         {
           path: 'list.yaml',
-          text: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: in-list\n  - kind: Secret\n',
+          text: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: in-list\n      namespace: kube-system\n  - kind: Secret\n',
         },
       ],
     });
@@ -222,7 +222,31 @@ describe('custom provider: errors at file:line:col', () => {
       out.objects.map((o) => o.metadata.name),
       ['in-list'],
     );
-    assert.deepEqual(where(out.diagnostics), ['scalar.yaml:1:1 error', 'list.yaml:8:5 error']);
+    assert.deepEqual(where(out.diagnostics), ['scalar.yaml:1:1 error', 'list.yaml:9:5 error']);
+  });
+});
+
+describe('custom provider: the scope of built-in kinds', () => {
+  const render = (text: string) =>
+    renderCustom(customConfig(), { customManifests: [{ path: 's/o.yml', text }] }).diagnostics ?? [];
+
+  test('a namespaced kind without a namespace is an error at its metadata (netpack does not guess one)', () => {
+    const d = render('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nons\ndata: {a: b}\n');
+    assert.deepEqual(where(d), ['s/o.yml:4:3 error']);
+    assert.equal(d[0]!.path, 'metadata.namespace');
+    assert.match(d[0]!.message, /ConfigMap nons: a ConfigMap lives in a namespace, and this one names none/);
+    assert.match(d[0]!.hint!, /set metadata.namespace/);
+  });
+
+  test('a cluster-wide kind with a namespace is an error', () => {
+    const d = render(
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  namespace: x\n',
+    );
+    assert.match(d[0]?.message ?? '', /a ClusterRole is cluster-wide, but this one names namespace "x"/);
+  });
+
+  test('kinds netpack does not know (custom resources) are left to the server', () => {
+    assert.deepEqual(render('apiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\n'), []);
   });
 });
 

@@ -6,6 +6,7 @@
 import { isMap, isSeq, type Node, parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
+import { builtinKind } from '../../render/kinds.ts';
 import { objectRef } from '../../render/order.ts';
 import type { KubeObject, ProviderOutput, RenderInputs } from '../../render/types.ts';
 import { lineCol, renderErb } from '../../templates/erb.ts';
@@ -117,6 +118,23 @@ function collectObject(
       message: `${obj.kind} ${obj.metadata.name}: ${obj.apiVersion} is no longer served (removed in Kubernetes ${removed.removedIn})`,
       hint: instead,
       ...at(source, valueOffset(node, 'apiVersion') ?? start),
+    });
+  }
+  // The scope of built-in kinds is known: a namespaced one without a namespace (kubectl would use
+  // the context's; netpack does not guess) or a cluster-wide one with one, refused by the server.
+  const scope = removed ? undefined : builtinKind(obj.apiVersion, obj.kind);
+  const namespace = obj.metadata.namespace;
+  if (scope && scope.namespaced !== (typeof namespace === 'string' && namespace !== '')) {
+    diagnostics.push({
+      severity: 'error',
+      path: 'metadata.namespace',
+      message: scope.namespaced
+        ? `${obj.kind} ${obj.metadata.name}: a ${obj.kind} lives in a namespace, and this one names none`
+        : `${obj.kind} ${obj.metadata.name}: a ${obj.kind} is cluster-wide, but this one names namespace ${JSON.stringify(namespace)}`,
+      hint: scope.namespaced
+        ? 'set metadata.namespace (netpack does not pick one; network components usually live in kube-system)'
+        : 'remove metadata.namespace',
+      ...at(source, valueOffset(node, 'metadata') ?? start),
     });
   }
   const selectorProblem = removed ? undefined : workloadSelectorProblem(obj);
