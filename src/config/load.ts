@@ -533,7 +533,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '');
   if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || empty)) {
     const got = raw === null ? 'null' : Array.isArray(data) ? 'a list' : typeof data;
-    r.error([], `the cluster file must be a map with a network: section (got ${got})`);
+    r.error([], `the cluster file must be a map of options, such as network: (got ${got})`);
     return { diagnostics: r.diagnostics, origins: {} };
   }
 

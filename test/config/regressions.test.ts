@@ -113,7 +113,7 @@ describe('fixed in the loader after the first test pass', () => {
   test('a document that is `null` written out is not a cluster file, and says null', () => {
     for (const text of ['null\n', '~\n'])
       expectOnly(load(text), [
-        { path: '', line: 1, col: 1, message: ['must be a map with a network: section (got null)'] },
+        { path: '', line: 1, col: 1, message: ['must be a map of options, such as network: (got null)'] },
       ]);
   });
 

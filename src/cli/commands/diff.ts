@@ -21,7 +21,8 @@ Examples:
   netpack diff -f cluster.yml
   netpack diff -f cluster.yml && echo "in sync"
 
-Exit status: 0 nothing would change, 1 something would change or is refused (or the config is invalid), 2 usage.`,
+Exit status: 0 nothing would change, 1 something would change or is refused (or the config is
+invalid, or the cluster cannot be reached: see stderr), 2 usage.`,
     )
     .action((opts: ClusterFlags) =>
       clusterAction(io, setExit, async () => {

@@ -24,7 +24,7 @@ Examples:
   netpack status
   netpack status -o json | jq '.findings[] | select(.reason == "NetworkPodNotReady")'
 
-Exit status: 0 healthy, 1 not healthy, 2 usage.`,
+Exit status: 0 healthy, 1 not healthy (or the cluster cannot be reached: see stderr), 2 usage.`,
     )
     .action((opts: ClusterFlags & { output: string }) =>
       clusterAction(io, setExit, async () => {
