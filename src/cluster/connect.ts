@@ -1,12 +1,20 @@
 /** The shell's way in: kubeconfig rules, then a client. Only here and below is client-node loaded. */
 import { createClusterClient, type RetryPolicy } from './client.ts';
-import { describeTarget, type KubeconfigOptions, type KubeTarget, loadKubeConfig } from './kubeconfig.ts';
+import {
+  describeTarget,
+  KubeconfigError,
+  type KubeconfigOptions,
+  type KubeTarget,
+  loadKubeConfig,
+} from './kubeconfig.ts';
 import { type ClusterClient, ClusterError } from './types.ts';
 
 export interface ConnectOptions extends KubeconfigOptions {
   verbose?: boolean;
   /** Retries of each request; the client's default when absent. */
   retry?: RetryPolicy;
+  /** `--request-timeout`: how long one request may go unanswered (e.g. `15s`); the client's default when absent. */
+  requestTimeout?: string;
 }
 
 /** A client that also says what it talks to: the context, cluster, server and kubeconfig files. */
@@ -32,8 +40,14 @@ export async function connect(
   // The API server's warnings, each once: a deprecated API in a custom manifest would otherwise
   // repeat on every read of it.
   const seen = new Set<string>();
+  const requestTimeoutMs = opts.requestTimeout === undefined ? undefined : parseDuration(opts.requestTimeout);
+  if (requestTimeoutMs === undefined && opts.requestTimeout !== undefined)
+    throw new KubeconfigError(
+      `--request-timeout must be a duration like 15s or 1m (got "${opts.requestTimeout}")`,
+    );
   const client = await createClusterClient(kc, {
     ...(opts.verbose ? { log: (l: string) => stderr(`netpack: ${l}`) } : {}),
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(opts.retry ? { retry: opts.retry } : {}),
     onWarning: (what, text) => {
       if (seen.has(text)) return;

@@ -12,6 +12,7 @@ import { after, before, it } from 'node:test';
 import { createClusterClient } from '../../src/cluster/client.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { ClusterError } from '../../src/cluster/types.ts';
+import { runCli } from '../support/cli.ts';
 
 let silent: Server;
 const sockets = new Set<Socket>();
@@ -67,4 +68,16 @@ it('gives a silent server up after the request timeout, tried twice, and says wh
   } finally {
     client.close();
   }
+});
+
+it('status --request-timeout 200ms against it: exit 1 with the reason, not a hang', async () => {
+  const r = await runCli('status', '--kubeconfig', kubeconfig, '--request-timeout', '200ms');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /sent no answer within 200ms \(2 tries\)/);
+});
+
+it('a --request-timeout that is not a duration is a usage error', async () => {
+  const r = await runCli('status', '--kubeconfig', kubeconfig, '--request-timeout', 'soon');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--request-timeout must be a duration like 15s or 1m \(got "soon"\)/);
 });

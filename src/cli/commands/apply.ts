@@ -19,6 +19,7 @@ export interface ClusterFlags {
   kubeconfig?: string;
   context?: string;
   verbose?: boolean;
+  requestTimeout?: string;
 }
 
 export function addClusterFlags(cmd: Command): Command {
@@ -28,6 +29,11 @@ export function addClusterFlags(cmd: Command): Command {
       'kubeconfig file (default $KUBECONFIG, ~/.kube/config, in-cluster service account)',
     )
     .option('--context <name>', 'kubeconfig context (default its current-context)')
+    .option(
+      '--request-timeout <duration>',
+      'give up a request the API server does not answer within this long (tried twice), e.g. 15s',
+      '15s',
+    )
     .option(
       '-v, --verbose',
       'log the context and server in use, retries, and (apply, delete) every object written',
