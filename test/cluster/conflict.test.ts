@@ -5,16 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { calicoYaml, type Env, setup } from './helpers.ts';
+import { type Env, setupApplied } from './helpers.ts';
 
 describe('apply and fields another field manager changed', () => {
   let env: Env;
   let file: string;
   before(async () => {
-    env = await setup();
-    file = env.file('cluster.yml', calicoYaml());
-    const r = await env.np('apply', '-f', file, '--no-wait');
-    assert.equal(r.code, 0, r.stderr);
+    ({ env, file } = await setupApplied());
     // Someone else (kubectl, an operator) takes a label netpack set, with server-side apply.
     const other = {
       apiVersion: 'apps/v1',

@@ -4,16 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { calicoYaml, type Env, ours, setup } from './helpers.ts';
+import { type Env, ours, setupApplied } from './helpers.ts';
 
 describe('a state ConfigMap that cannot be read', () => {
   let env: Env;
   let file: string;
   before(async () => {
-    env = await setup();
-    file = env.file('cluster.yml', calicoYaml());
-    const r = await env.np('apply', '-f', file, '--no-wait');
-    assert.equal(r.code, 0, r.stderr);
+    ({ env, file } = await setupApplied());
     const res = await fetch(`${env.server.url}/api/v1/namespaces/kube-system/configmaps/netpack-state`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/merge-patch+json' },

@@ -60,3 +60,12 @@ export function ours(server: FakeApiServer): string[] {
     .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
     .sort();
 }
+
+/** A fake cluster with the Calico network applied from `cluster.yml` (asserted), for tests that start from there. */
+export async function setupApplied(): Promise<{ env: Env; file: string }> {
+  const env = await setup();
+  const file = env.file('cluster.yml', calicoYaml());
+  const r = await env.np('apply', '-f', file, '--no-wait');
+  if (r.code !== 0) throw new Error(`apply failed: ${r.stderr}`);
+  return { env, file };
+}
