@@ -44,28 +44,48 @@ export function parseRouterStatus(text: string): RouterStatus {
   return m ? { targets: Number(m[1]) } : {};
 }
 
+/**
+ * fetch's own error says only "fetch failed"; the reason (refused, timed out) is its cause.
+ * Rethrown with the request and the router's address, so a log line says what went wrong.
+ */
+async function call(what: string, base: string, run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    throw new Error(`${what}: the Weave router at ${base} did not answer (${why})`);
+  }
+}
+
 /** The router over HTTP (Node's fetch). */
 export function httpWeaveRouter(baseUrl = DEFAULT_ROUTER_URL, timeoutMs = 5000): WeaveRouter {
   const base = baseUrl.replace(/\/+$/, '');
   return {
     async connect(peers) {
-      const res = await fetch(`${base}/connect`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: connectBody(peers),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const res = await call('POST /connect', base, () =>
+        fetch(`${base}/connect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: connectBody(peers),
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
+      );
       const text = await res.text();
       if (!res.ok) throw new Error(`POST /connect: HTTP ${res.status} ${text.trim().slice(0, 200)}`);
     },
     async status() {
-      const res = await fetch(`${base}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await call('GET /status', base, () =>
+        fetch(`${base}/status`, { signal: AbortSignal.timeout(timeoutMs) }),
+      );
       const text = await res.text();
       if (!res.ok) throw new Error(`GET /status: HTTP ${res.status}`);
       return parseRouterStatus(text);
     },
     async targets() {
-      const res = await fetch(`${base}/status/targets`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await call('GET /status/targets', base, () =>
+        fetch(`${base}/status/targets`, { signal: AbortSignal.timeout(timeoutMs) }),
+      );
       const text = await res.text();
       if (res.status === 404) return undefined;
       if (!res.ok) throw new Error(`GET /status/targets: HTTP ${res.status}`);

@@ -317,6 +317,19 @@ describe('peers: router API details', () => {
     assert.deepEqual(parseRouterTargets(''), []);
   });
 
+  test('a router that does not answer: the error says which request, where, and why', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await assert.rejects(
+      httpWeaveRouter(`http://127.0.0.1:${port}`).status(),
+      new RegExp(
+        `^Error: GET /status: the Weave router at http://127\\.0\\.0\\.1:${port} did not answer \\(ECONNREFUSED\\)$`,
+      ),
+    );
+  });
+
   test('status: Targets count when present', () => {
     assert.deepEqual(parseRouterStatus('        Version: 2.8.1\n        Targets: 3\n'), { targets: 3 });
     assert.deepEqual(parseRouterStatus('nothing'), {});
