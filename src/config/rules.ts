@@ -366,6 +366,9 @@ function checkDnsReplicas(config: ClusterConfig, ctx: RuleContext): void {
   );
 }
 
+/** The node labels that name a region (the legacy one as Pharos-era clusters have it). */
+const REGION_LABELS = ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region'];
+
 function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
   if (config.network.provider !== 'weave') return;
   const peers = config.network.weave.known_peers;
@@ -375,6 +378,19 @@ function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
       ctx.r.warning([...at(ctx, 'network.weave.known_peers'), i], `${peer} is listed twice`);
     seen.add(peer);
   });
+  // Hosts in several regions without the region-aware side-car: Weave then finds its peers
+  // itself, over addresses that may not route between regions (status says so too, later).
+  const regions = new Set(
+    config.hosts
+      .map((h) => REGION_LABELS.map((l) => h.labels[l]).find((v) => typeof v === 'string' && v !== ''))
+      .filter((r): r is string => r !== undefined),
+  );
+  if (regions.size > 1 && !config.network.weave.peering.enabled)
+    ctx.r.warning(
+      at(ctx, 'network.weave.peering.enabled'),
+      `the hosts span regions ${[...regions].sort().join(', ')}, but region-aware peering is off: Weave then peers over the addresses it finds, and private ones do not route between regions`,
+      'set network.weave.peering.enabled: true (nodes in one region peer over private addresses, across regions over public ones)',
+    );
 }
 
 function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {

@@ -303,3 +303,33 @@ describe('network.weave.peering', () => {
     ]);
   });
 });
+
+describe('hosts in several regions', () => {
+  const hosts = (regions: string[]) =>
+    `hosts:\n${regions
+      .map(
+        (r, i) =>
+          `  - address: 192.0.2.${i + 1}\n    role: ${i === 0 ? 'master' : 'worker'}\n    labels:\n      topology.kubernetes.io/region: ${r}\n`,
+      )
+      .join('')}`;
+
+  test('without region-aware peering: a warning at weave, pointing at the option', () => {
+    const text = `${hosts(['eu', 'eu', 'us'])}network:\n  provider: weave\n  weave:\n    no_masq_local: true\n`;
+    expectOnly(load(text), [
+      {
+        path: 'network.weave.peering.enabled',
+        severity: 'warning',
+        line: 16, // the weave: key
+        col: 3,
+        message: ['the hosts span regions eu, us, but region-aware peering is off'],
+        hint: ['set network.weave.peering.enabled: true'],
+      },
+    ]);
+  });
+
+  test('with peering on, or in one region, or with Calico: nothing to say', () => {
+    expectClean(load(`${hosts(['eu', 'us'])}network:\n  weave:\n    peering:\n      enabled: true\n`));
+    expectClean(load(`${hosts(['eu', 'eu'])}network:\n  provider: weave\n`));
+    expectClean(load(`${hosts(['eu', 'us'])}network:\n  provider: calico\n`));
+  });
+});
