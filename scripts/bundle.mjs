@@ -82,6 +82,23 @@ await build({
       },
     },
     {
+      // commander loads child_process (with net, stream and dgram) for executable subcommands,
+      // which netpack has none of: a stand-in loads it if a property is ever read.
+      name: 'commander-child-process-on-use',
+      setup(b) {
+        b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+          args.importer.includes('/node_modules/commander/')
+            ? { path: 'child_process', namespace: 'netpack-on-use' }
+            : undefined,
+        );
+        b.onLoad({ filter: /^child_process$/, namespace: 'netpack-on-use' }, () => ({
+          contents:
+            "let real;\nmodule.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });\n",
+          loader: 'js',
+        }));
+      },
+    },
+    {
       // zod re-exports every language's messages (~260 KB minified); netpack writes its own
       // messages, so only the English default zod configures itself with is kept.
       name: 'zod-english-only',

@@ -4,9 +4,10 @@
  * kinds from its typed models and silently drops fields it does not know; apply must send the
  * rendered bytes as they are.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { nodeHttp, nodeHttps } from '../builtin.ts';
 import { builtinKind } from '../render/kinds.ts';
 import {
   ApiError,
@@ -148,12 +149,12 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   const agent = cluster.proxyUrl
     ? reqOpts.agent
     : server.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tls })
-      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+      ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 32, ...tls })
+      : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 32 });
   const baseHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(reqOpts.headers ?? {})) if (v !== undefined) baseHeaders[k] = String(v);
   if (reqOpts.auth) baseHeaders.Authorization = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
-  const transport = server.protocol === 'https:' ? https : http;
+  const transport = server.protocol === 'https:' ? nodeHttps() : nodeHttp();
   const basePath = server.pathname.replace(/\/$/, '');
   const retry = opts.retry ?? DEFAULT_RETRY;
   const log = opts.log ?? (() => {});
@@ -545,7 +546,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     },
 
     close() {
-      if (agent instanceof http.Agent) agent.destroy();
+      if (agent instanceof nodeHttp().Agent) agent.destroy();
     },
   };
   return client;

@@ -2,8 +2,9 @@
  * The side-car's counters and the HTTP endpoint that serves them: `/healthz` and Prometheus
  * `/metrics` (text format 0.0.4).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nodeHttp } from '../builtin.ts';
 
 export type SyncReason = 'change' | 'resync' | 'router-restart' | 'retry';
 export type ErrorKind = 'kube' | 'router' | 'dnat' | 'annotate';
@@ -98,7 +99,7 @@ export async function startMetricsServer(
   metrics: SidecarMetrics,
   healthy: () => { ok: boolean; detail: string },
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const server = nodeHttp().createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();

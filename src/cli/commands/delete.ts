@@ -1,5 +1,5 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { nodeReadline } from '../../builtin.ts';
 import { mapLimit } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
 import { parseState, STATE_REF } from '../../cluster/inventory.ts';
@@ -10,7 +10,7 @@ import { UsageError } from '../io.ts';
 import { addClusterFlags, type ClusterFlags, clusterAction } from './apply.ts';
 
 async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = nodeReadline().createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());
   } finally {
