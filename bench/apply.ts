@@ -21,7 +21,7 @@ import { renderCluster } from '../src/render/index.ts';
 import { toYamlStream } from '../src/render/serialize.ts';
 import { type FakeApiServer, startFakeApiServer } from '../test/fake-apiserver/index.ts';
 import { recordResults } from './results-file.ts';
-import { median } from './stats.ts';
+import { benchEnv, droppedSlowEnv, median } from './stats.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const POD_CIDR = '10.244.0.0/16';
@@ -46,7 +46,7 @@ function shippedCli(): string {
 function timed(cmd: string, args: string[]): Promise<{ ms: number; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const t = performance.now();
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: root, env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => resolve({ ms: performance.now() - t, code: -1, stderr: String(e) }));
@@ -149,6 +149,7 @@ export async function benchApply(): Promise<Record<string, unknown>> {
     const figures = {
       objects: objects.length,
       trials: TRIALS,
+      environment: `PATH, HOME and LANG only${droppedSlowEnv().length ? ` (left out here: ${droppedSlowEnv().join(', ')})` : ''}`,
       kubectl,
       netpack_cli: netpack,
       netpack_cli_reapply: reapply,
@@ -159,7 +160,7 @@ export async function benchApply(): Promise<Record<string, unknown>> {
       aim_met: ratio <= 0.5,
     };
     console.log(
-      `apply of ${objects.length} Calico objects to the fake API server (median of ${TRIALS} trials):`,
+      `apply of ${objects.length} Calico objects to the fake API server (median of ${TRIALS} trials; environment: ${figures.environment}):`,
     );
     console.log(
       `  kubectl apply --server-side: ${kubectl.wall_ms} ms over ${kubectl.runs} runs, ${kubectl.requests} requests, ${kubectl.writes} writes`,

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { median } from './stats.ts';
+import { benchEnv, droppedSlowEnv, median } from './stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist', 'netpack.cjs');
@@ -15,7 +15,11 @@ function timeProcess(args: string[]): number {
   const samples: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(process.execPath, args, {
+      cwd: ROOT,
+      env: benchEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     samples.push(ms);
@@ -40,7 +44,10 @@ export async function benchRender(): Promise<Record<string, unknown>> {
   const base = (baseline + baselineAfter) / 2;
   for (const r of Object.values(results)) r.ratio = Math.round((r.ms / base) * 100) / 100;
   const worst = Math.max(...Object.values(results).map((r) => r.ratio));
-  console.log(`render: bare node start ${base.toFixed(1)} ms (median of ${RUNS})`);
+  const environment = `PATH, HOME and LANG only${droppedSlowEnv().length ? ` (left out here: ${droppedSlowEnv().join(', ')})` : ''}`;
+  console.log(
+    `render: bare node start ${base.toFixed(1)} ms (median of ${RUNS}; environment: ${environment})`,
+  );
   for (const [name, r] of Object.entries(results))
     console.log(`render: ${name.padEnd(14)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.ratio.toFixed(2)}x node`);
   console.log(`render: worst ratio ${worst.toFixed(2)}x (aim: under 3x) ${worst < 3 ? 'OK' : 'OVER'}`);
@@ -50,5 +57,6 @@ export async function benchRender(): Promise<Record<string, unknown>> {
     examples: results,
     worst_ratio: worst,
     aim: 3,
+    environment,
   };
 }
