@@ -7,7 +7,7 @@
  */
 
 export { clusterStatus, formatStatus } from './cluster/status.ts';
-export { deriveFacts } from './config/derived.ts';
+export { deriveFacts, deriveValues } from './config/derived.ts';
 export { type Diagnostic, formatDiagnostic, hasErrors } from './config/diagnostics.ts';
 export { type Explanation, explain, explainText } from './config/explain.ts';
 export { type LoadOptions, type LoadResult, loadConfig } from './config/load.ts';

@@ -65,3 +65,42 @@ export function deriveFacts(net: NetworkConfig): DerivedFacts {
   }
   return facts;
 }
+
+/**
+ * The same facts as values for machines (`explain -o json`): numbers where they are numbers
+ * (counts past 2^53 as decimal strings, so nothing is rounded), addresses alone, MTU null when
+ * Calico detects it. `deriveFacts` says the same in words.
+ */
+export interface DerivedValues {
+  dns_service_ip: string;
+  kubernetes_service_ip: string;
+  /** The address pods send DNS queries to. */
+  pod_dns_server: string;
+  max_nodes: number | string;
+  pod_addresses: number | string;
+  service_addresses: number | string;
+  /** Calico only: the pods' MTU; null when detected by Calico (mtu: auto). */
+  workload_mtu?: number | null;
+}
+
+function exact(n: bigint): number | string {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+}
+
+export function deriveValues(net: NetworkConfig): DerivedValues {
+  const pod = mustParseCidr(net.pod_network_cidr);
+  const service = mustParseCidr(net.service_cidr);
+  const values: DerivedValues = {
+    dns_service_ip: clusterDnsIp(net.service_cidr),
+    kubernetes_service_ip: kubernetesServiceIp(net.service_cidr),
+    pod_dns_server:
+      net.node_local_dns_cache.enabled && net.kube_proxy_mode === 'ipvs'
+        ? NODE_LOCAL_DNS_IP
+        : clusterDnsIp(net.service_cidr),
+    max_nodes: exact(nodeSubnets(pod)),
+    pod_addresses: exact(addressCount(pod)),
+    service_addresses: exact(addressCount(service)),
+  };
+  if (net.provider === 'calico') values.workload_mtu = workloadMtu(net.calico) ?? null;
+  return values;
+}

@@ -3,7 +3,7 @@
  * came from, and the facts that follow from it. Pure: returns data and text.
  */
 import { parseIp } from './cidr.ts';
-import { type DerivedFacts, deriveFacts } from './derived.ts';
+import { type DerivedFacts, type DerivedValues, deriveFacts, deriveValues } from './derived.ts';
 import type { ClusterConfig, Origin } from './types.ts';
 
 export interface ExplainEntry {
@@ -16,6 +16,8 @@ export interface Explanation {
   file: string;
   entries: ExplainEntry[];
   derived: DerivedFacts;
+  /** The derived facts as values (numbers, addresses alone), for `-o json`. */
+  derived_values: DerivedValues;
   hosts: { count: number; hostnames: string[] };
   notes: string[];
 }
@@ -78,6 +80,7 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
     file: config.file,
     entries,
     derived: deriveFacts(net),
+    derived_values: deriveValues(net),
     hosts: { count: config.hosts.length, hostnames },
     notes,
   };

@@ -8,6 +8,7 @@ import { defaultNetwork } from '../../src/config/defaults.ts';
 import {
   clusterDnsIp,
   deriveFacts,
+  deriveValues,
   encapsulationOverhead,
   kubernetesServiceIp,
   workloadMtu,
@@ -54,6 +55,30 @@ describe('derived facts', () => {
 
   test('workload MTU with mtu auto is left to Calico', () => {
     assert.equal(workloadMtu(calico({ mtu: 'auto' })), undefined);
+  });
+
+  test('deriveValues: the same facts as values for machines', () => {
+    const net = defaultNetwork();
+    assert.deepEqual(deriveValues(net), {
+      dns_service_ip: '10.96.0.10',
+      kubernetes_service_ip: '10.96.0.1',
+      pod_dns_server: '10.96.0.10',
+      max_nodes: 4096,
+      pod_addresses: 2 ** 20,
+      service_addresses: 2 ** 20,
+    });
+    net.provider = 'calico';
+    net.calico.mtu = 'auto';
+    assert.equal(deriveValues(net).workload_mtu, null, 'detected by Calico');
+    net.pod_network_cidr = 'fd00::/48';
+    net.service_cidr = 'fd01::/108';
+    assert.equal(deriveValues(net).max_nodes, 65536);
+    net.pod_network_cidr = 'fd00::/8';
+    assert.equal(
+      deriveValues(net).pod_addresses,
+      (2n ** 120n).toString(),
+      'past 2^53: an exact decimal string',
+    );
   });
 
   test('deriveFacts of the defaults', () => {

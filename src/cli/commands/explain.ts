@@ -14,7 +14,7 @@ export function registerExplain(program: Command, io: Io, setExit: (code: number
       `
 Examples:
   netpack explain -f cluster.yml
-  netpack explain -f cluster.yml -o json | jq .derived.dns_service_ip`,
+  netpack explain -f cluster.yml -o json | jq .derived_values.max_nodes   # facts as numbers`,
     )
     .action((opts: { file?: string; output: string }) => {
       const loaded = loadClusterFile(opts.file, (line) => io.stderr(`${line}\n`));
