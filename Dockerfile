@@ -9,7 +9,7 @@ COPY package.json package-lock.json ./
 # No lifecycle scripts yet: `prepare` builds, and the sources are not here yet.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/bundle.mjs scripts/launcher.cjs scripts/
+COPY scripts/bundle.mjs scripts/launcher.cjs scripts/write-ahead.ts scripts/
 COPY scripts/shims/ scripts/shims/
 COPY src/ src/
 # No code cache: it is trained against the test API server (test/), and a long-running side-car

@@ -133,6 +133,13 @@ for (const file of DATA) {
   copyFileSync(file, `${tscDir}/${name}`);
 }
 
+// The Calico CRDs' YAML, written once here rather than on every render (src/render/written-ahead.ts).
+// Before the code cache is trained, so that the training renders as users will.
+const ahead = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'write-ahead.ts'), 'dist'], {
+  stdio: 'inherit',
+});
+if (ahead.status !== 0) throw new Error('writing the Calico CRDs ahead failed');
+
 rmSync('dist/netpack-core.cjs.cache', { force: true });
 if (!process.argv.includes('--no-code-cache')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'train-code-cache.ts'), 'dist'], {

@@ -1,4 +1,5 @@
 import type { KubeObject } from './types.ts';
+import { writtenAhead } from './written-ahead.ts';
 import { emitYaml } from './yaml-emit.ts';
 
 /**
@@ -7,7 +8,7 @@ import { emitYaml } from './yaml-emit.ts';
  * folded, and no anchors are written (see yaml-emit.ts for why not the `yaml` library).
  */
 export function toYaml(obj: KubeObject): string {
-  return emitYaml(obj);
+  return writtenAhead(obj) ?? emitYaml(obj);
 }
 
 /** A multi-document YAML stream: every document starts with `---`. Empty for no objects. */

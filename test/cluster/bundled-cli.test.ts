@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/cli/run.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
-import { type BuiltBundle, buildBundle, plainNodeEnv } from '../support/bundle.ts';
+import { type BuiltBundle, buildBundle, plainNodeEnv, repoRoot } from '../support/bundle.ts';
+import { runCli } from '../support/cli.ts';
 
 function runBundle(
   cli: string,
@@ -80,6 +81,18 @@ describe('the bundled CLI against the fake API server', () => {
     } finally {
       writeFileSync(cache, saved);
     }
+  });
+
+  it('renders Calico byte for byte as the sources do, its CRDs written ahead at build time', async () => {
+    assert.ok(
+      existsSync(join(bundle.dir, 'dist', 'crds.written-ahead.json')),
+      'the build wrote the CRDs ahead',
+    );
+    const example = join(repoRoot, 'examples', 'calico', 'cluster.yml');
+    const shipped = await runBundle(bundle.cli, ['render', '-f', example]);
+    assert.equal(shipped.code, 0, shipped.stderr);
+    const fromSources = await runCli('render', '-f', example);
+    assert.equal(shipped.stdout, fromSources.stdout);
   });
 
   it('the former bin, dist/netpack.mjs, still runs the CLI (links made to it keep working)', async () => {
