@@ -22,96 +22,102 @@ const clientNodeDist = '/@kubernetes/client-node/dist/';
 rmSync('dist/chunks', { recursive: true, force: true });
 rmSync('dist/netpack.mjs.map', { force: true });
 
-await build({
-  entryPoints: ['src/cli/run.ts'],
-  outfile: 'dist/netpack-core.cjs',
-  bundle: true,
-  minify: true,
-  sourcemap: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  // The file is one function expression taking CommonJS's module arguments, which the launcher
-  // compiles and calls: V8 compiles the file's text as it is, with no wrapper added at run time.
-  // The one module that reads a file beside itself (the Calico CRDs) finds it from the bundle.
-  define: { 'import.meta.url': '__netpackUrl' },
-  banner: {
-    js: "(function (exports, require, module, __filename, __dirname) {\nvar __netpackUrl = require('node:url').pathToFileURL(__filename).href;",
-  },
-  footer: { js: '})' },
-  logLevel: 'warning',
-  plugins: [
-    {
-      // client-node imports `node-fetch` for `Headers` (in KubeConfig.applyToFetchOptions) and its
-      // generated API clients; netpack calls neither. Node's own fetch classes serve.
-      name: 'node-fetch-shim',
-      setup(b) {
-        b.onResolve({ filter: /^node-fetch$/ }, (args) =>
-          args.importer.includes(clientNodeDist)
-            ? { path: join(scripts, 'shims', 'node-fetch.mjs') }
-            : undefined,
-        );
-      },
+/** One core: the whole CLI (run.ts) or the commands that never talk to a cluster (offline.ts). */
+const bundleCore = (entry, outfile) =>
+  build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // The file is one function expression taking CommonJS's module arguments, which the launcher
+    // compiles and calls: V8 compiles the file's text as it is, with no wrapper added at run time.
+    // The one module that reads a file beside itself (the Calico CRDs) finds it from the bundle.
+    define: { 'import.meta.url': '__netpackUrl' },
+    banner: {
+      js: "(function (exports, require, module, __filename, __dirname) {\nvar __netpackUrl = require('node:url').pathToFileURL(__filename).href;",
     },
-    {
-      name: 'client-node-index-external',
-      setup(b) {
-        b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => ({
-          path: args.path,
-          external: true,
-        }));
+    footer: { js: '})' },
+    logLevel: 'warning',
+    plugins: [
+      {
+        // client-node imports `node-fetch` for `Headers` (in KubeConfig.applyToFetchOptions) and its
+        // generated API clients; netpack calls neither. Node's own fetch classes serve.
+        name: 'node-fetch-shim',
+        setup(b) {
+          b.onResolve({ filter: /^node-fetch$/ }, (args) =>
+            args.importer.includes(clientNodeDist)
+              ? { path: join(scripts, 'shims', 'node-fetch.mjs') }
+              : undefined,
+          );
+        },
       },
-    },
-    {
-      // KubeConfig imports two helpers from the generated API's index, which re-exports models and
-      // clients for every kind (3.3 MB). Pointing that one import at the two modules that define
-      // them keeps the rest out.
-      name: 'client-node-gen-helpers-only',
-      setup(b) {
-        b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
-          args.importer.endsWith(`${clientNodeDist}config.js`)
-            ? { path: 'gen-helpers', namespace: 'netpack', pluginData: dirname(args.importer) }
-            : undefined,
-        );
-        b.onLoad({ filter: /^gen-helpers$/, namespace: 'netpack' }, (args) => ({
-          contents:
-            "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
-          resolveDir: args.pluginData,
-          loader: 'js',
-        }));
+      {
+        name: 'client-node-index-external',
+        setup(b) {
+          b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => ({
+            path: args.path,
+            external: true,
+          }));
+        },
       },
-    },
-    {
-      // commander loads child_process (with net, stream and dgram) for executable subcommands,
-      // which netpack has none of: a stand-in loads it if a property is ever read.
-      name: 'commander-child-process-on-use',
-      setup(b) {
-        b.onResolve({ filter: /^node:child_process$/ }, (args) =>
-          args.importer.includes('/node_modules/commander/')
-            ? { path: 'child_process', namespace: 'netpack-on-use' }
-            : undefined,
-        );
-        b.onLoad({ filter: /^child_process$/, namespace: 'netpack-on-use' }, () => ({
-          contents:
-            "let real;\nmodule.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });\n",
-          loader: 'js',
-        }));
+      {
+        // KubeConfig imports two helpers from the generated API's index, which re-exports models and
+        // clients for every kind (3.3 MB). Pointing that one import at the two modules that define
+        // them keeps the rest out.
+        name: 'client-node-gen-helpers-only',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+            args.importer.endsWith(`${clientNodeDist}config.js`)
+              ? { path: 'gen-helpers', namespace: 'netpack', pluginData: dirname(args.importer) }
+              : undefined,
+          );
+          b.onLoad({ filter: /^gen-helpers$/, namespace: 'netpack' }, (args) => ({
+            contents:
+              "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
+            resolveDir: args.pluginData,
+            loader: 'js',
+          }));
+        },
       },
-    },
-    {
-      // zod re-exports every language's messages (~260 KB minified); netpack writes its own
-      // messages, so only the English default zod configures itself with is kept.
-      name: 'zod-english-only',
-      setup(b) {
-        b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-          args.importer.includes('/node_modules/zod/')
-            ? { path: join(dirname(args.importer), '../locales/en.js') }
-            : undefined,
-        );
+      {
+        // commander loads child_process (with net, stream and dgram) for executable subcommands,
+        // which netpack has none of: a stand-in loads it if a property is ever read.
+        name: 'commander-child-process-on-use',
+        setup(b) {
+          b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+            args.importer.includes('/node_modules/commander/')
+              ? { path: 'child_process', namespace: 'netpack-on-use' }
+              : undefined,
+          );
+          b.onLoad({ filter: /^child_process$/, namespace: 'netpack-on-use' }, () => ({
+            contents:
+              "let real;\nmodule.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });\n",
+            loader: 'js',
+          }));
+        },
       },
-    },
-  ],
-});
+      {
+        // zod re-exports every language's messages (~260 KB minified); netpack writes its own
+        // messages, so only the English default zod configures itself with is kept.
+        name: 'zod-english-only',
+        setup(b) {
+          b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+            args.importer.includes('/node_modules/zod/')
+              ? { path: join(dirname(args.importer), '../locales/en.js') }
+              : undefined,
+          );
+        },
+      },
+    ],
+  });
+await Promise.all([
+  bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs'),
+  bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs'),
+]);
 
 copyFileSync(join(scripts, 'launcher.cjs'), 'dist/netpack.cjs');
 chmodSync('dist/netpack.cjs', 0o755);
@@ -141,6 +147,7 @@ const ahead = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'wri
 if (ahead.status !== 0) throw new Error('writing the Calico CRDs ahead failed');
 
 rmSync('dist/netpack-core.cjs.cache', { force: true });
+rmSync('dist/netpack-offline.cjs.cache', { force: true });
 if (!process.argv.includes('--no-code-cache')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'train-code-cache.ts'), 'dist'], {
     stdio: 'inherit',

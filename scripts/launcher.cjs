@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 // netpack's command-line entry (installed as dist/netpack.cjs by scripts/bundle.mjs).
 //
-// The CLI is one CommonJS bundle, dist/netpack-core.cjs. This launcher compiles it with the V8
-// code cache the build trained (dist/netpack-core.cjs.cache): V8 then skips parsing and compiling
-// what the cache holds, about a third of a start. A missing cache, or one V8 rejects (another
-// Node version), costs that time and nothing else. NETPACK_CODE_CACHE_REPORT=1 says which it was.
+// The CLI is a CommonJS bundle, in two builds: dist/netpack-offline.cjs holds the commands that
+// never talk to a cluster (src/cli/offline.ts) and starts faster; dist/netpack-core.cjs holds
+// them all. This launcher picks one by the command name and compiles it with the V8 code cache the
+// build trained for it (<bundle>.cache): V8 then skips parsing and compiling what the cache holds,
+// about a third of a start. A missing cache, or one V8 rejects (another Node version), costs that
+// time and nothing else. NETPACK_CODE_CACHE_REPORT=1 says which it was.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { join } = require('node:path');
 const vm = require('node:vm');
 
-const file = join(__dirname, 'netpack-core.cjs');
+/** Keep equal to OFFLINE_COMMANDS in src/cli/offline.ts (tested). */
+const OFFLINE = ['validate', 'explain', 'render', 'images', 'schema', 'firewall'];
+const training = process.env.NETPACK_TRAIN_CODE_CACHE;
+const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const offline = training ? process.env.NETPACK_TRAIN_CORE === 'offline' : OFFLINE.includes(command);
+const file = join(__dirname, offline ? 'netpack-offline.cjs' : 'netpack-core.cjs');
 const cacheFile = `${file}.cache`;
 let cachedData;
 try {
@@ -32,7 +39,6 @@ globalThis.netpackImport = (specifier) => import(specifier);
 const core = { exports: {} };
 script.runInThisContext()(core.exports, createRequire(file), core, file, __dirname);
 
-const training = process.env.NETPACK_TRAIN_CODE_CACHE;
 if (training) {
   // Build time (scripts/train-code-cache.ts): run the given commands, output discarded, then keep
   // the code V8 compiled for them.

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { OFFLINE_COMMANDS } from '../../src/cli/offline.ts';
 import { VERSION } from '../../src/cli/run.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
 import { type BuiltBundle, buildBundle, plainNodeEnv, repoRoot } from '../support/bundle.ts';
@@ -57,17 +58,22 @@ describe('the bundled CLI against the fake API server', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('starts from the code cache the build trained, and without it all the same', async () => {
+  it('starts each bundle from the code cache the build trained, and without it all the same', async () => {
     const report = { NETPACK_CODE_CACHE_REPORT: '1' };
+    // render runs the offline bundle, diff the whole CLI: each has its own cache.
     const withCache = await runBundle(bundle.cli, ['render', '-f', file], report);
     assert.equal(withCache.code, 0, withCache.stderr);
     assert.equal(withCache.stderr, 'netpack: code cache accepted\n');
-    const core = readFileSync(join(bundle.dir, 'dist', 'netpack-core.cjs'));
-    assert.ok(
-      core.every((byte) => byte < 0x80),
-      'the core is ASCII, which the launcher reads as latin1',
-    );
-    const cache = join(bundle.dir, 'dist', 'netpack-core.cjs.cache');
+    const full = await runBundle(bundle.cli, ['diff', '--help'], report);
+    assert.equal(full.stderr, 'netpack: code cache accepted\n');
+    for (const name of ['netpack-core.cjs', 'netpack-offline.cjs']) {
+      const core = readFileSync(join(bundle.dir, 'dist', name));
+      assert.ok(
+        core.every((byte) => byte < 0x80),
+        `${name} is ASCII, which the launcher reads as latin1`,
+      );
+    }
+    const cache = join(bundle.dir, 'dist', 'netpack-offline.cjs.cache');
     const saved = readFileSync(cache);
     try {
       writeFileSync(cache, Buffer.from('not a V8 code cache'));
@@ -81,6 +87,13 @@ describe('the bundled CLI against the fake API server', () => {
     } finally {
       writeFileSync(cache, saved);
     }
+  });
+
+  it('the launcher sends exactly the offline commands to the offline bundle', () => {
+    const launcher = readFileSync(join(repoRoot, 'scripts', 'launcher.cjs'), 'utf8');
+    const listed = /const OFFLINE = (\[[^\]]*\]);/.exec(launcher)?.[1];
+    assert.ok(listed, 'OFFLINE in scripts/launcher.cjs');
+    assert.deepEqual(JSON.parse(listed.replaceAll("'", '"')), [...OFFLINE_COMMANDS]);
   });
 
   it('renders Calico byte for byte as the sources do, its CRDs written ahead at build time', async () => {
