@@ -39,29 +39,28 @@ export interface DerivedFacts {
   workload_mtu?: string;
 }
 
+/** The derived facts in words, for `netpack explain`: `deriveValues` with what each means. */
 export function deriveFacts(net: NetworkConfig): DerivedFacts {
-  const pod = mustParseCidr(net.pod_network_cidr);
-  const service = mustParseCidr(net.service_cidr);
+  const v = deriveValues(net);
+  const podFamily = mustParseCidr(net.pod_network_cidr).family;
   const facts: DerivedFacts = {
-    dns_service_ip: clusterDnsIp(net.service_cidr),
-    kubernetes_service_ip: kubernetesServiceIp(net.service_cidr),
-    pod_dns_server:
-      net.node_local_dns_cache.enabled && net.kube_proxy_mode === 'ipvs'
-        ? `${NODE_LOCAL_DNS_IP} (kubelet clusterDNS must be set to it: IPVS mode)`
-        : net.node_local_dns_cache.enabled
-          ? `${clusterDnsIp(net.service_cidr)} (answered on each node by node-local-dns, also on ${NODE_LOCAL_DNS_IP})`
-          : clusterDnsIp(net.service_cidr),
-    max_nodes: `${nodeSubnets(pod)} (a /${pod.family === 4 ? 24 : 64} per node)`,
-    pod_addresses: String(addressCount(pod)),
-    service_addresses: String(addressCount(service)),
+    dns_service_ip: v.dns_service_ip,
+    kubernetes_service_ip: v.kubernetes_service_ip,
+    pod_dns_server: !net.node_local_dns_cache.enabled
+      ? v.pod_dns_server
+      : net.kube_proxy_mode === 'ipvs'
+        ? `${v.pod_dns_server} (kubelet clusterDNS must be set to it: IPVS mode)`
+        : `${v.pod_dns_server} (answered on each node by node-local-dns, also on ${NODE_LOCAL_DNS_IP})`,
+    max_nodes: `${v.max_nodes} (a /${podFamily === 4 ? 24 : 64} per node)`,
+    pod_addresses: String(v.pod_addresses),
+    service_addresses: String(v.service_addresses),
   };
   if (net.provider === 'calico') {
     const c = net.calico;
-    const mtu = workloadMtu(c);
     facts.workload_mtu =
-      mtu === undefined
+      v.workload_mtu == null
         ? 'detected by Calico (mtu: auto)'
-        : `${mtu} (${c.mtu} − ${encapsulationOverhead(c)} for ${c.mode === 'Never' ? 'no encapsulation' : c.encapsulation === 'ipip' ? 'IP-in-IP' : 'VXLAN'})`;
+        : `${v.workload_mtu} (${c.mtu} − ${encapsulationOverhead(c)} for ${c.mode === 'Never' ? 'no encapsulation' : c.encapsulation === 'ipip' ? 'IP-in-IP' : 'VXLAN'})`;
   }
   return facts;
 }
