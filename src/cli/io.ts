@@ -69,7 +69,7 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
   });
   // An empty file means every default (as a file without network: does), but one given or
   // found on purpose is more often truncated or the wrong file than a choice: say so.
-  const diagnostics = isBlank(text)
+  const diagnostics = result.empty
     ? [
         ...result.diagnostics,
         {
@@ -84,11 +84,6 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
       ]
     : result.diagnostics;
   return { ...result, diagnostics, file: path, builtInDefault: false, text };
-}
-
-/** Nothing but blank lines, comments and document markers. */
-function isBlank(text: string): boolean {
-  return text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*$/.test(line));
 }
 
 const MANIFEST = /\.(ya?ml)(\.erb)?$/;

@@ -48,6 +48,8 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** For each canonical option path (e.g. `network.calico.mode`), where its value came from. */
   origins: Record<string, Origin>;
+  /** The file holds no document content (blank, comments, markers): every option is a default. */
+  empty?: true;
 }
 
 /** Reads a value at `path` of plain data, or undefined. */
@@ -560,6 +562,6 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const diagnostics = sortDiagnostics(r.diagnostics);
   return hasErrors(diagnostics)
     ? { diagnostics, origins: res.origins }
-    : { config, diagnostics, origins: res.origins };
+    : { config, diagnostics, origins: res.origins, ...(empty ? { empty: true as const } : {}) };
 }
 export type { FileKind, FileProbe } from './reporter.ts';
