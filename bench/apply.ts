@@ -21,7 +21,7 @@ import { renderCluster } from '../src/render/index.ts';
 import { toYamlStream } from '../src/render/serialize.ts';
 import { type FakeApiServer, startFakeApiServer } from '../test/fake-apiserver/index.ts';
 import { recordResults } from './results-file.ts';
-import { benchEnv, droppedSlowEnv, median } from './stats.ts';
+import { benchEnv, benchEnvDescription, median } from './stats.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const POD_CIDR = '10.244.0.0/16';
@@ -149,7 +149,7 @@ export async function benchApply(): Promise<Record<string, unknown>> {
     const figures = {
       objects: objects.length,
       trials: TRIALS,
-      environment: `PATH, HOME and LANG only${droppedSlowEnv().length ? ` (left out here: ${droppedSlowEnv().join(', ')})` : ''}`,
+      environment: benchEnvDescription(),
       kubectl,
       netpack_cli: netpack,
       netpack_cli_reapply: reapply,

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchEnv, droppedSlowEnv, median } from './stats.ts';
+import { benchEnv, benchEnvDescription, median } from './stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist', 'netpack.cjs');
@@ -44,7 +44,7 @@ export async function benchRender(): Promise<Record<string, unknown>> {
   const base = (baseline + baselineAfter) / 2;
   for (const r of Object.values(results)) r.ratio = Math.round((r.ms / base) * 100) / 100;
   const worst = Math.max(...Object.values(results).map((r) => r.ratio));
-  const environment = `PATH, HOME and LANG only${droppedSlowEnv().length ? ` (left out here: ${droppedSlowEnv().join(', ')})` : ''}`;
+  const environment = benchEnvDescription();
   console.log(
     `render: bare node start ${base.toFixed(1)} ms (median of ${RUNS}; environment: ${environment})`,
   );

@@ -17,7 +17,8 @@ export function benchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The variables `benchEnv` leaves out that are known to slow a process start, if set here. */
-export function droppedSlowEnv(): string[] {
-  return ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'].filter((k) => process.env[k] !== undefined);
+/** How `benchEnv` ran the processes, for the figures: its variables and what it left out here. */
+export function benchEnvDescription(): string {
+  const dropped = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'].filter((k) => process.env[k] !== undefined);
+  return `PATH, HOME and LANG only${dropped.length ? ` (left out here: ${dropped.join(', ')})` : ''}`;
 }
