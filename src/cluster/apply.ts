@@ -252,6 +252,13 @@ function phaseOf(item: PlanItem & { desired: KubeObject }): 0 | 1 | 2 {
   return item.desired.metadata.namespace ? 2 : 1;
 }
 
+type Write = Extract<PlanItem, { action: 'create' | 'update' }>;
+
+/** The plan's items that write: creates and updates. */
+function writesOf(plan: Plan): Write[] {
+  return plan.items.filter((i): i is Write => i.action === 'create' || i.action === 'update');
+}
+
 /**
  * Custom manifests are the operator's own, with no schema netpack could check them against
  * offline. Before anything is written (and in diff) the API server checks every one it can: a
@@ -266,14 +273,11 @@ export async function checkCustomManifests(
   opts: { limit?: number; force: boolean },
 ): Promise<Failure[]> {
   if (config.network.provider !== 'custom') return [];
-  const toWrite = decision.plan.items.filter(
-    (i): i is Extract<PlanItem, { action: 'create' | 'update' }> =>
-      i.action === 'create' || i.action === 'update',
-  );
+  const toWrite = writesOf(decision.plan);
   const newNamespaces = new Set(
     toWrite.filter((i) => i.action === 'create' && i.desired.kind === 'Namespace').map((i) => i.ref.name),
   );
-  const checkable: typeof toWrite = [];
+  const checkable: Write[] = [];
   for (const item of toWrite) {
     if (item.desired.metadata.labels?.[COMPONENT_LABEL] !== 'custom') continue;
     const ns = item.desired.metadata.namespace;
@@ -316,9 +320,7 @@ export async function predictConflicts(
   decision: Decision,
   limit = DEFAULT_CONCURRENCY,
 ): Promise<Failure[]> {
-  const updates = decision.plan.items.filter(
-    (i): i is Extract<PlanItem, { action: 'update' }> => i.action === 'update',
-  );
+  const updates = writesOf(decision.plan).filter((i) => i.action === 'update');
   const conflicts: Failure[] = [];
   await mapLimit(updates, limit, async (i) => {
     try {
@@ -362,14 +364,11 @@ export async function applyCluster(
   }
   const limit = opts.concurrency ?? DEFAULT_CONCURRENCY;
   const write = { dryRun: opts.dryRun, force: opts.force };
-  const toWrite = decision.plan.items.filter(
-    (i): i is Extract<PlanItem, { action: 'create' | 'update' }> =>
-      i.action === 'create' || i.action === 'update',
-  );
+  const toWrite = writesOf(decision.plan);
   report.unchanged = decision.plan.items.filter((i) => i.action === 'unchanged').length;
   const fail = (ref: ObjectRef | string, error: Error) => report.failures.push(failure(ref, error));
 
-  const applyOne = async (item: (typeof toWrite)[number]) => {
+  const applyOne = async (item: Write) => {
     if (opts.dryRun && !(await client.resource(item.desired.apiVersion, item.desired.kind))) {
       // The CRD is not there yet (a dry run does not create it): nothing to ask the server.
       opts.log(`dry run: ${showRef(item.ref)} would be created once its CRD is Established`);
@@ -485,8 +484,7 @@ export async function applyCluster(
     for (const f of await mapLimit(items, limit, (n) => n.run())) fail(f.item.ref, f.error);
     return report.failures.length === 0;
   };
-  const writes = (items: typeof toWrite) =>
-    items.map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) }));
+  const writes = (items: Write[]) => items.map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) }));
   // Built-ins: cluster-scoped first (namespaces and RBAC), then namespaced ones with the
   // create-only Secrets. Custom resources follow the cluster-scoped built-ins (their namespace
   // may be one of them) once their CRDs are Established, beside the namespaced built-ins.
