@@ -101,8 +101,9 @@ export function parseState(cm: KubeObject): ParsedState {
   } catch (e) {
     return {
       ok: false,
-      // The YAML parser's message goes on with a picture of the line: its first line says it.
-      reason: `ConfigMap ${STATE_NAMESPACE}/${STATE_NAME} cannot be read: ${(e as Error).message.split('\n')[0]}`,
+      // The YAML parser's message goes on with a picture of the line after a colon: its first
+      // line, without that colon, says it.
+      reason: `ConfigMap ${STATE_NAMESPACE}/${STATE_NAME} cannot be read: ${(e as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`,
     };
   }
 }

@@ -459,7 +459,7 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
       subject: 'ConfigMap kube-system/netpack-state',
       message:
         "netpack's stored state cannot be read, so status cannot tell which network was applied and judges only what it finds",
-      cause: snap.stateProblem.split('\n')[0]!.replace(/:\s*$/, ''),
+      cause: snap.stateProblem,
       fix: 'fix or delete ConfigMap kube-system/netpack-state (kubectl -n kube-system delete configmap netpack-state); netpack apply rebuilds it from the live cluster (or pass -f to status to check against a cluster file)',
     });
   } else if (!network) {

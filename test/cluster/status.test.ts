@@ -2,6 +2,7 @@
 // finding reason, a healthy cluster of each provider with no findings, and the peering side-car.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseState } from '../../src/cluster/inventory.ts';
 import {
   type ClusterSnapshot,
   clusterStatus,
@@ -14,6 +15,17 @@ import type { KubeObject } from '../../src/cluster/types.ts';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { NetworkConfig } from '../../src/config/types.ts';
 import { calicoYaml, type Env, setup } from './helpers.ts';
+
+function damagedStateReason(networkYaml: string): string {
+  const parsed = parseState({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'netpack-state', namespace: 'kube-system' },
+    data: { format: 'netpack-state/v1', 'network.yaml': networkYaml, 'inventory.yaml': '[]' },
+  });
+  assert.ok(!parsed.ok);
+  return parsed.reason;
+}
 
 const POD_CIDR = '10.244.0.0/16';
 const NODES = ['node-1', 'node-2', 'node-3'];
@@ -262,8 +274,8 @@ const ROWS: Row[] = [
     snap: () => ({
       ...healthyWeave(),
       network: undefined,
-      stateProblem:
-        'ConfigMap kube-system/netpack-state cannot be read: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 18:\n\nprovider: [broken\n                 ^\n',
+      // As readSnapshot reports it: the reason parseState gives for the damaged ConfigMap.
+      stateProblem: damagedStateReason('provider: [broken'),
     }),
     want: ['StateUnreadable'],
     healthy: false,
