@@ -58,6 +58,8 @@ export interface ClientOptions {
    * `TIMEOUT_ATTEMPTS` times in all). Watches are not limited: they end by their own timeout.
    */
   requestTimeoutMs?: number;
+  /** Called before a request fails for not reaching the server at all (refused, no answer). */
+  onUnreachable?: () => void;
 }
 
 /** A server that accepts connections but never answers is given this long per request. */
@@ -231,6 +233,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       } catch (e) {
         const timedOut = e instanceof RequestTimeout;
         if (!isTransientNetError(e) || last || (timedOut && ++timeouts >= TIMEOUT_ATTEMPTS)) {
+          opts.onUnreachable?.();
           throw new ClusterError(
             timedOut
               ? `${what}: ${server.host} accepted the connection but sent no answer within ${timeoutText} (${timeouts} tries); is it the API server, and is it healthy?`

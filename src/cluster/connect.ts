@@ -7,7 +7,7 @@ import {
   type KubeTarget,
   loadKubeConfig,
 } from './kubeconfig.ts';
-import { type ClusterClient, ClusterError } from './types.ts';
+import type { ClusterClient } from './types.ts';
 
 export interface ConnectOptions extends KubeconfigOptions {
   verbose?: boolean;
@@ -45,6 +45,7 @@ export async function connect(
     throw new KubeconfigError(
       `--request-timeout must be a duration like 15s or 1m (got "${opts.requestTimeout}")`,
     );
+  let hinted = false;
   const client = await createClusterClient(kc, {
     ...(opts.verbose ? { log: (l: string) => stderr(`netpack: ${l}`) } : {}),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
@@ -54,49 +55,16 @@ export async function connect(
       seen.add(text);
       stderr(`netpack: warning from the API server (${what}): ${text}`);
     },
-  });
-  return withTarget(client, target, stderr);
-}
-
-/**
- * The client, plus `target`, with every call watched for a failure to reach the server: the
- * client throws those as a `ClusterError` naming the server's host (HTTP answers are `ApiError`s).
- */
-function withTarget(
-  client: ClusterClient,
-  target: KubeTarget,
-  stderr: (line: string) => void,
-): ConnectedClient {
-  const host = new URL(target.server).host;
-  let hinted = false;
-  const hint = (e: unknown) => {
-    if (hinted || !(e instanceof ClusterError) || !e.message.includes(host)) return;
-    hinted = true;
-    stderr(
-      `netpack: the API server of ${describeTarget(target)} did not answer: check that the cluster is up and reachable from here, or pick another with --context NAME or --kubeconfig FILE`,
-    );
-  };
-  return new Proxy(client as ConnectedClient, {
-    get(inner, prop, receiver) {
-      if (prop === 'target') return target;
-      const value: unknown = Reflect.get(inner, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        try {
-          const result: unknown = value.apply(inner, args);
-          if (result instanceof Promise)
-            return result.catch((e: unknown) => {
-              hint(e);
-              throw e;
-            });
-          return result;
-        } catch (e) {
-          hint(e);
-          throw e;
-        }
-      };
+    // Once, before the client's own error line: which server that was, and where to look.
+    onUnreachable: () => {
+      if (hinted) return;
+      hinted = true;
+      stderr(
+        `netpack: the API server of ${describeTarget(target)} did not answer: check that the cluster is up and reachable from here, or pick another with --context NAME or --kubeconfig FILE`,
+      );
     },
   });
+  return Object.assign(client, { target });
 }
 
 /** `300`, `300s`, `5m`, `1h`, `1m30s` to milliseconds; undefined when unreadable. */
