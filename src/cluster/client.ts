@@ -166,7 +166,14 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   const timeoutText =
     requestTimeoutMs < 1000 ? `${requestTimeoutMs}ms` : `${Math.round(requestTimeoutMs / 1000)}s`;
 
-  function send(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
+  function send(
+    method: string,
+    path: string,
+    body?: string,
+    contentType?: string,
+    timeoutMs = requestTimeoutMs,
+    signal?: AbortSignal,
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...baseHeaders, Accept: 'application/json' };
       if (body !== undefined) {
@@ -183,6 +190,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           method,
           headers,
           agent,
+          ...(signal ? { signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -200,8 +208,12 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       );
       req.on('error', reject);
       // No byte from the server for this long: give the request up (the socket goes with it).
-      req.setTimeout(requestTimeoutMs, () =>
-        req.destroy(new RequestTimeout(`no answer within ${timeoutText}`)),
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(
+          new RequestTimeout(
+            `no answer within ${timeoutMs === requestTimeoutMs ? timeoutText : `${timeoutMs}ms`}`,
+          ),
+        ),
       );
       req.end(body);
     });
@@ -546,6 +558,17 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         );
       }
       return 'deleted';
+    },
+
+    async proxyGet(path, timeoutMs, signal) {
+      // One try: what answers is a program in a pod, and the caller knows what a failure means.
+      try {
+        const a = await send('GET', path, undefined, undefined, timeoutMs, signal);
+        return { status: a.status, body: a.body };
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        return { status: 0, body: (e as Error).message };
+      }
     },
 
     close() {

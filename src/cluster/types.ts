@@ -99,6 +99,11 @@ export interface ClusterClient {
   create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject | 'exists'>;
   /** Delete; `absent` when it was already gone. */
   delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
+  /**
+   * One GET of a raw path (a pod or Service proxy: `netpack check` asks its probes this way), no
+   * retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
+   */
+  proxyGet(path: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }>;
   readonly stats: ClientStats;
   close(): void;
 }
