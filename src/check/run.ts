@@ -199,11 +199,12 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
     const waitUntil = started + Math.max(opts.timeoutMs - reserve, opts.timeoutMs / 2);
     const ready = new Map<string, { pod?: KubeObject; host?: KubeObject }>();
     const seen = new Map<string, KubeObject>();
+    const pods = new Map<string, KubeObject>();
     let lastLine = '';
-    for (;;) {
-      const pods = (await guard(client.list('v1', 'Pod', { namespace: CHECK_NAMESPACE }))).items;
+    /** Reads the pods seen so far; true when every probe is ready. */
+    const allReady = (): boolean => {
       ready.clear();
-      for (const pod of pods) {
+      for (const pod of pods.values()) {
         const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
         const app = pod.metadata.labels?.[NAME_LABEL];
         if (!node || !names.includes(node)) continue;
@@ -219,11 +220,45 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
       const line = `netpack check: probes ready: ${podsReady}/${names.length}${opts.hostProbes ? `, host probes ${hostsReady}/${names.length}` : ''}`;
       if (line !== lastLine) opts.progress(line);
       lastLine = line;
-      if (podsReady === names.length && (!opts.hostProbes || hostsReady === names.length)) break;
-      if (Date.now() >= waitUntil) break;
-      await sleep(Math.min(opts.pollMs ?? 1000, Math.max(0, waitUntil - Date.now())), signal);
-      if (signal.aborted) throw abortError(signal, opts);
+      return podsReady === names.length && (!opts.hostProbes || hostsReady === names.length);
+    };
+    // List, then watch from there until every probe is ready or the wait's share of the time is up.
+    const waiting = new AbortController();
+    const waitTimer = setTimeout(() => waiting.abort(), Math.max(0, waitUntil - Date.now()));
+    const stopWaiting = () => waiting.abort();
+    signal.addEventListener('abort', stopWaiting, { once: true });
+    try {
+      let resourceVersion: string | undefined;
+      while (!waiting.signal.aborted) {
+        if (resourceVersion === undefined) {
+          const listed = await guard(client.list('v1', 'Pod', { namespace: CHECK_NAMESPACE }));
+          pods.clear();
+          for (const p of listed.items) pods.set(p.metadata.name, p);
+          resourceVersion = listed.resourceVersion;
+        }
+        if (allReady()) break;
+        const end = await client.watch(
+          'v1',
+          'Pod',
+          { namespace: CHECK_NAMESPACE, resourceVersion },
+          (event) => {
+            resourceVersion =
+              (event.object.metadata.resourceVersion as string | undefined) ?? resourceVersion;
+            if (event.type === 'DELETED') pods.delete(event.object.metadata.name);
+            else if (event.type === 'ADDED' || event.type === 'MODIFIED')
+              pods.set(event.object.metadata.name, event.object);
+            else return;
+            if (allReady()) waiting.abort();
+          },
+          waiting.signal,
+        );
+        if (end === 'expired') resourceVersion = undefined;
+      }
+    } finally {
+      clearTimeout(waitTimer);
+      signal.removeEventListener('abort', stopWaiting);
     }
+    if (signal.aborted) throw abortError(signal, opts);
 
     const notReady: Record<string, string> = {};
     const probes: NodeProbes[] = [];
