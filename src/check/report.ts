@@ -52,7 +52,7 @@ export interface CheckReport {
   matrix: Record<string, Record<string, TestLetter[]>>;
   /** node → failed letters of its own tests (Service, DNS, egress). */
   own: Record<string, TestLetter[]>;
-  /** Interface MTUs the probes reported, per node (pod network namespace). */
+  /** Interface MTUs the probes reported, per node: the pod's interfaces, and the node's as `node:NAME`. */
   mtus: Record<string, Record<string, number>>;
   failures: Failure[];
   findings: CheckFinding[];
@@ -139,7 +139,12 @@ export function buildReport(input: CheckInput): CheckReport {
       if (!sidePlan) continue;
       const got = answer?.[side];
       const results = typeof got === 'object' ? new Map(got.results.map((r) => [r.id, r])) : undefined;
-      if (typeof got === 'object' && side === 'pod') mtus[node] = got.mtus;
+      // The pod's interfaces as they are; the host probe's (the node's own) as `node:NAME`.
+      if (typeof got === 'object')
+        for (const [iface, mtu] of Object.entries(got.mtus)) {
+          mtus[node] ??= {};
+          mtus[node][side === 'pod' ? iface : `node:${iface}`] = mtu;
+        }
       if (typeof got !== 'object') {
         findings.push({
           severity: 'error',
@@ -318,10 +323,22 @@ function pairFindings(
     matrix,
   );
   for (const g of mtuGroups) {
-    const seen = new Set<string>();
-    for (const n of g.nodes.length === 1 ? [g.nodes[0]!, ...g.pairs.flat()] : g.nodes)
-      for (const [iface, mtu] of Object.entries(mtus[n] ?? {})) seen.add(`${n} ${iface} ${mtu}`);
-    const reported = [...seen].sort().slice(0, 6).join(', ');
+    // The MTUs involved: the pods' interfaces, and the smallest node interface on the pairs' ends.
+    const podMtus = new Set<number>();
+    let smallest: { node: string; iface: string; mtu: number } | undefined;
+    for (const n of new Set(g.pairs.flat()))
+      for (const [iface, mtu] of Object.entries(mtus[n] ?? {})) {
+        if (!iface.startsWith('node:')) podMtus.add(mtu);
+        else if (!smallest || mtu < smallest.mtu) smallest = { node: n, iface: iface.slice(5), mtu };
+      }
+    const reported = [
+      podMtus.size > 0 ? `pod interface MTU ${[...podMtus].sort((a, b) => a - b).join('/')}` : undefined,
+      smallest
+        ? `smallest node interface MTU ${smallest.mtu} (${smallest.iface} on ${smallest.node})`
+        : undefined,
+    ]
+      .filter(Boolean)
+      .join(', ');
     out.push({
       severity: 'error',
       reason: 'MtuBlackHole',
@@ -329,7 +346,7 @@ function pairFindings(
       message: `small requests pass but large transfers stall (a path-MTU black hole): ${g.pairs.map(([a, b]) => `${a} → ${b}`).join(', ')}`,
       cause: [
         codesOf(failures, 'L', g.pairs),
-        reported ? `probe interface MTUs: ${reported}` : undefined,
+        reported || undefined,
         ctx.podMtu ? `pod MTU from the config: ${ctx.podMtu}` : undefined,
         'a link on the path carries less, and ICMP "fragmentation needed" does not come back',
       ]

@@ -11,6 +11,18 @@ import { runCli } from '../support/cli.ts';
 import { leftovers, loopbackProbes, probeScript, probeScriptPath } from './support.ts';
 
 const RANGE = 31;
+
+interface PodSpec {
+  automountServiceAccountToken?: boolean;
+  hostNetwork?: boolean;
+  tolerations: unknown[];
+  securityContext: { runAsNonRoot?: boolean };
+  containers: {
+    image: string;
+    command: string[];
+    securityContext: { readOnlyRootFilesystem?: boolean; capabilities?: unknown };
+  }[];
+}
 const SERVICE_IP = `127.${RANGE}.9.1`;
 
 async function cluster(nodes = 3): Promise<FakeApiServer> {
@@ -74,11 +86,11 @@ describe('netpack check (loopback probes)', () => {
       const cm = made.find((o) => o.kind === 'ConfigMap')!;
       assert.equal((cm.data as Record<string, string>)['probe.cjs'], await probeScript());
       for (const ds of made.filter((o) => o.kind === 'DaemonSet')) {
-        const spec = (ds.spec as { template: { spec: Record<string, any> } }).template.spec;
+        const spec = (ds.spec as { template: { spec: PodSpec } }).template.spec;
         assert.equal(spec.automountServiceAccountToken, false);
         assert.deepEqual(spec.tolerations, [{ operator: 'Exists' }]);
         assert.equal(spec.securityContext.runAsNonRoot, true);
-        const c = spec.containers[0];
+        const c = spec.containers[0]!;
         assert.match(c.image, /^docker\.io\/library\/node:[^@]+@sha256:[0-9a-f]{64}$/);
         assert.deepEqual(c.command.slice(0, 2), ['node', '/probe/probe.cjs']);
         assert.equal(c.securityContext.readOnlyRootFilesystem, true);
