@@ -6,7 +6,7 @@
 // stopped. Needs root and `ip netns`; skipped, loudly, without them.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -111,7 +111,8 @@ describe('netpack check on a network-namespace fabric', { skip: unavailable }, (
     const report = JSON.parse(json.stdout) as CheckReport;
     if (process.env.NETPACK_FABRIC_EXAMPLE) {
       const text = await runCli(...argv, ...extra);
-      process.stderr.write(`\n$ netpack check -f cluster.yml\n${text.stdout}`);
+      // For the README: the text output, appended to the file this names.
+      appendFileSync(process.env.NETPACK_FABRIC_EXAMPLE, `\n$ netpack check -f cluster.yml\n${text.stdout}`);
       return { code: json.code, report, text: text.stdout };
     }
     return { code: json.code, report, text: '' };

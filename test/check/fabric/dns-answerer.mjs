@@ -36,7 +36,7 @@ socket.on('message', (msg, from) => {
     answer.writeUInt16BE(1, 4); // IN
     answer.writeUInt32BE(5, 6); // TTL
     answer.writeUInt16BE(4, 10);
-    ip.split('.').forEach((o, k) => answer.writeUInt8(Number(o), 12 + k));
+    for (const [k, o] of ip.split('.').entries()) answer.writeUInt8(Number(o), 12 + k);
     parts.push(answer);
   }
   socket.send(Buffer.concat(parts), from.port, from.address);
