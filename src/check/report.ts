@@ -5,7 +5,7 @@
  */
 import { workloadMtu } from '../config/derived.ts';
 import type { ClusterConfig } from '../config/types.ts';
-import { type NodeNeed, providerNeeds } from '../firewall/needs.ts';
+import { IP_PROTOCOL, KUBELET_PORT, type NodeNeed, providerNeeds } from '../firewall/needs.ts';
 import { parseTestId } from './plan.ts';
 import { type FailureCode, type ProbeAnswer, type RunPlan, TEST_NAMES, type TestLetter } from './types.ts';
 
@@ -73,8 +73,14 @@ export interface CauseContext {
 }
 
 export function formatNeeds(needs: readonly NodeNeed[]): string {
+  const protocol = (value: number) =>
+    Object.entries(IP_PROTOCOL)
+      .find(([, v]) => v === value)?.[0]
+      .toUpperCase() ?? String(value);
   return needs
-    .map((n) => (n.kind === 'port' ? `${n.protocol} ${n.port}` : `IP protocol ${n.value} (${n.why})`))
+    .map((n) =>
+      n.kind === 'port' ? `${n.protocol} ${n.port}` : `IP protocol ${n.value} (${protocol(n.value)})`,
+    )
     .join(', ');
 }
 
@@ -85,7 +91,12 @@ export function causeContext(
 ): CauseContext {
   if (!config) return { addresses };
   const net = config.network;
-  const ctx: CauseContext = { addresses, provider: net.provider, needs: formatNeeds(providerNeeds(config)) };
+  // Of the table `netpack firewall` uses, what carries pod traffic: not the kubelet's port nor
+  // the metrics ports, which only the control plane and scrapers use.
+  const dataPath = providerNeeds(config).filter(
+    (n) => !(n.kind === 'port' && (n.port === String(KUBELET_PORT) || /metrics/i.test(n.why))),
+  );
+  const ctx: CauseContext = { addresses, provider: net.provider, needs: formatNeeds(dataPath) };
   if (net.provider === 'calico') {
     const mtu = workloadMtu(net.calico);
     if (mtu !== undefined) ctx.podMtu = `${mtu} (network.calico.mtu ${net.calico.mtu} less encapsulation)`;
@@ -352,7 +363,7 @@ function pairFindings(
       ]
         .filter(Boolean)
         .join('; '),
-      fix: `lower the pod MTU below the smallest link MTU on the path between ${between(g.nodes, ctx)} (less encapsulation), or let ICMP type 3 code 4 through the firewalls on it`,
+      fix: `make the pod MTU fit the smallest link on the paths ${g.nodes.length === 1 ? `through ${between(g.nodes, ctx)}` : `between ${between(g.nodes, ctx)}`}, less the encapsulation overhead (${ctx.provider === 'calico' ? 'network.calico.mtu' : ctx.provider === 'weave' ? "weave-net's WEAVE_MTU" : "the provider's MTU setting"}), or let ICMP "fragmentation needed" (type 3 code 4) through the firewalls there`,
       nodes: g.nodes,
       pairs: g.pairs,
     });

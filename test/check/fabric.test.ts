@@ -206,7 +206,8 @@ describe('netpack check on a network-namespace fabric', { skip: unavailable }, (
       assert.match(f.cause!, /timeout ×2/);
       // The fix names the two nodes and Weave's ports from the table `netpack firewall` uses.
       assert.match(f.fix!, /node-1 \(192\.0\.2\.1\) and node-3 \(192\.0\.2\.3\)/);
-      assert.match(f.fix!, /tcp 6783, udp 6783-6784/);
+      assert.match(f.fix!, /: tcp 6783, udp 6783-6784, IP protocol 50 \(ESP\) \(/);
+      assert.doesNotMatch(f.fix!, /10250/, 'the kubelet port carries no pod traffic');
     } finally {
       await fabric.sh(rules.map((r) => `ip netns exec ${n1} iptables -w -D FORWARD ${r}`).join('\n'));
     }
