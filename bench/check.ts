@@ -19,13 +19,14 @@ import { connectionsPerNode } from '../src/check/plan.ts';
 import { runCheck } from '../src/check/run.ts';
 import { createClusterClient } from '../src/cluster/client.ts';
 import { loadKubeConfig } from '../src/cluster/kubeconfig.ts';
-import { startFakeApiServer } from '../test/fake-apiserver/index.ts';
 import { fakeKubelet } from '../test/check/kubelet.ts';
+import { startFakeApiServer } from '../test/fake-apiserver/index.ts';
 import { benchEnv, median } from './stats.ts';
 
 const SIZES = [3, 10, 25, 50];
 const RUNS = 3;
 const SCRIPT = 'dist/netpack-probe.cjs';
+const LARGE_BYTES = 256 * 1024;
 
 function startProcess(ip: string, port: number, node: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -50,6 +51,8 @@ interface Figures {
   probe_connections_per_node: number;
   probe_connections_per_node_with_host_probes: number;
   connections_total: number;
+  /** Tests that failed (the probes are on one machine: a failure means it was overloaded). */
+  failed_tests: number;
 }
 
 async function measure(nodes: number, sample?: number): Promise<Figures> {
@@ -73,6 +76,7 @@ async function measure(nodes: number, sample?: number): Promise<Figures> {
   const script = readFileSync(SCRIPT, 'utf8');
   const total: number[] = [];
   const tests: number[] = [];
+  const failures: number[] = [];
   try {
     for (let r = 0; r < RUNS; r++) {
       let testsStarted = 0;
@@ -81,8 +85,9 @@ async function measure(nodes: number, sample?: number): Promise<Figures> {
         probeScript: script,
         ...(sample ? { sample } : {}),
         timeoutMs: 300_000,
-        testTimeoutMs: 5000,
-        largeBytes: 512 * 1024,
+        // 50 probe processes on a small machine are slow to answer, not broken: generous limits.
+        testTimeoutMs: 30_000,
+        largeBytes: LARGE_BYTES,
         hostProbes: false,
         nodeLocalDns: false,
         clusterDomain: 'cluster.local',
@@ -93,7 +98,7 @@ async function measure(nodes: number, sample?: number): Promise<Figures> {
         },
       });
       total.push(performance.now() - started);
-      if (!report.ok) throw new Error(`the check failed: ${JSON.stringify(report.findings.slice(0, 2))}`);
+      failures.push(report.failures.length);
       await kubelet.idle();
     }
   } finally {
@@ -111,6 +116,7 @@ async function measure(nodes: number, sample?: number): Promise<Figures> {
     probe_connections_per_node: perNode,
     probe_connections_per_node_with_host_probes: connectionsPerNode(nodes, sample, true, 1),
     connections_total: perNode * nodes,
+    failed_tests: Math.max(...failures),
   };
 }
 
@@ -118,14 +124,14 @@ export async function benchCheck(): Promise<Record<string, unknown>> {
   const figures: Figures[] = [];
   for (const n of SIZES) figures.push(await measure(n));
   figures.push(await measure(50, 5));
-  console.log('nodes  sample  check ms  tests ms  connections/node  (with host probes)  total');
+  console.log('nodes  sample  check ms  tests ms  connections/node  (with host probes)  total  failed');
   for (const f of figures)
     console.log(
-      `${String(f.nodes).padStart(5)}  ${String(f.sample ?? 'all').padStart(6)}  ${String(f.check_ms).padStart(8)}  ${String(f.tests_ms).padStart(8)}  ${String(f.probe_connections_per_node).padStart(16)}  ${String(f.probe_connections_per_node_with_host_probes).padStart(18)}  ${f.connections_total}`,
+      `${String(f.nodes).padStart(5)}  ${String(f.sample ?? 'all').padStart(6)}  ${String(f.check_ms).padStart(8)}  ${String(f.tests_ms).padStart(8)}  ${String(f.probe_connections_per_node).padStart(16)}  ${String(f.probe_connections_per_node_with_host_probes).padStart(18)}  ${String(f.connections_total).padStart(5)}  ${f.failed_tests}`,
     );
   return {
     description:
-      'netpack check against the test API server, pod probes as processes on loopback addresses, 512 KiB transfers, median of 3 runs; check_ms is the whole run, tests_ms from asking the probes to having every answer',
+      'netpack check against the test API server, pod probes as processes on loopback addresses, 256 KiB transfers (the CLI default), median of 3 runs; check_ms is the whole run, tests_ms from asking the probes to having every answer',
     sizes: figures,
   };
 }

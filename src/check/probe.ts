@@ -217,9 +217,14 @@ function codeOf(e: NodeJS.ErrnoException): FailureCode {
   }
 }
 
+/** A transfer that keeps moving may take this many test timeouts in all before it is given up. */
+export const TRANSFER_CAP = 4;
+
 /**
- * One HTTP exchange with its own deadline. Tells "never connected" (`timeout`) from "connected,
- * then the data stopped" (`stalled`), which is what an MTU black hole looks like.
+ * One HTTP exchange. Tells "never connected" (`timeout`) from "connected, then the data stopped"
+ * (`stalled`), which is what an MTU black hole looks like. The timeout counts from the last
+ * progress (connect, bytes received, bytes handed to the kernel), so that a transfer that is slow
+ * on a busy node is not taken for a stall; in all it may take TRANSFER_CAP timeouts.
  */
 function httpCall(
   host: string,
@@ -239,6 +244,7 @@ function httpCall(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(cap);
       req.destroy();
       resolve({ ...o, body: Buffer.concat(chunks).toString('utf8'), received });
     };
@@ -248,6 +254,7 @@ function httpCall(
         res.on('data', (c: Buffer) => {
           received += c.length;
           if (chunks.length < 4) chunks.push(c);
+          timer.refresh();
         });
         res.on('end', () =>
           finish(
@@ -259,24 +266,28 @@ function httpCall(
         res.on('error', (e) => finish({ ok: false, code: codeOf(e), detail: e.message }));
       },
     );
-    req.on('socket', (s) => s.once('connect', () => (connected = true)));
-    req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, code: codeOf(e), detail: e.message }));
-    const timer = setTimeout(
-      () =>
-        finish(
-          connected
-            ? {
-                ok: false,
-                code: 'stalled',
-                detail:
-                  uploadBytes > 0
-                    ? `stalled after sending ${Math.min(sent, uploadBytes)} of ${uploadBytes} bytes`
-                    : `stalled after ${received} bytes`,
-              }
-            : { ok: false, code: 'timeout', detail: `no connection within ${timeoutMs}ms` },
-        ),
-      timeoutMs,
+    req.on('socket', (s) =>
+      s.once('connect', () => {
+        connected = true;
+        timer.refresh();
+      }),
     );
+    req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, code: codeOf(e), detail: e.message }));
+    const giveUp = () =>
+      finish(
+        connected
+          ? {
+              ok: false,
+              code: 'stalled',
+              detail:
+                uploadBytes > 0
+                  ? `stalled after sending ${Math.min(sent, uploadBytes)} of ${uploadBytes} bytes`
+                  : `stalled after ${received} bytes`,
+            }
+          : { ok: false, code: 'timeout', detail: `no connection within ${timeoutMs}ms` },
+      );
+    const timer = setTimeout(giveUp, timeoutMs);
+    const cap = setTimeout(giveUp, TRANSFER_CAP * timeoutMs);
     if (uploadBytes === 0) return void req.end();
     req.setHeader('Content-Length', uploadBytes);
     let left = uploadBytes;
@@ -286,6 +297,7 @@ function httpCall(
         left -= n;
         const ok = req.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n), () => {
           sent += n;
+          if (!settled) timer.refresh();
         });
         if (!ok) return void req.once('drain', pump);
       }

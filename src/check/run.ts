@@ -4,12 +4,13 @@
  * again, whatever happens (success, failure, timeout, abort). The judging is pure (report.ts).
  */
 
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterClient, KubeObject } from '../cluster/types.ts';
 import { NODE_LOCAL_DNS_IP } from '../config/defaults.ts';
 import { COMPONENT_LABEL } from '../render/types.ts';
 import { type CheckSetup, type NodeProbes, planRuns } from './plan.ts';
-import { encodePlan } from './probe.ts';
+import { encodePlan, TRANSFER_CAP } from './probe.ts';
 import { buildReport, type CauseContext, type CheckReport } from './report.ts';
 import {
   CHECK_COMPONENT,
@@ -113,10 +114,13 @@ function nodeAddress(node: KubeObject): string | undefined {
   return addresses.find((a) => a.type === 'InternalIP')?.address ?? addresses[0]?.address;
 }
 
-/** Every pod probe's run takes this long at most: batches of tests, a large one being two transfers. */
+/**
+ * How long a probe's run can take at most: batches of tests, a large one being two transfers of
+ * up to TRANSFER_CAP timeouts each. Beyond it the probe is taken as unreachable.
+ */
 function runBudgetMs(plan: RunPlan): number {
   const batches = Math.ceil(plan.tests.length / Math.max(1, plan.parallel));
-  return batches * 2 * plan.testTimeoutMs + 2000;
+  return batches * 2 * TRANSFER_CAP * plan.testTimeoutMs + 2000;
 }
 
 async function askProbe(
@@ -146,6 +150,8 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
   if (opts.signal?.aborted) stop();
   opts.signal?.addEventListener('abort', stop, { once: true });
   const signal = deadline.signal;
+  // Every request to a probe listens to it, up to two per node at once.
+  setMaxListeners(0, signal);
   const started = Date.now();
   let created = false;
   const guard = async <T>(p: Promise<T>): Promise<T> => {

@@ -2,15 +2,13 @@
 // addresses: the CLI's flags and exit codes, the objects it deploys, the matrix and findings for
 // probes that are silent or never ready, and that nothing is left behind.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startProbe } from '../../src/check/probe.ts';
 import type { CheckReport } from '../../src/check/report.ts';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
 import { runCli } from '../support/cli.ts';
-import { leftovers, loopbackProbes, probeScript, probeScriptPath, repoRoot } from './support.ts';
+import { leftovers, loopbackProbes, probeScript, probeScriptPath, spawnCli } from './support.ts';
 
 const RANGE = 31;
 
@@ -228,37 +226,12 @@ describe('netpack check (loopback probes)', () => {
   });
 
   test('`netpack check probe` runs the probe as a plain process; SIGTERM stops it', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'src/cli/main.ts'),
-        'check',
-        'probe',
-        '--port',
-        '0',
-        '--listen',
-        `127.${RANGE}.8.1`,
-        '--node',
-        'solo',
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      child.stderr.on('data', (c: Buffer) => {
-        err += c.toString();
-        const m = /listening on [\d.]+:(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      void exited.then(() => reject(new Error(err)));
-    });
+    const probe = spawnCli('check', 'probe', '--port', '0', '--listen', `127.${RANGE}.8.1`, '--node', 'solo');
+    const port = Number((await probe.waitFor(/listening on [\d.]+:(\d+)/))[1]);
     const answer = await fetch(`http://127.${RANGE}.8.1:${port}/echo`);
     assert.equal(await answer.text(), 'netpack-check-probe solo\n');
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    probe.child.kill('SIGTERM');
+    assert.equal(await probe.exited, 0);
     const bad = await runCli('check', 'probe', '--port', 'x');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /netpack probe: unknown or incomplete argument/);

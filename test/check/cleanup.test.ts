@@ -3,15 +3,13 @@
 // run killed with SIGKILL is cleaned up by the next run. A namespace of the same name that is not
 // netpack's is never touched.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CheckError, type CheckOptions, runCheck } from '../../src/check/run.ts';
 import { createClusterClient } from '../../src/cluster/client.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import type { ClusterClient } from '../../src/cluster/types.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
-import { leftovers, loopbackProbes, probeScript, probeScriptPath, repoRoot } from './support.ts';
+import { leftovers, loopbackProbes, probeScript, probeScriptPath, spawnCli } from './support.ts';
 
 const RANGE = 32;
 
@@ -33,36 +31,6 @@ const options = (over: Partial<CheckOptions> = {}): CheckOptions => ({
   progress: () => {},
   ...over,
 });
-
-/** Runs the CLI as a process; resolves when a stderr line matches `ready`, with the child. */
-function spawnCheck(server: FakeApiServer, ready: RegExp) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'src/cli/main.ts'),
-      'check',
-      '--kubeconfig',
-      server.kubeconfigPath,
-      '--timeout',
-      '5m',
-    ],
-    { cwd: repoRoot, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))),
-  );
-  const reached = new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      if (ready.test(stderr)) resolve();
-    });
-    void exited.then(() => reject(new Error(`the check ended before ${ready}: ${stderr}`)));
-  });
-  return { child, reached, exited, stderr: () => stderr };
-}
 
 describe('netpack check cleans up', () => {
   before(async () => {
@@ -146,8 +114,9 @@ describe('netpack check cleans up', () => {
     const server = await startFakeApiServer({ nodes: 2 });
     let kubelet = loopbackProbes(server, { range: RANGE, pending: ['node-1', 'node-2'] });
     try {
-      const first = spawnCheck(server, /probes ready: 0\/2/);
-      await first.reached;
+      const args = ['check', '--kubeconfig', server.kubeconfigPath, '--timeout', '5m'];
+      const first = spawnCli(...args);
+      await first.waitFor(/probes ready: 0\/2/);
       assert.ok(leftovers(server).includes('Namespace/netpack-check'));
       first.child.kill('SIGINT');
       assert.equal(await first.exited, 2, first.stderr());
@@ -155,8 +124,8 @@ describe('netpack check cleans up', () => {
       assert.match(first.stderr(), /removed namespace netpack-check/);
       assert.deepEqual(leftovers(server), []);
 
-      const killed = spawnCheck(server, /probes ready: 0\/2/);
-      await killed.reached;
+      const killed = spawnCli(...args);
+      await killed.waitFor(/probes ready: 0\/2/);
       killed.child.kill('SIGKILL');
       await killed.exited;
       assert.ok(leftovers(server).includes('DaemonSet/netpack-check'), 'a killed run cannot clean up');

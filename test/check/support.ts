@@ -1,6 +1,7 @@
 // Shared set-up of the check tests: the bundled probe script, and probes as in-process servers
 // on loopback addresses (each file its own 127.N range, so files running side by side never share
 // an address).
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -83,4 +84,45 @@ export function leftovers(server: FakeApiServer): string[] {
     )
     .map((o) => `${o.kind}/${o.metadata.name}`)
     .sort();
+}
+
+export interface CliProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves with the first match of `pattern` in stderr (rejects if the process ends first). */
+  waitFor(pattern: RegExp): Promise<RegExpExecArray>;
+  /** The exit code (-1 when a signal ended it). */
+  exited: Promise<number>;
+  stderr(): string;
+}
+
+/** The netpack CLI from the sources as a process of its own (for signals and for killing it). */
+export function spawnCli(...argv: string[]): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...argv], {
+    cwd: repoRoot,
+    env: { ...process.env },
+  });
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    for (const l of [...listeners]) l();
+  });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const look = () => {
+          const m = pattern.exec(stderr);
+          if (!m) return;
+          listeners.delete(look);
+          resolve(m);
+        };
+        listeners.add(look);
+        look();
+        void exited.then(() => reject(new Error(`the process ended before ${pattern}: ${stderr}`)));
+      }),
+  };
 }

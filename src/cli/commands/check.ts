@@ -23,7 +23,8 @@ interface CheckFlags extends ClusterFlags {
   hostProbes: boolean;
 }
 
-const LARGE_BYTES = 512 * 1024;
+/** Well above any pod MTU (some 180 full-size packets), small enough for 50 nodes at once. */
+const LARGE_BYTES = 256 * 1024;
 
 function duration(flag: string, text: string): number {
   const ms = parseDuration(text);
@@ -58,7 +59,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       'after',
       `
 Cost: a full mesh of n nodes is n×(n−1) ordered pairs; each pair is one small request, one large
-download and upload (512 KiB each way) and, with host probes, pod → node and node → pod: about
+download and upload (256 KiB each way) and, with host probes, pod → node and node → pod: about
 5×(n−1) connections per node, 245 per node at 50 nodes. --sample N makes it 5×N per node.
 
 Matrix letters: T pod→pod  L large transfer  S Service ClusterIP  N node-local-dns  D kube-dns
