@@ -154,8 +154,17 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
   setMaxListeners(0, signal);
   const started = Date.now();
   let created = false;
+  // Requests an abort left running: clean-up waits for them, so that a create landing late
+  // cannot bring back what it deletes.
+  const inflight = new Set<Promise<unknown>>();
   const guard = async <T>(p: Promise<T>): Promise<T> => {
     if (signal.aborted) throw abortError(signal, opts);
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    inflight.add(settled);
+    void settled.then(() => inflight.delete(settled));
     return await new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(abortError(signal, opts));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -335,7 +344,10 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', stop);
-    if (created) await cleanUp(client, opts);
+    if (created) {
+      await Promise.all(inflight);
+      await cleanUp(client, opts);
+    }
   }
 }
 
