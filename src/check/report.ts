@@ -484,10 +484,22 @@ export function formatReport(report: CheckReport): string {
       .join('  ')
       .trimEnd();
   const lines = [line(header), ...rows.map(line), ''];
-  lines.push(`tests: ${report.tests.map((l) => `${l} ${TEST_NAMES[l]}`).join('; ')}`);
-  lines.push(
-    'a cell lists the tests that failed from the row node to the column node; · not tested; OWN: tests of the node alone',
-  );
+  // The legend, wrapped at 100 columns.
+  const words = [
+    ...report.tests.map((l) => `${l} ${TEST_NAMES[l]};`),
+    'a cell: the tests that failed from the row node to the column node;',
+    '· not tested;',
+    'OWN: tests of the node alone',
+  ];
+  let legend = 'tests:';
+  for (const w of words) {
+    if (legend.length + 1 + w.length > 100) {
+      lines.push(legend);
+      legend = ' ';
+    }
+    legend += ` ${w}`;
+  }
+  lines.push(legend);
   if (report.findings.length > 0) lines.push('', 'FINDINGS');
   for (const f of report.findings) {
     lines.push(`${f.severity} ${f.reason}: ${f.subject}: ${f.message}`);
