@@ -112,7 +112,10 @@ describe('netpack check on a network-namespace fabric', { skip: unavailable }, (
     if (process.env.NETPACK_FABRIC_EXAMPLE) {
       const text = await runCli(...argv, ...extra);
       // For the README: the text output, appended to the file this names.
-      appendFileSync(process.env.NETPACK_FABRIC_EXAMPLE, `\n$ netpack check -f cluster.yml --test-timeout 1s\n${text.stdout}`);
+      appendFileSync(
+        process.env.NETPACK_FABRIC_EXAMPLE,
+        `\n$ netpack check -f cluster.yml --test-timeout 1s\n${text.stdout}`,
+      );
       return { code: json.code, report, text: text.stdout };
     }
     return { code: json.code, report, text: '' };
