@@ -13,7 +13,10 @@ import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.t
 import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
+import type { Lock } from './lock.ts';
 import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
+import { readRunning } from './read-facts.ts';
+import { daemonSetWhere } from './running.ts';
 import {
   ApiError,
   apiGroupOf,
@@ -76,11 +79,7 @@ export async function mapLimit<T>(
 }
 
 /** Reads the state, the live objects and the facts the guard needs; sends only reads. */
-export async function readCluster(
-  client: ClusterClient,
-  desired: Desired,
-  network: ClusterConfig['network'],
-): Promise<ClusterView> {
+export async function readCluster(client: ClusterClient, desired: Desired): Promise<ClusterView> {
   // One wave of reads: the state, and the kinds this render has, at once; kinds only the stored
   // inventory names (dropped since) are listed once the state says which.
   const live = new Map<string, KubeObject>();
@@ -98,7 +97,6 @@ export async function readCluster(
         }),
     );
   const desiredKinds = [...desired.objects, { apiVersion: 'apps/v1', kind: 'DaemonSet' }];
-  const needPools = network.provider === 'calico' || desiredKinds.some((o) => o.kind === 'IPPool');
   const stateRead = (async () => {
     const stateObject = await client.get(STATE_REF);
     let state: StoredState | undefined;
@@ -110,14 +108,10 @@ export async function readCluster(
     }
     return { stateObject, state, stateProblem };
   })();
-  const [{ stateObject, state, stateProblem }, , pools, nodes, secrets] = await Promise.all([
+  const [{ stateObject, state, stateProblem }, , { facts }, secrets] = await Promise.all([
     stateRead,
     Promise.all([listOurs(desiredKinds), stateRead.then(({ state }) => listOurs(state?.inventory ?? []))]),
-    (async () =>
-      needPools || (await stateRead).state?.inventory.some((o) => o.kind === 'IPPool')
-        ? client.list('crd.projectcalico.org/v1', 'IPPool')
-        : { items: [] as KubeObject[] })(),
-    client.list('v1', 'Node'),
+    readRunning(client),
     Promise.all(
       desired.createOnly.map(async (s) => {
         const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
@@ -129,23 +123,6 @@ export async function readCluster(
       }),
     ),
   ]);
-  const runningProviders = new Set<string>();
-  for (const o of live.values()) {
-    const component = o.metadata.labels?.['app.kubernetes.io/component'];
-    if (o.kind === 'DaemonSet' && (component === 'weave' || component === 'calico'))
-      runningProviders.add(component);
-  }
-  const facts: LiveFacts = {
-    ipPools: pools.items.map((p) => ({
-      name: p.metadata.name,
-      cidr: String((p.spec as { cidr?: string })?.cidr ?? ''),
-    })),
-    nodes: nodes.items.map((n) => {
-      const spec = (n.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
-      return { name: n.metadata.name, podCIDRs: spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []) };
-    }),
-    runningProviders: [...runningProviders].sort(),
-  };
   return {
     state,
     stateProblem,
@@ -177,7 +154,12 @@ export interface Decision {
 
 /** Pure: the guard and the plan from what `readCluster` found. */
 export function decide(config: ClusterConfig, desired: Desired, view: ClusterView): Decision {
-  const refusals = guardChanges(config.network, view.state, view.facts);
+  // A network DaemonSet this render applies (a custom provider's, say) is the config's own network.
+  const rendered = new Set(
+    desired.objects.filter((o) => o.kind === 'DaemonSet').map((o) => daemonSetWhere(o)),
+  );
+  const facts = { ...view.facts, networks: view.facts.networks.filter((n) => !rendered.has(n.where)) };
+  const refusals = guardChanges(config.network, view.state, facts);
   const createOnlyKeys = new Set(
     desired.createOnly.map((s) =>
       refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
@@ -226,6 +208,13 @@ export interface ApplyOptions {
   /** Deadline (ms since epoch) for CRDs to become Established. */
   deadline: number;
   log: (line: string) => void;
+  /**
+   * Takes the cluster's lock (`lock.ts`); throws when another run holds it. Taken only once the
+   * plan says something will be written; the cluster is then read and judged again under it.
+   */
+  lock?: () => Promise<Lock>;
+  /** Set on the run under the lock: the custom manifests were checked before it was taken. */
+  underLock?: boolean;
 }
 
 export interface ApplyReport {
@@ -333,6 +322,11 @@ export async function predictConflicts(
   return conflicts.sort((a, b) => a.ref.localeCompare(b.ref));
 }
 
+/** Whether applying the decision sends any write. */
+export function writesAnything(d: Decision): boolean {
+  return d.plan.changes > 0 || d.secretsToCreate.length > 0 || d.stateChanges;
+}
+
 /** The whole apply. Writes nothing when the guard refuses or the state cannot be read. */
 export async function applyCluster(
   client: ClusterClient,
@@ -351,7 +345,7 @@ export async function applyCluster(
     stored: false,
     crdsPending: [],
   };
-  const view = await readCluster(client, desired, config.network);
+  const view = await readCluster(client, desired);
   if (view.stateProblem) {
     report.stopped = `${view.stateProblem}; fix or delete it (netpack then rebuilds it from the live cluster)`;
     return report;
@@ -382,12 +376,21 @@ export async function applyCluster(
     );
   };
 
-  if (!opts.dryRun) {
+  if (!opts.dryRun && !opts.underLock) {
     const refused = await checkCustomManifests(client, config, decision, { limit, force: opts.force });
     if (refused.length > 0) {
       report.failures.push(...refused);
       report.stopped = `the API server refused ${refused.length} of the custom manifests' objects in a dry run; nothing was written`;
       return report;
+    }
+  }
+  if (opts.lock && !opts.dryRun && writesAnything(decision)) {
+    const lock = await opts.lock();
+    try {
+      // Another run may have written between the first read and the lock: judge again under it.
+      return await applyCluster(client, config, desired, { ...opts, lock: undefined, underLock: true });
+    } finally {
+      await lock.release().catch((e: Error) => opts.log(`lock: not released: ${e.message}`));
     }
   }
 

@@ -121,7 +121,7 @@ describe('state ConfigMap', () => {
       state: undefined,
       stateObject: undefined,
       live: new Map(),
-      facts: { ipPools: [], nodes: [], runningProviders: [] },
+      facts: { ipPools: [], nodes: [], networks: [] },
       existingSecrets: new Set(),
       staleSecrets: new Set(),
     });

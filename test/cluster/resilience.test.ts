@@ -45,7 +45,14 @@ describe('apply resilience', () => {
       env.server.store.find('ConfigMap', 'calico-config-backup', 'kube-system'),
       'foreign object deleted',
     );
-    assert.ok(!env.server.writes().some((w) => w.verb === 'delete'));
+    // Deleted: only the lock's Lease, when the apply was done.
+    assert.deepEqual(
+      env.server
+        .writes()
+        .filter((w) => w.verb === 'delete')
+        .map((w) => w.resource),
+      ['leases'],
+    );
   });
 
   it('a process killed mid-apply is converged by the next run', async () => {

@@ -4,6 +4,7 @@ import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
 import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
+import { acquireLock, holderIdentity, LockHeldError } from '../../cluster/lock.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
@@ -73,7 +74,9 @@ export async function clusterAction(
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : EXIT.invalid);
+      return setExit(
+        e instanceof KubeconfigFlagError || e instanceof LockHeldError ? EXIT.usage : EXIT.invalid,
+      );
     }
     throw e;
   }
@@ -115,7 +118,10 @@ Examples:
 
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
 network.calico.datastore of a cluster that runs a network already.
-Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage.`,
+Another apply or delete running against the cluster holds its lock (Lease kube-system/netpack-lock):
+apply then stops at once, naming the holder (exit 2).
+Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage or
+another run holds the lock.`,
     )
     .action((opts: ApplyFlags) =>
       clusterAction(io, setExit, async () => {
@@ -138,6 +144,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
             concurrency,
             deadline,
             log: opts.verbose ? (l) => err(`netpack: ${l}`) : () => {},
+            lock: () => acquireLock(client, holderIdentity('apply')),
           });
           const d = report.decision;
           if (report.stopped) {
