@@ -150,6 +150,12 @@ export interface Decision {
   /** The state ConfigMap differs from what this apply would store. */
   stateChanges: boolean;
   stateObject: KubeObject;
+  /**
+   * Stored before the first write when this apply may create objects the stored inventory does
+   * not name: the old inventory and the new one together, so that whatever an interrupted run
+   * leaves, the next one prunes, diff shows and delete removes. Undefined: nothing new.
+   */
+  pendingState?: KubeObject;
 }
 
 /** Pure: the guard and the plan from what `readCluster` found. */
@@ -197,7 +203,12 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
   ];
   const stateObject = stateConfigMap(config, inventory);
   const stateChanges = !view.stateObject || objectChanges(stateObject, view.stateObject).length > 0;
-  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject };
+  const stored = view.state?.inventory ?? [];
+  const known = new Set(stored.map(refKey));
+  const pendingState = inventory.some((r) => !known.has(refKey(r)))
+    ? stateConfigMap(config, [...stored, ...inventory])
+    : undefined;
+  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject, pendingState };
 }
 
 export interface ApplyOptions {
@@ -394,6 +405,12 @@ export async function applyCluster(
     }
   }
 
+  if (decision.pendingState && !opts.dryRun) {
+    // Before the first write: what this run may create is on record, whatever happens next.
+    await client.apply(decision.pendingState, { dryRun: false, force: true });
+    opts.log('recorded the objects this apply may create (ConfigMap kube-system/netpack-state)');
+  }
+
   // Phase 0: CRDs, the ones this render's custom resources need first, so that their clock to
   // Established starts early. Custom resources wait for their own CRDs only; the built-in objects
   // go out once every CRD is written (cluster-scoped, then namespaced, with the create-only
@@ -520,7 +537,7 @@ export async function applyCluster(
     if (report.failures.length > 0) return report;
   }
 
-  if (decision.stateChanges) {
+  if (decision.stateChanges || (decision.pendingState && !opts.dryRun)) {
     // Our own object: force, so a stray edit of it never blocks the record of what was applied.
     await client.apply(decision.stateObject, { dryRun: opts.dryRun, force: true });
     report.stored = !opts.dryRun;

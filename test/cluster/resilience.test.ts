@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
+import { parseState } from '../../src/cluster/inventory.ts';
 import { calicoYaml, type Env, ours, repoRoot, setup } from './helpers.ts';
 
 describe('apply resilience', () => {
@@ -85,11 +86,13 @@ describe('apply resilience', () => {
     await exited;
     const partial = ours(env.server).length;
     assert.ok(partial >= 10, `killed after ${partial} objects`);
-    assert.equal(
-      env.server.store.find('ConfigMap', 'netpack-state', 'kube-system'),
-      undefined,
-      'killed before the state was stored',
-    );
+    // What it may create was recorded before its first write: every object it left is named.
+    const pending = env.server.store.find('ConfigMap', 'netpack-state', 'kube-system');
+    assert.ok(pending, 'the pending inventory was stored first');
+    const parsed = parseState(pending as Parameters<typeof parseState>[0]);
+    assert.ok(parsed.ok);
+    const named = new Set(parsed.state.inventory.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`));
+    for (const o of ours(env.server)) if (!o.endsWith('/netpack-state')) assert.ok(named.has(o), o);
     env.server.faults.clear();
     const r = await env.np('apply', '-f', file, '--no-wait');
     assert.equal(r.code, 0, r.stderr);
