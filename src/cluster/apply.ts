@@ -10,6 +10,7 @@
 import type { ClusterConfig } from '../config/types.ts';
 import { isCustomResource } from '../render/order.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
+import { adoptObject, findUnlabelled } from './adopt.ts';
 import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
@@ -45,6 +46,8 @@ export interface ClusterView {
   existingSecrets: Set<string>;
   /** Create-only Secrets from files whose live value differs from the file now (refKeys). */
   staleSecrets: Set<string>;
+  /** Objects of the render that exist without netpack's label (someone else made them), by refKey. */
+  unlabelled: Map<string, KubeObject>;
 }
 
 const key = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
@@ -108,7 +111,7 @@ export async function readCluster(client: ClusterClient, desired: Desired): Prom
     }
     return { stateObject, state, stateProblem };
   })();
-  const [{ stateObject, state, stateProblem }, , { facts }, secrets] = await Promise.all([
+  const [{ stateObject, state, stateProblem }, , { facts, daemonSets }, secrets] = await Promise.all([
     stateRead,
     Promise.all([listOurs(desiredKinds), stateRead.then(({ state }) => listOurs(state?.inventory ?? []))]),
     readRunning(client),
@@ -123,11 +126,13 @@ export async function readCluster(client: ClusterClient, desired: Desired): Prom
       }),
     ),
   ]);
+  const unlabelled = await findUnlabelled(client, desired.objects, live, daemonSets, DEFAULT_CONCURRENCY);
   return {
     state,
     stateProblem,
     stateObject,
     live,
+    unlabelled,
     facts,
     existingSecrets: new Set(secrets.filter((s): s is string => s !== undefined)),
     staleSecrets,
@@ -171,7 +176,13 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
       refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
     ),
   );
-  const plan = planChanges(desired.objects, view.live, view.state?.inventory, createOnlyKeys);
+  const plan = planChanges(
+    desired.objects,
+    view.live,
+    view.state?.inventory,
+    createOnlyKeys,
+    view.unlabelled,
+  );
   const secretsToCreate = desired.createOnly
     .filter(
       (s) =>
@@ -226,6 +237,8 @@ export interface ApplyOptions {
   lock?: () => Promise<Lock>;
   /** Set on the run under the lock: the custom manifests were checked before it was taken. */
   underLock?: boolean;
+  /** Take over objects of the render that exist without netpack's label (`adopt.ts`). */
+  adopt?: boolean;
 }
 
 export interface ApplyReport {
@@ -234,6 +247,7 @@ export interface ApplyReport {
   stopped?: string;
   created: number;
   updated: number;
+  adopted: number;
   unchanged: number;
   pruned: number;
   secretsCreated: string[];
@@ -252,11 +266,18 @@ function phaseOf(item: PlanItem & { desired: KubeObject }): 0 | 1 | 2 {
   return item.desired.metadata.namespace ? 2 : 1;
 }
 
-type Write = Extract<PlanItem, { action: 'create' | 'update' }>;
+type Write = Extract<PlanItem, { action: 'create' | 'update' | 'adopt' }>;
 
-/** The plan's items that write: creates and updates. */
+/** The plan's items that write: creates, updates and adoptions. */
 function writesOf(plan: Plan): Write[] {
-  return plan.items.filter((i): i is Write => i.action === 'create' || i.action === 'update');
+  return plan.items.filter(
+    (i): i is Write => i.action === 'create' || i.action === 'update' || i.action === 'adopt',
+  );
+}
+
+/** The objects netpack would take over, as people name them. */
+export function adoptionsOf(plan: Plan): string[] {
+  return plan.items.filter((i) => i.action === 'adopt').map((i) => showRef(i.ref));
 }
 
 /**
@@ -349,6 +370,7 @@ export async function applyCluster(
     decision: undefined,
     created: 0,
     updated: 0,
+    adopted: 0,
     unchanged: 0,
     pruned: 0,
     secretsCreated: [],
@@ -367,6 +389,11 @@ export async function applyCluster(
     report.stopped = 'refused changes (see above); nothing was sent';
     return report;
   }
+  const adoptions = adoptionsOf(decision.plan);
+  if (adoptions.length > 0 && !opts.adopt) {
+    report.stopped = `${adoptions.length} objects netpack would create exist without its label (made by kubectl, Pharos or another tool): ${adoptions.join(', ')}; nothing was sent. Check them with netpack diff, then run apply --adopt to take them over`;
+    return report;
+  }
   const limit = opts.concurrency ?? DEFAULT_CONCURRENCY;
   const write = { dryRun: opts.dryRun, force: opts.force };
   const toWrite = writesOf(decision.plan);
@@ -377,14 +404,14 @@ export async function applyCluster(
     if (opts.dryRun && !(await client.resource(item.desired.apiVersion, item.desired.kind))) {
       // The CRD is not there yet (a dry run does not create it): nothing to ask the server.
       opts.log(`dry run: ${showRef(item.ref)} would be created once its CRD is Established`);
+    } else if (item.action === 'adopt') {
+      await adoptObject(client, item.desired, item.ref, write);
     } else {
       await client.apply(item.desired, write);
     }
-    if (item.action === 'create') report.created++;
-    else report.updated++;
-    opts.log(
-      `${item.action === 'create' ? 'created' : 'configured'} ${showRef(item.ref)}${opts.dryRun ? ' (dry run)' : ''}`,
-    );
+    report[item.action === 'create' ? 'created' : item.action === 'adopt' ? 'adopted' : 'updated']++;
+    const verb = { create: 'created', update: 'configured', adopt: 'adopted' }[item.action];
+    opts.log(`${verb} ${showRef(item.ref)}${opts.dryRun ? ' (dry run)' : ''}`);
   };
 
   if (!opts.dryRun && !opts.underLock) {

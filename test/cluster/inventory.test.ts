@@ -121,6 +121,7 @@ describe('state ConfigMap', () => {
       state: undefined,
       stateObject: undefined,
       live: new Map(),
+      unlabelled: new Map(),
       facts: { ipPools: [], nodes: [], networks: [] },
       existingSecrets: new Set(),
       staleSecrets: new Set(),
