@@ -8,7 +8,15 @@
  * the object ends exactly as netpack renders it and `diff` is clean afterwards.
  */
 import { mapLimit } from './apply.ts';
-import { isObject, isOurs, type ManagedFieldsEntry, takenOver } from './plan.ts';
+import type { CreateOnlySecret } from './desired.ts';
+import {
+  isObject,
+  isOurs,
+  type ManagedFieldsEntry,
+  objectChanges,
+  type PlanItem,
+  takenOver,
+} from './plan.ts';
 import {
   type ClusterClient,
   FIELD_MANAGER,
@@ -104,5 +112,28 @@ export async function findUnlabelled(
     if (live && !isOurs(live)) out.set(refKey(o), live);
   });
   if (failures.length > 0) throw failures[0]!.error;
+  return out;
+}
+
+/**
+ * Create-only Secrets someone else made (Pharos' weave-passwd): adopted by netpack's labels
+ * only, so delete removes them later; their value is what the running mesh uses, never replaced.
+ */
+export function labelAdoptions(
+  createOnly: readonly CreateOnlySecret[],
+  unlabelled: ReadonlyMap<string, KubeObject>,
+): PlanItem[] {
+  const out: PlanItem[] = [];
+  for (const s of createOnly) {
+    const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
+    const theirs = unlabelled.get(refKey(ref));
+    if (!theirs) continue;
+    const desired: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: s.name, namespace: s.namespace, labels: { ...s.build().metadata.labels } },
+    };
+    out.push({ action: 'adopt', ref, desired, changes: objectChanges(desired, theirs), valueKept: true });
+  }
   return out;
 }

@@ -10,7 +10,7 @@
 import type { ClusterConfig } from '../config/types.ts';
 import { isCustomResource } from '../render/order.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
-import { adoptObject, findUnlabelled } from './adopt.ts';
+import { adoptObject, findUnlabelled, labelAdoptions } from './adopt.ts';
 import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
@@ -87,6 +87,7 @@ export async function readCluster(client: ClusterClient, desired: Desired): Prom
   // inventory names (dropped since) are listed once the state says which.
   const live = new Map<string, KubeObject>();
   const staleSecrets = new Set<string>();
+  const theirSecrets: KubeObject[] = [];
   const listed = new Set<string>();
   const listOurs = (kinds: Iterable<{ apiVersion: string; kind: string }>) =>
     Promise.all(
@@ -120,6 +121,7 @@ export async function readCluster(client: ClusterClient, desired: Desired): Prom
         const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
         const live = await client.get(ref);
         if (!live) return undefined;
+        if (!isOurs(live)) theirSecrets.push(live);
         // A file-backed create-only Secret whose file changed: netpack keeps the live value, and says so.
         if (s.fileData && !sameValues(secretValues(live), s.fileData)) staleSecrets.add(refKey(ref));
         return refKey(ref);
@@ -127,6 +129,7 @@ export async function readCluster(client: ClusterClient, desired: Desired): Prom
     ),
   ]);
   const unlabelled = await findUnlabelled(client, desired.objects, live, daemonSets, DEFAULT_CONCURRENCY);
+  for (const secret of theirSecrets) unlabelled.set(refKey(secret), secret);
   return {
     state,
     stateProblem,
@@ -183,6 +186,9 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
     createOnlyKeys,
     view.unlabelled,
   );
+  const secretAdoptions = labelAdoptions(desired.createOnly, view.unlabelled);
+  plan.items.push(...secretAdoptions);
+  plan.changes += secretAdoptions.length;
   const secretsToCreate = desired.createOnly
     .filter(
       (s) =>
@@ -405,7 +411,8 @@ export async function applyCluster(
       // The CRD is not there yet (a dry run does not create it): nothing to ask the server.
       opts.log(`dry run: ${showRef(item.ref)} would be created once its CRD is Established`);
     } else if (item.action === 'adopt') {
-      await adoptObject(client, item.desired, item.ref, write);
+      if (item.valueKept) await client.apply(item.desired, { ...write, force: true });
+      else await adoptObject(client, item.desired, item.ref, write);
     } else {
       await client.apply(item.desired, write);
     }

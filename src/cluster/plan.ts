@@ -23,7 +23,14 @@ export type PlanItem =
    * takes it over; `changes` are against the live object, fields others own that the render
    * does not set included (they go).
    */
-  | { action: 'adopt'; ref: ObjectRef; desired: KubeObject; changes: FieldChange[] }
+  | {
+      action: 'adopt';
+      ref: ObjectRef;
+      desired: KubeObject;
+      changes: FieldChange[];
+      /** A create-only Secret: only netpack's labels are set, its value and other fields stay. */
+      valueKept?: boolean;
+    }
   | { action: 'prune'; ref: ObjectRef }
   /** In the previous inventory, gone from the render, but not ours any more: left alone. */
   | { action: 'keep'; ref: ObjectRef; why: string };

@@ -59,6 +59,11 @@ describe('adopting a Pharos-made Weave', () => {
       /^ {4}- metadata\.annotations\.kubectl\.kubernetes\.io\/last-applied-configuration/m,
     );
     assert.doesNotMatch(r.stdout, /\+ create Secret\/kube-system\/weave-passwd/);
+    // The password Secret is adopted by its labels only.
+    assert.match(
+      r.stdout,
+      /^\* adopt {2}Secret\/kube-system\/weave-passwd .*\n {4}\+ metadata\.labels: .*"app\.kubernetes\.io\/managed-by":"netpack".*\n(?! {4})/m,
+    );
     assert.equal(env.server.writes().length, before);
   });
 
@@ -85,6 +90,8 @@ describe('adopting a Pharos-made Weave', () => {
     assert.equal(meta.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], undefined);
     assert.ok(!meta.managedFields?.some((m) => m.manager === 'kubectl-client-side-apply'));
     assert.equal(password(), PASSWORD, 'the running mesh keeps its password');
+    const secret = env.server.store.find('Secret', 'weave-passwd', 'kube-system')!;
+    assert.equal(secret.metadata.labels?.['app.kubernetes.io/managed-by'], 'netpack');
     const diff = await np('diff', '-f', file);
     assert.equal(diff.code, 0, diff.stdout);
     const n = env.server.writes().length;
@@ -98,6 +105,7 @@ describe('adopting a Pharos-made Weave', () => {
     assert.equal(env.server.store.find('DaemonSet', 'weave-net', 'kube-system'), undefined);
     assert.equal(env.server.store.find('ClusterRole', 'weave-net'), undefined);
     assert.equal(env.server.store.find('ServiceAccount', 'weave-net', 'kube-system'), undefined);
+    assert.equal(env.server.store.find('Secret', 'weave-passwd', 'kube-system'), undefined);
   });
 
   it('no byte of the password in any output', () => {
