@@ -4,6 +4,7 @@ import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
 import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
+import { acquireLock, holderIdentity, LockHeldError } from '../../cluster/lock.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
@@ -73,7 +74,9 @@ export async function clusterAction(
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : EXIT.invalid);
+      return setExit(
+        e instanceof KubeconfigFlagError || e instanceof LockHeldError ? EXIT.usage : EXIT.invalid,
+      );
     }
     throw e;
   }
@@ -82,6 +85,7 @@ export async function clusterAction(
 interface ApplyFlags extends ClusterFlags {
   dryRun: boolean;
   force: boolean;
+  adopt: boolean;
   wait: boolean;
   timeout: string;
   concurrency: string;
@@ -101,6 +105,11 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         'take over fields another field manager owns (never bypasses refused changes)',
         false,
       )
+      .option(
+        '--adopt',
+        'take over objects netpack would create that exist without its label (e.g. a Pharos-made Weave): fields others set that netpack does not render are removed; see diff first',
+        false,
+      )
       .option('--no-wait', 'do not wait for DaemonSets and Deployments to roll out')
       .option('--timeout <duration>', 'how long to wait for CRDs and the rollout, e.g. 90s, 5m', '5m')
       .option('--concurrency <n>', 'parallel writes per phase', '16'),
@@ -112,10 +121,15 @@ Examples:
   netpack apply -f cluster.yml
   netpack apply -f cluster.yml --dry-run
   netpack apply -f cluster.yml --context prod --timeout 10m
+  netpack diff -f cluster.yml                 # a Pharos-made network: what adoption changes
+  netpack apply -f cluster.yml --adopt
 
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
 network.calico.datastore of a cluster that runs a network already.
-Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage.`,
+Another apply or delete running against the cluster holds its lock (Lease kube-system/netpack-lock):
+apply then stops at once, naming the holder (exit 2).
+Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage or
+another run holds the lock.`,
     )
     .action((opts: ApplyFlags) =>
       clusterAction(io, setExit, async () => {
@@ -135,9 +149,11 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           const report = await applyCluster(client, config, desired, {
             dryRun: opts.dryRun,
             force: opts.force,
+            adopt: opts.adopt,
             concurrency,
             deadline,
             log: opts.verbose ? (l) => err(`netpack: ${l}`) : () => {},
+            lock: () => acquireLock(client, holderIdentity('apply')),
           });
           const d = report.decision;
           if (report.stopped) {
@@ -152,7 +168,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
           for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
-          const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
+          const summary = `${report.created} created, ${report.updated} configured, ${report.adopted ? `${report.adopted} adopted, ` : ''}${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {
             const conflicts = report.failures.some((f) => f.conflict);
             if (conflicts) err(`netpack: ${CONFLICT_HINT}`);

@@ -30,7 +30,7 @@ invalid, or the cluster cannot be reached: see stderr), 2 usage.`,
         if (!ready) return EXIT.invalid;
         const client = await connect(opts, (l) => io.stderr(`${l}\n`));
         try {
-          const view = await readCluster(client, ready.desired, ready.config.network);
+          const view = await readCluster(client, ready.desired);
           if (view.stateProblem) {
             io.stderr(
               `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
