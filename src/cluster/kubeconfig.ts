@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
-import { ClusterError } from './types.ts';
+import { ClusterError, type ClusterErrorCode } from './types.ts';
 
 export interface KubeconfigOptions {
   /** `--kubeconfig`: this file only. */
@@ -23,11 +23,11 @@ export interface KubeconfigOptions {
  * The kubeconfig is missing or unusable, or `--kubeconfig`/`--context` names nothing: the
  * command line or its environment is wrong (exit 2), not the cluster.
  */
-export class KubeconfigError extends ClusterError {}
-
-/** The former name, still what the CLI's `clusterAction` tests for: one class, two names. */
-export const KubeconfigFlagError = KubeconfigError;
-export type KubeconfigFlagError = KubeconfigError;
+export class KubeconfigError extends ClusterError {
+  constructor(message: string, code: ClusterErrorCode = 'KubeconfigInvalid') {
+    super(message, code);
+  }
+}
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -252,9 +252,6 @@ export async function loadKubeConfig(
     warnings.push(
       `TLS certificate of ${cluster.server} is NOT verified: the kubeconfig sets insecure-skip-tls-verify`,
     );
-  }
-  if (cluster.server.startsWith('http:')) {
-    warnings.push(`talking to ${cluster.server} in plain HTTP, as the kubeconfig says`);
   }
   const target: KubeTarget = {
     source,

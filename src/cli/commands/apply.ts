@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
-import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
+import { errorCode } from '../../cluster/errors.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
@@ -62,18 +62,25 @@ export function loadDesired(
 const CONFLICT_HINT =
   'another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)';
 
-/** Cluster failures as one line each, exit 1; anything else is left to run() (internal error). */
+/**
+ * Cluster failures (unreachable, TLS, credentials, not an API server, a request refused) are
+ * one line each and exit 2; with `-o json` their stable code is printed on stdout too. Anything
+ * else is left to run() (internal error).
+ */
 export async function clusterAction(
   io: Io,
   setExit: (code: number) => void,
   body: () => Promise<number>,
+  opts: { json?: boolean } = {},
 ): Promise<void> {
   try {
     setExit(await body());
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : EXIT.invalid);
+      if (opts.json)
+        io.stdout(`${JSON.stringify({ error: { code: errorCode(e), message: e.message } }, null, 2)}\n`);
+      return setExit(EXIT.usage);
     }
     throw e;
   }
@@ -115,7 +122,8 @@ Examples:
 
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
 network.calico.datastore of a cluster that runs a network already.
-Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage.`,
+Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage
+or the cluster cannot be talked to (unreachable, TLS, credentials: one line on stderr).`,
     )
     .action((opts: ApplyFlags) =>
       clusterAction(io, setExit, async () => {
