@@ -258,6 +258,14 @@ describe('answers that are not the Kubernetes API', () => {
     assert.ok(!line.includes('\u001b'), 'control characters are not passed to the terminal');
   });
 
+  it('https:// to a server that speaks plain HTTP: said, not "cannot reach"', async () => {
+    const { line } = await failsWith(
+      kubeconfig('https-to-http', { server: api.url.replace('http:', 'https:') }),
+      'NotKubernetes',
+    );
+    assert.match(line, /does not speak TLS/);
+  });
+
   it('JSON that is not JSON: NotKubernetes', async () => {
     const port = await listen(
       http.createServer((_req, res) => {
@@ -423,6 +431,18 @@ describe('a refused connection', () => {
     const file = kubeconfig('refused', { server: `http://127.0.0.1:${port}` });
     const { line } = await failsWith(file, 'ConnectionRefused');
     assert.match(line, new RegExp(`127\\.0\\.0\\.1:${port} refused the connection`));
+    // Every cluster command: the same one line and exit 2.
+    const cluster = write('refused-cluster.yml', 'network:\n  provider: weave\n');
+    for (const argv of [
+      ['apply', '-f', cluster],
+      ['diff', '-f', cluster],
+      ['delete', '--yes'],
+    ]) {
+      const r = await runCli(...argv, '--kubeconfig', file);
+      assert.equal(r.code, 2, `${argv[0]}: ${r.stderr}`);
+      assert.equal(r.lines.length, 1, `${argv[0]}: ${r.stderr}`);
+      assert.match(r.lines[0]!, /refused the connection/);
+    }
     const client = await connect({ kubeconfig: file }, () => {});
     try {
       await assert.rejects(client.list('v1', 'Node'), (e: Error) => e instanceof ClusterError);
