@@ -132,11 +132,14 @@ export function unauthorized(what: string, message: string, at: Whereabouts): Ap
   );
 }
 
-/** 403: authenticated, but not allowed this verb on this resource. */
+/**
+ * 403: authenticated, but not allowed this verb on this resource. `what` is said twice: apply's
+ * report drops the leading one, as it names the object itself.
+ */
 export function forbidden(what: string, message: string, at: Whereabouts): ApiError {
   const who = at.user ? `user "${at.user}"` : 'no user (anonymous)';
   return new ApiError(
-    `${what}: 403 Forbidden for ${who} of ${at.target}${message ? `: ${oneLine(message, 300)}` : ''}; netpack needs to read and write the network's objects: use a context with those rights (cluster-admin)`,
+    `${what}: 403 Forbidden: ${who} of ${at.target} may not ${what}${message ? ` (the API server says: ${oneLine(message, 300)})` : ''}; netpack reads and writes the network's objects: use a context with those rights (cluster-admin)`,
     403,
     'Forbidden',
   );

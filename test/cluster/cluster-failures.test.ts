@@ -415,7 +415,33 @@ describe('refused credentials and rights', () => {
     const remove = api.faults.failRequests(['list', 'get'], 403);
     try {
       const { line } = await failsWith(kubeconfig('forbidden', { server: api.url }), 'Forbidden');
-      assert.match(line, /^netpack: (list|get) \S+: 403 Forbidden for user "ops" of context "prod"/);
+      assert.match(
+        line,
+        /: 403 Forbidden: user "ops" of context "prod" .* may not (list|get) \S+ \(the API server says: /,
+      );
+    } finally {
+      remove();
+    }
+  });
+});
+
+describe('writes refused for rights', () => {
+  it('apply: every write refused alike is one line naming the verb and object, exit 2', async () => {
+    const remove = api.faults.failRequests(['apply', 'create'], 403);
+    try {
+      const cluster = write('forbidden-writes.yml', 'network:\n  provider: calico\n  pod_network_cidr: 10.244.0.0/16\n');
+      const r = await runCli(
+        'apply',
+        '-f',
+        cluster,
+        '--kubeconfig',
+        kubeconfig('forbidden-writes', { server: api.url }),
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.lines.length, 1, r.stderr);
+      assert.match(r.lines[0]!, /403 Forbidden: user "ops" of context "prod" .* may not apply \S+/);
+      assert.match(r.lines[0]!, /more writes alike\); nothing was pruned/);
+      assert.ok(api.writes().every((w) => w.status === 403));
     } finally {
       remove();
     }

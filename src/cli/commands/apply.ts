@@ -156,6 +156,15 @@ or the cluster cannot be talked to (unreachable, TLS, credentials: one line on s
             err(`netpack: ${report.stopped}`);
             return EXIT.invalid;
           }
+          // Refused credentials or rights refuse every write alike: one line, as for reads.
+          const denied = report.failures.filter((f) => f.denied);
+          if (denied.length > 0 && denied.length === report.failures.length) {
+            const more = denied.length > 1 ? ` (and ${denied.length - 1} more writes alike)` : '';
+            err(
+              `netpack: ${denied[0]!.ref}: ${denied[0]!.message}${more}; nothing was pruned and the state was not updated`,
+            );
+            return EXIT.usage;
+          }
           if (opts.dryRun && d)
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
