@@ -429,7 +429,10 @@ describe('writes refused for rights', () => {
   it('apply: every write refused alike is one line naming the verb and object, exit 2', async () => {
     const remove = api.faults.failRequests(['apply', 'create'], 403);
     try {
-      const cluster = write('forbidden-writes.yml', 'network:\n  provider: calico\n  pod_network_cidr: 10.244.0.0/16\n');
+      const cluster = write(
+        'forbidden-writes.yml',
+        'network:\n  provider: calico\n  pod_network_cidr: 10.244.0.0/16\n',
+      );
       const r = await runCli(
         'apply',
         '-f',
