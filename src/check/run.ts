@@ -6,6 +6,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { oneLine } from '../cluster/errors.ts';
 import type { ClusterClient, KubeObject } from '../cluster/types.ts';
 import { NODE_LOCAL_DNS_IP } from '../config/defaults.ts';
 import { COMPONENT_LABEL } from '../render/types.ts';
@@ -132,7 +133,8 @@ async function askProbe(
 ): Promise<ProbeAnswer | string> {
   const path = `/api/v1/namespaces/${CHECK_NAMESPACE}/pods/${encodeURIComponent(pod)}:${port}/proxy/run?plan=${encodePlan(plan)}`;
   const a = await client.proxyGet(path, runBudgetMs(plan), signal);
-  if (a.status !== 200) return a.status === 0 ? a.body : `HTTP ${a.status}: ${a.body.slice(0, 200)}`;
+  if (a.status !== 200)
+    return a.status === 0 ? oneLine(a.body, 200) : `HTTP ${a.status}: ${oneLine(a.body, 200)}`;
   try {
     const answer = JSON.parse(a.body) as ProbeAnswer;
     if (answer.probe !== PROBE_MAGIC || !Array.isArray(answer.results)) return "the answer is not a probe's";

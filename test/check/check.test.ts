@@ -148,9 +148,9 @@ describe('netpack check (loopback probes)', () => {
         'json',
         '--no-host-probes',
         '--timeout',
-        '3s',
+        '4s',
         '--test-timeout',
-        '200ms',
+        '1s',
       );
       assert.equal(r.code, 1, r.stderr);
       const report = JSON.parse(r.stdout) as CheckReport;
@@ -251,6 +251,9 @@ describe('netpack check (loopback probes)', () => {
         assert.match(r.stderr, /^netpack check: /m);
         assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       }
+      const json = await check(server, '--sample', '0', '-o', 'json');
+      assert.equal(json.code, 2);
+      assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, 'Usage');
       assert.deepEqual(leftovers(server), []);
       assert.deepEqual(
         server.writes().filter((w) => w.verb === 'create'),

@@ -67,7 +67,7 @@ describe('netpack check cleans up', () => {
     const progress: string[] = [];
     try {
       await assert.rejects(
-        runCheck(client, options({ timeoutMs: 1500, testTimeoutMs: 100, progress: (l) => progress.push(l) })),
+        runCheck(client, options({ timeoutMs: 4000, testTimeoutMs: 100, progress: (l) => progress.push(l) })),
         (e: unknown) => e instanceof CheckError && e.why === 'timeout',
       );
       assert.ok(

@@ -4,6 +4,7 @@ import { causeContext, formatReport } from '../../check/report.ts';
 import { CheckError, runCheck } from '../../check/run.ts';
 import { readProbeScript } from '../../check/script.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
+import { errorCode } from '../../cluster/errors.ts';
 import { parseState, STATE_REF } from '../../cluster/inventory.ts';
 import { ApiError, ClusterError } from '../../cluster/types.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
@@ -174,6 +175,16 @@ async function runCheckCommand(io: Io, setExit: (code: number) => void, opts: Ch
       e instanceof ApiError
     ) {
       io.stderr(`netpack check: ${e.message}\n`);
+      // As the other cluster commands: with -o json, the failure as JSON on stdout too.
+      if (opts.output === 'json') {
+        const code =
+          e instanceof CheckError
+            ? `Check${e.why[0]!.toUpperCase()}${e.why.slice(1)}`
+            : e instanceof UsageError
+              ? 'Usage'
+              : errorCode(e);
+        io.stdout(`${JSON.stringify({ error: { code, message: e.message } }, null, 2)}\n`);
+      }
       return setExit(EXIT.usage);
     }
     throw e;
