@@ -112,6 +112,8 @@ export interface CheckInput {
   nodes: string[];
   /** Nodes whose probe never became ready, and why. */
   notReady: Record<string, string>;
+  /** Nodes whose host-network probe never became ready (their node ↔ pod tests are skipped). */
+  hostNotReady?: Record<string, string>;
   plans: Map<string, { pod: RunPlan; host?: RunPlan }>;
   /** Answers per node and probe; a string is why the call failed. */
   answers: Map<string, { pod?: ProbeAnswer | string; host?: ProbeAnswer | string }>;
@@ -144,6 +146,18 @@ export function buildReport(input: CheckInput): CheckReport {
       });
       continue;
     }
+    const hostWhy = input.hostNotReady?.[node];
+    if (hostWhy !== undefined)
+      findings.push({
+        severity: 'warning',
+        reason: 'ProbeNotReady',
+        subject: `node ${node} (host network)`,
+        message:
+          'the host-network probe did not become ready: node ↔ pod tests from and to this node were skipped',
+        cause: hostWhy,
+        fix: 'a Pod Security policy that forbids hostNetwork refuses it; run with --no-host-probes, or allow it for namespace netpack-check',
+        nodes: [node],
+      });
     if (!plan) continue;
     for (const side of ['pod', 'host'] as const) {
       const sidePlan = plan[side];
@@ -198,7 +212,7 @@ export function buildReport(input: CheckInput): CheckReport {
   findings.push(...pairFindings(nodes, matrix, failures, mtus, input.context));
   findings.push(...ownFindings(nodes, own, failures, input.context));
   return {
-    ok: findings.length === 0,
+    ok: !findings.some((f) => f.severity === 'error'),
     nodes,
     tests: ORDER.filter((l) => ran.has(l)),
     matrix,

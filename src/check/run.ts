@@ -216,6 +216,7 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
     const waitUntil = started + Math.max(opts.timeoutMs - reserve, opts.timeoutMs / 2);
     const ready = new Map<string, { pod?: KubeObject; host?: KubeObject }>();
     const seen = new Map<string, KubeObject>();
+    const seenHost = new Map<string, KubeObject>();
     const pods = new Map<string, KubeObject>();
     let lastLine = '';
     /** Reads the pods seen so far; true when every probe is ready. */
@@ -226,6 +227,7 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
         const app = pod.metadata.labels?.[NAME_LABEL];
         if (!node || !names.includes(node)) continue;
         if (app === POD_PROBE) seen.set(node, pod);
+        if (app === HOST_PROBE) seenHost.set(node, pod);
         if (!isReady(pod)) continue;
         const entry = ready.get(node) ?? {};
         if (app === POD_PROBE) entry.pod = pod;
@@ -278,9 +280,11 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
     if (signal.aborted) throw abortError(signal, opts);
 
     const notReady: Record<string, string> = {};
+    const hostNotReady: Record<string, string> = {};
     const probes: NodeProbes[] = [];
     for (const n of names) {
       const r = ready.get(n);
+      if (opts.hostProbes && !r?.host) hostNotReady[n] = notReadyCause(seenHost.get(n));
       if (!r?.pod) {
         notReady[n] = notReadyCause(seen.get(n));
         continue;
@@ -339,7 +343,14 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
       const a = nodeAddress(n);
       if (a) addresses[n.metadata.name] = a;
     }
-    return buildReport({ nodes: names, notReady, plans, answers, context: { ...opts.context, addresses } });
+    return buildReport({
+      nodes: names,
+      notReady,
+      hostNotReady,
+      plans,
+      answers,
+      context: { ...opts.context, addresses },
+    });
   } catch (e) {
     if (signal.aborted && !(e instanceof CheckError)) throw abortError(signal, opts);
     throw e;

@@ -167,6 +167,30 @@ describe('netpack check (loopback probes)', () => {
     }
   });
 
+  test('a host-network probe that never comes up: a warning, its node ↔ pod tests skipped, exit 0', async () => {
+    const server = await cluster(2);
+    const kubelet = loopbackProbes(server, { range: RANGE, pendingHost: ['node-2'] });
+    try {
+      const r = await check(server, '-o', 'json', '--timeout', '4s');
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as CheckReport;
+      assert.deepEqual(
+        report.findings.map((f) => [f.severity, f.reason, f.subject]),
+        [['warning', 'ProbeNotReady', 'node node-2 (host network)']],
+      );
+      assert.deepEqual(report.matrix, { 'node-1': { 'node-2': [] }, 'node-2': { 'node-1': [] } });
+      assert.deepEqual(
+        report.tests,
+        ['T', 'L', 'S', 'H', 'P'],
+        'node-1 still tested H to node-2 and node-2 P to node-1',
+      );
+      assert.deepEqual(leftovers(server), []);
+    } finally {
+      await kubelet.close();
+      await server.close();
+    }
+  });
+
   test('--nodes and --sample choose who tests whom; the text output is a matrix', async () => {
     const server = await cluster(4);
     const kubelet = loopbackProbes(server, { range: RANGE });

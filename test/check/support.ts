@@ -37,6 +37,8 @@ export interface LoopbackOptions {
   range: number;
   /** Nodes whose probe pod stays Pending. */
   pending?: string[];
+  /** Nodes whose host-network probe stays Pending (as Pod Security would leave it). */
+  pendingHost?: string[];
   /** Nodes whose pod is reported ready but where nothing listens. */
   silent?: string[];
   /** Nodes whose probe accepts connections and never answers. */
@@ -51,6 +53,7 @@ export function loopbackProbes(server: FakeApiServer, opts: LoopbackOptions): Ku
   return fakeKubelet(server, {
     async start(spec: ProbeSpec) {
       if (opts.pending?.includes(spec.node)) return undefined;
+      if (spec.hostNetwork && opts.pendingHost?.includes(spec.node)) return undefined;
       const ip = `127.${opts.range}.${spec.hostNetwork ? 2 : 1}.${nodeNumber(spec.node)}`;
       if (opts.silent?.includes(spec.node)) return ip;
       if (opts.hanging?.includes(spec.node)) {
