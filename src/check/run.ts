@@ -55,7 +55,7 @@ export interface CheckOptions {
   progress: (line: string) => void;
   /** Ctrl-C: stop, clean up, throw `CheckError('interrupted')`. */
   signal?: AbortSignal;
-  /** How often to look at the probe pods while waiting for them. */
+  /** How often to look whether a namespace an earlier run left is gone yet (it terminates in the background). */
   pollMs?: number;
 }
 
@@ -212,7 +212,8 @@ export async function runCheck(client: ClusterClient, opts: CheckOptions): Promi
     const kubeDnsIp = (kubeDns?.spec as { clusterIP?: string } | undefined)?.clusterIP;
 
     // Wait for the probes, leaving the tests the time they need.
-    const reserve = 2 * opts.testTimeoutMs * 4 + 3000;
+    // (a large test's two transfers, each up to TRANSFER_CAP timeouts, and the answers' way back)
+    const reserve = 2 * TRANSFER_CAP * opts.testTimeoutMs + 3000;
     const waitUntil = started + Math.max(opts.timeoutMs - reserve, opts.timeoutMs / 2);
     const ready = new Map<string, { pod?: KubeObject; host?: KubeObject }>();
     const seen = new Map<string, KubeObject>();
