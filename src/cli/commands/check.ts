@@ -81,6 +81,15 @@ run (cluster unreachable, --timeout, Ctrl-C). Whatever happens, the namespace ne
     .option('--port <n>', 'port to listen on', '8477')
     .option('--listen <address>', 'address to listen on', '0.0.0.0')
     .option('--node <name>', 'the node name it reports (default $NODE_NAME, else the host name)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netpack check probe --port 8477 --node node-1
+  curl -s localhost:8477/echo
+
+Exit status: 0 when stopped (SIGTERM, SIGINT), 1 when it cannot listen, 2 usage.`,
+    )
     .action(async (opts: { port: string; listen: string; node?: string }) => {
       const argv = [
         '--port',
