@@ -11,6 +11,7 @@ import type { ClusterConfig } from '../config/types.ts';
 import { isCustomResource } from '../render/order.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
 import { type Desired, secretValues } from './desired.ts';
+import { dnsCacheRemovalRefusals } from './dns-cache-guard.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
 import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
@@ -176,8 +177,21 @@ export interface Decision {
 }
 
 /** Pure: the guard and the plan from what `readCluster` found. */
-export function decide(config: ClusterConfig, desired: Desired, view: ClusterView): Decision {
+export function decide(
+  config: ClusterConfig,
+  desired: Desired,
+  view: ClusterView,
+  opts: { allowDnsCacheRemoval?: boolean } = {},
+): Decision {
   const refusals = guardChanges(config.network, view.state, view.facts);
+  refusals.push(
+    ...dnsCacheRemovalRefusals(
+      config.network,
+      view.state,
+      view.live.values(),
+      opts.allowDnsCacheRemoval === true,
+    ),
+  );
   const createOnlyKeys = new Set(
     desired.createOnly.map((s) =>
       refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
@@ -222,6 +236,8 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** SSA force: take over fields other managers own. Refusals are never bypassed. */
   force: boolean;
+  /** The operator confirmed removing a running node-local DNS cache (see dns-cache-guard.ts). */
+  allowDnsCacheRemoval?: boolean;
   concurrency?: number;
   /** Deadline (ms since epoch) for CRDs to become Established. */
   deadline: number;
@@ -356,7 +372,7 @@ export async function applyCluster(
     report.stopped = `${view.stateProblem}; fix or delete it (netpack then rebuilds it from the live cluster)`;
     return report;
   }
-  const decision = decide(config, desired, view);
+  const decision = decide(config, desired, view, { allowDnsCacheRemoval: opts.allowDnsCacheRemoval });
   report.decision = decision;
   if (decision.refusals.length > 0) {
     report.stopped = 'refused changes (see above); nothing was sent';

@@ -548,6 +548,19 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       return 'deleted';
     },
 
+    async nodeConfigz(node) {
+      // Best-effort evidence for status: one try, no retries (an unreachable kubelet is a 503
+      // that retrying does not mend).
+      const a = await send('GET', `/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`);
+      if (a.status === 200) return JSON.parse(a.body) as unknown;
+      const s = statusOf(a.body);
+      throw new ApiError(
+        `configz of node ${node}: ${a.status} ${s.message ?? ''}`.trim(),
+        a.status,
+        s.reason,
+      );
+    },
+
     close() {
       if (agent instanceof nodeHttp().Agent) agent.destroy();
     },

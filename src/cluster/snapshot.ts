@@ -2,6 +2,7 @@
 import type { NetworkConfig } from '../config/types.ts';
 import { OUR_SELECTOR } from './apply.ts';
 import { parseState, STATE_REF } from './inventory.ts';
+import { readKubeletDns } from './kubelet-dns.ts';
 import type { ClusterSnapshot } from './status.ts';
 import type { ClusterClient } from './types.ts';
 
@@ -26,9 +27,16 @@ export async function readSnapshot(
   const namespaces = [
     ...new Set([...daemonSets.items, ...deployments.items].map((o) => o.metadata.namespace ?? 'kube-system')),
   ].sort();
-  const pods = (
-    await Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns })))
-  ).flatMap((l) => l.items);
+  const [podLists, kubelets, services] = await Promise.all([
+    Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns }))),
+    readKubeletDns(client, nodes.items),
+    client.list('v1', 'Service', { namespace: 'kube-system' }),
+  ]);
+  const pods = podLists.flatMap((l) => l.items);
+  const kubeSystemServiceIps = services.items.flatMap((s) => {
+    const spec = (s.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
+    return spec.clusterIPs ?? (spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : []);
+  });
   return {
     network: applied,
     nodes: nodes.items,
@@ -37,5 +45,6 @@ export async function readSnapshot(
     pods,
     ipPools: ipPools.items,
     ...(stateProblem ? { stateProblem } : {}),
+    ...(kubelets ? { kubelets, kubeSystemServiceIps } : {}),
   };
 }

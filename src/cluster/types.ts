@@ -99,6 +99,12 @@ export interface ClusterClient {
   create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject | 'exists'>;
   /** Delete; `absent` when it was already gone. */
   delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
+  /**
+   * The kubelet's running configuration through the API server's node proxy
+   * (`/api/v1/nodes/NAME/proxy/configz`), as the kubelet returns it; throws ApiError when the
+   * API server refuses it or cannot reach the kubelet.
+   */
+  nodeConfigz?(node: string): Promise<unknown>;
   readonly stats: ClientStats;
   close(): void;
 }

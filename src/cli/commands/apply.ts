@@ -82,6 +82,7 @@ export async function clusterAction(
 interface ApplyFlags extends ClusterFlags {
   dryRun: boolean;
   force: boolean;
+  allowDnsCacheRemoval: boolean;
   wait: boolean;
   timeout: string;
   concurrency: string;
@@ -101,6 +102,11 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         'take over fields another field manager owns (never bypasses refused changes)',
         false,
       )
+      .option(
+        '--allow-dns-cache-removal',
+        'confirm turning node_local_dns_cache off on a cluster where it runs (set kubelet clusterDNS back first)',
+        false,
+      )
       .option('--no-wait', 'do not wait for DaemonSets and Deployments to roll out')
       .option('--timeout <duration>', 'how long to wait for CRDs and the rollout, e.g. 90s, 5m', '5m')
       .option('--concurrency <n>', 'parallel writes per phase', '16'),
@@ -114,7 +120,8 @@ Examples:
   netpack apply -f cluster.yml --context prod --timeout 10m
 
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
-network.calico.datastore of a cluster that runs a network already.
+network.calico.datastore of a cluster that runs a network already. Refused unless
+--allow-dns-cache-removal: turning node_local_dns_cache off while node-local-dns runs.
 Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage.`,
     )
     .action((opts: ApplyFlags) =>
@@ -135,6 +142,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           const report = await applyCluster(client, config, desired, {
             dryRun: opts.dryRun,
             force: opts.force,
+            allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
             concurrency,
             deadline,
             log: opts.verbose ? (l) => err(`netpack: ${l}`) : () => {},
