@@ -12,6 +12,7 @@ import { isCustomResource } from '../render/order.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
 import { type Desired, secretValues } from './desired.ts';
 import { dnsCacheRemovalRefusals } from './dns-cache-guard.ts';
+import { etcdPoolNotices } from './etcd-pool-notice.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
 import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
@@ -174,6 +175,8 @@ export interface Decision {
   /** The state ConfigMap differs from what this apply would store. */
   stateChanges: boolean;
   stateObject: KubeObject;
+  /** Changes that apply makes but that have no effect (etcd-pool-notice.ts), for a warning. */
+  noEffect: string[];
 }
 
 /** Pure: the guard and the plan from what `readCluster` found. */
@@ -229,7 +232,8 @@ export function decide(
   ];
   const stateObject = stateConfigMap(config, inventory);
   const stateChanges = !view.stateObject || objectChanges(stateObject, view.stateObject).length > 0;
-  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject };
+  const noEffect = etcdPoolNotices(config.network, view.state);
+  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject, noEffect };
 }
 
 export interface ApplyOptions {

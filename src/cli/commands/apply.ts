@@ -159,6 +159,7 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           if (opts.dryRun && d)
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
+          for (const line of d?.noEffect ?? []) err(`netpack: warning: ${line}`);
           for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
           const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {

@@ -48,6 +48,7 @@ invalid, or the cluster cannot be reached: see stderr), 2 usage.`,
           for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
           for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
+          for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
           // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
           const refused =
             d.refusals.length > 0
