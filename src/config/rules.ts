@@ -311,7 +311,8 @@ function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
   const E = ['network', 'calico', 'environment'];
   const backend = calico.environment.CALICO_NETWORKING_BACKEND;
   const needsBgp = calico.mode === 'Never' || calico.encapsulation === 'ipip';
-  if (backend !== undefined && backend !== 'bird' && needsBgp) {
+  // Other values than these are settings.ts' error (one of bird, vxlan, none).
+  if ((backend === 'vxlan' || backend === 'none') && needsBgp) {
     const pool =
       calico.mode === 'Never'
         ? 'an unencapsulated pool (mode Never)'
