@@ -3,6 +3,8 @@
 // in etcd, created once by calico-node): apply and diff say so.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { etcdPoolNotices } from '../../src/cluster/etcd-pool-notice.ts';
+import { defaultNetwork } from '../../src/config/defaults.ts';
 import { type Env, POD_CIDR, setup } from './helpers.ts';
 
 const etcd = (calico: string) =>
@@ -37,18 +39,19 @@ describe('etcd datastore: pool changes have no effect', () => {
     const same = await env.np('apply', '-f', changed, '--no-wait');
     assert.doesNotMatch(same.stderr, /no effect/);
   });
+});
 
-  it('the kubernetes datastore manages the IPPool: no warning', async () => {
-    env = await setup();
-    const base = `network:\n  provider: calico\n  pod_network_cidr: ${POD_CIDR}\n`;
-    assert.equal((await env.np('apply', '-f', env.file('a.yml', base), '--no-wait')).code, 0);
-    const r = await env.np(
-      'apply',
-      '-f',
-      env.file('b.yml', `${base}  calico:\n    nat_outgoing: false\n`),
-      '--no-wait',
-    );
-    assert.equal(r.code, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /no effect/);
+describe('etcdPoolNotices', () => {
+  it('the kubernetes datastore manages the IPPool, and a datastore switch is the guard’s: no warning', () => {
+    const was = defaultNetwork();
+    was.provider = 'calico';
+    const now = structuredClone(was);
+    now.calico.nat_outgoing = false;
+    assert.deepEqual(etcdPoolNotices(now, { network: was, inventory: [] }), []);
+    was.calico.datastore = 'etcd';
+    assert.deepEqual(etcdPoolNotices(now, { network: was, inventory: [] }), [], 'kubernetes now');
+    now.calico.datastore = 'etcd';
+    assert.equal(etcdPoolNotices(now, { network: was, inventory: [] }).length, 1);
+    assert.deepEqual(etcdPoolNotices(now, undefined), [], 'first apply: the pool is made from the config');
   });
 });
