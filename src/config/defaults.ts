@@ -50,7 +50,8 @@ export function defaultMtu(cloud: Cloud | undefined): { mtu: number | 'auto'; re
  */
 export function defaultAutodetection(hosts: readonly Host[]): { method: string; reason: string } {
   const master = hosts.findIndex(
-    (h) => h.role === 'master' && h.private_address && parseIp(h.private_address, { allowV6: true }).ok,
+    // IPv4 only: IP_AUTODETECTION_METHOD picks the IPv4 address (netpack's Calico runs without IPv6).
+    (h) => h.role === 'master' && h.private_address !== undefined && parseIp(h.private_address).ok,
   );
   const host = hosts[master];
   if (host?.private_address)

@@ -57,8 +57,13 @@ describe('calico.ip_autodetection_method', () => {
     );
   });
 
-  test('masters without private addresses fall back to kubernetes-internal-ip', () => {
-    const text = calicoWithHosts([{ address: '10.0.0.11', role: 'master' }]);
+  test('masters without an IPv4 private address fall back to kubernetes-internal-ip', () => {
+    const text = calicoWithHosts([
+      { address: '10.0.0.11', role: 'master' },
+      { address: '10.0.0.12', role: 'master', private_address: 'fd00::12' },
+      { address: '10.0.0.13', role: 'master', private_address: 'master-3.internal' },
+      { address: '10.0.0.14', role: 'worker', private_address: '10.1.0.14' },
+    ]);
     assert.equal(expectClean(load(text)).network.calico.ip_autodetection_method, 'kubernetes-internal-ip');
   });
 
