@@ -63,7 +63,20 @@ export function kubeletDnsFindings(snap: KubeletDnsEvidence): { findings: Findin
   );
   const kubeDns = snap.network ? clusterDnsIp(snap.network.service_cidr) : undefined;
   const backTo = kubeDns ? `the kube-dns Service IP ${kubeDns}` : 'the kube-dns Service IP';
+  // IPVS and nftables: the cache binds only the link-local address, so only kubelets pointing
+  // there send pods to it (validate and explain told the operator; status checks it was done).
+  const linkLocalOnly =
+    snap.network?.node_local_dns_cache.enabled && snap.network.kube_proxy_mode !== 'iptables';
   for (const k of kubelets) {
+    if (linkLocalOnly && cacheDs && !k.clusterDNS.includes(NODE_LOCAL_DNS_IP))
+      findings.push({
+        severity: 'warning',
+        reason: 'KubeletDnsBypassesCache',
+        subject: `node ${k.node}`,
+        message: `kubelet's clusterDNS is ${k.clusterDNS.join(', ') || 'empty'}, so pods on this node bypass node-local-dns, which listens only on ${NODE_LOCAL_DNS_IP} with kube-proxy in ${snap.network?.kube_proxy_mode} mode`,
+        cause: `configz: clusterDNS ${k.clusterDNS.join(', ')}`,
+        fix: `set kubelet clusterDNS to ${NODE_LOCAL_DNS_IP} (KubeletConfiguration clusterDNS, restart kubelet, recreate the pods)`,
+      });
     for (const address of k.clusterDNS) {
       if (address === NODE_LOCAL_DNS_IP) {
         if (cacheDs && readyCachePodOn(snap.pods, k.node)) continue;
@@ -89,7 +102,7 @@ export function kubeletDnsFindings(snap: KubeletDnsEvidence): { findings: Findin
       }
     }
   }
-  const bad = new Set(findings.map((f) => f.subject)).size;
+  const bad = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.subject)).size;
   return {
     findings,
     check: {

@@ -30,7 +30,8 @@ export type FindingReason =
   | 'PeeringSidecarMissing'
   | 'PeeringSidecarNotReady'
   | 'ProviderMismatch'
-  | 'KubeletDnsUnanswered';
+  | 'KubeletDnsUnanswered'
+  | 'KubeletDnsBypassesCache';
 
 export interface Finding {
   severity: 'error' | 'warning';

@@ -1034,6 +1034,25 @@ const ROWS: Row[] = [
       assert.match(f.find((x) => x.reason === 'KubeletDnsUnanswered')!.message, /no ready pod on this node/),
   },
   {
+    name: 'IPVS: a kubelet still at the kube-dns IP bypasses the link-local-only cache (warning)',
+    snap: () => ({
+      ...healthyCalico(),
+      network: calicoNetwork((n) => (n.kube_proxy_mode = 'ipvs')),
+      kubelets: [
+        { node: 'node-1', clusterDNS: ['169.254.20.10'] },
+        { node: 'node-2', clusterDNS: ['10.96.0.10'] },
+      ],
+      kubeSystemServiceIps: ['10.96.0.10'],
+    }),
+    want: ['KubeletDnsBypassesCache'],
+    healthy: true,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'node node-2');
+      assert.match(f[0]!.fix!, /clusterDNS to 169\.254\.20\.10/);
+      assert.match(text, /kubelet clusterDNS answered\s+yes\s+2\/2/);
+    },
+  },
+  {
     name: "a kubelet's clusterDNS that no Service in kube-system has",
     snap: () => ({
       ...healthyCalico(),
@@ -1087,6 +1106,7 @@ describe('clusterStatus: one row per finding reason', () => {
       PeeringSidecarNotReady: true,
       ProviderMismatch: true,
       KubeletDnsUnanswered: true,
+      KubeletDnsBypassesCache: true,
     };
     const reached = new Set(ROWS.flatMap((r) => r.want));
     assert.deepEqual(
