@@ -18,6 +18,7 @@ import {
 } from './defaults.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
+import { forbiddenKeyMessage, forbiddenKeys } from './keys.ts';
 import { KNOWN_TOP_LEVEL, PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
@@ -584,6 +585,18 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     });
   }
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
+  // Before the text becomes objects: a `__proto__` key would become a prototype there.
+  const forbidden = forbiddenKeys(doc);
+  for (const f of forbidden)
+    r.diagnostics.push({
+      severity: 'error',
+      path: [...f.parents, f.key].join('.'),
+      message: forbiddenKeyMessage(f.key),
+      hint: 'remove the key (or rename it)',
+      file: opts.file,
+      ...lineCounter.linePos(f.offset),
+    });
+  if (forbidden.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
 
   let raw: unknown;
   try {
