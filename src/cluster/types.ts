@@ -112,6 +112,11 @@ export interface ClusterClient {
    * API server refuses it or cannot reach the kubelet.
    */
   nodeConfigz?(node: string): Promise<unknown>;
+  /**
+   * One GET of a raw path (a pod or Service proxy: `netpack check` asks its probes this way), no
+   * retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
+   */
+  proxyGet(path: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }>;
   readonly stats: ClientStats;
   close(): void;
 }

@@ -28,6 +28,8 @@ export interface HandlerContext {
   address: string;
   /** Fields of `obj` its kind does not declare, checked for writes with fieldValidation=Strict. */
   unknownFields?: (obj: KubeObject) => string[];
+  /** The next free ClusterIP for a Service created without one; undefined: none is given. */
+  allocateClusterIp?: () => string | undefined;
 }
 
 /** fieldValidation=Strict: a field the kind does not declare refuses the write (400), as on real servers. */
@@ -321,6 +323,11 @@ export async function handleResource(
             kind: rt.plural,
           },
         );
+      }
+      const spec = obj.spec as { type?: string; clusterIP?: string } | undefined;
+      if (rt.kind === 'Service' && spec && spec.type !== 'ExternalName' && !spec.clusterIP && !w.dryRun) {
+        const ip = ctx.allocateClusterIp?.();
+        if (ip) spec.clusterIP = ip;
       }
       obj.metadata.managedFields = trackUpdate(undefined, obj, w.manager, scope, w.now);
       return sendJson(res, 201, finish(w, undefined, obj).obj, record);

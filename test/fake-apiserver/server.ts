@@ -10,6 +10,7 @@ import { type ControllerOptions, Controllers } from './controllers.ts';
 import { Faults, WRITE_VERBS } from './faults.ts';
 import { classify, handleResource, parseRoute } from './handlers.ts';
 import { ApiError, type RequestRecord, sendError, sendJson } from './http.ts';
+import { handlePodProxy, POD_PROXY_RE, type PodConnect } from './proxy.ts';
 import type { KubeObject } from './resources.ts';
 import { Rollout } from './rollout.ts';
 import { Store, type StoreOptions } from './store.ts';
@@ -45,6 +46,13 @@ export interface FakeApiServerOptions extends ControllerOptions, StoreOptions {
    * kubeadm kubelet answers.
    */
   kubeletConfig?: (node: string) => Record<string, unknown> | 'unreachable' | undefined;
+  /**
+   * The pod proxy forwards to `status.podIP`; by default with a plain TCP connection from this
+   * process, or through this (e.g. into a network namespace).
+   */
+  podConnect?: PodConnect;
+  /** ClusterIPs handed, in order, to Services created without one (none by default: no allocation). */
+  clusterIpPool?: string[];
 }
 
 /** The part of a kubeadm kubelet's configz that matters here: clusterDNS, the kube-dns Service IP. */
@@ -99,6 +107,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   }
   if (opts.nodes) rollout.addNodes(opts.nodes);
   let address = '127.0.0.1:0';
+  const clusterIps = [...(opts.clusterIpPool ?? [])];
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -162,6 +171,8 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         record.status = 200;
         return res.end('ok');
       }
+      const proxy = POD_PROXY_RE.exec(url.pathname);
+      if (proxy) return handlePodProxy(req, res, proxy, url.search, body, store, record, opts.podConnect);
       if (route.type === 'doc') return sendJson(res, 200, route.body, record);
       if (route.type === 'raw') {
         res.writeHead(200, {
@@ -199,6 +210,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         bookmarkIntervalMs: opts.bookmarkIntervalMs,
         address,
         unknownFields: opts.unknownFields,
+        allocateClusterIp: () => clusterIps.shift(),
       });
     };
     run().catch((e: unknown) => {
