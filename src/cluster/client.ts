@@ -703,6 +703,23 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       return 'deleted';
     },
 
+    async nodeConfigz(node) {
+      // Best-effort evidence for status: one try, no retries (an unreachable kubelet is a 503
+      // that retrying does not mend).
+      const a = await send(
+        await authHeaders(),
+        'GET',
+        `/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`,
+      );
+      if (a.status === 200) return JSON.parse(a.body) as unknown;
+      const s = statusOf(a.body);
+      throw new ApiError(
+        `configz of node ${node}: ${a.status} ${s.message ?? ''}`.trim(),
+        a.status,
+        s.reason,
+      );
+    },
+
     async proxyGet(path, timeoutMs, signal) {
       // One try: what answers is a program in a pod, and the caller knows what a failure means.
       try {

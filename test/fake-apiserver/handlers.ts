@@ -14,6 +14,8 @@ export type Route =
   | { type: 'doc'; body: unknown }
   | { type: 'raw'; contentType: string; body: string }
   | { type: 'resource'; rt: ResourceType; namespace?: string; name?: string; subresource?: string }
+  /** `/api/v1/nodes/NAME/proxy/PATH`: the API server passes the request on to the node's kubelet. */
+  | { type: 'nodeProxy'; node: string; path: string }
   | { type: 'notFound' };
 
 export interface HandlerContext {
@@ -62,6 +64,8 @@ export function parseRoute(path: string, store: Store, address: string): Route {
     }
     return { type: 'notFound' };
   }
+  if (segs[0] === 'api' && segs[1] === 'v1' && segs[2] === 'nodes' && segs[3] && segs[4] === 'proxy')
+    return { type: 'nodeProxy', node: segs[3], path: `/${segs.slice(5).join('/')}` };
   let group: string;
   let version: string;
   let rest: string[];
@@ -92,6 +96,7 @@ export function classify(
   query: Record<string, string>,
   contentType: string,
 ): Verb {
+  if (route.type === 'nodeProxy') return 'get';
   if (route.type !== 'resource') return 'discovery';
   switch (method) {
     case 'GET':
