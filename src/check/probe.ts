@@ -29,6 +29,8 @@ import {
 /** A download or upload larger than this is refused (a probe is not a load generator). */
 const MAX_BLOB = 64 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 0x6e);
+/** A full mesh of 1,000 nodes sends each probe some 3,000 tests. */
+const MAX_TESTS = 20_000;
 
 export interface ProbeOptions {
   port: number;
@@ -93,16 +95,40 @@ export function startProbe(opts: ProbeOptions): Promise<Server> {
 }
 
 /** Decodes and checks a plan from the `plan` query parameter. */
+/**
+ * Decodes and checks a plan from the `plan` query parameter. The probe answers whoever reaches
+ * it while a check runs, so a plan is held to what netpack sends: bounded limits, sizes and
+ * counts, and only the four kinds of test.
+ */
 export function parsePlan(encoded: string): RunPlan {
   const plan = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as RunPlan;
+  const within = (n: unknown, min: number, max: number) =>
+    Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
   if (
     typeof plan !== 'object' ||
     plan === null ||
     !Array.isArray(plan.tests) ||
-    !(plan.testTimeoutMs > 0) ||
-    !(plan.parallel > 0)
+    plan.tests.length > MAX_TESTS ||
+    !within(plan.testTimeoutMs, 1, 60_000) ||
+    !within(plan.parallel, 1, 64)
   )
-    throw new Error('expected { testTimeoutMs, parallel, tests[] }');
+    throw new Error(
+      `expected { testTimeoutMs (ms, at most 60000), parallel (1..64), tests[] (at most ${MAX_TESTS}) }`,
+    );
+  for (const t of plan.tests) {
+    const ok =
+      typeof t === 'object' &&
+      t !== null &&
+      typeof t.id === 'string' &&
+      within(t.port, 1, 65535) &&
+      (t.kind === 'dns'
+        ? typeof t.server === 'string' && typeof t.name === 'string'
+        : (t.kind === 'small' ||
+            t.kind === 'connect' ||
+            (t.kind === 'large' && within(t.bytes, 0, MAX_BLOB))) &&
+          typeof t.host === 'string');
+    if (!ok) throw new Error(`test ${JSON.stringify(t).slice(0, 80)} is not one the probe runs`);
+  }
   return plan;
 }
 

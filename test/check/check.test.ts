@@ -268,6 +268,7 @@ describe('netpack check (loopback probes)', () => {
         ['--sample', '0'],
         ['--external', 'nohost'],
         ['--timeout', 'soon'],
+        ['--test-timeout', '2m'],
         ['--nodes', 'node-9'],
       ]) {
         const r = await check(server, ...argv);

@@ -77,6 +77,15 @@ describe('planning', () => {
     assert.deepEqual(parsePlan(encodePlan(plan)), plan);
     assert.throws(() => parsePlan('bm90IGpzb24'));
     assert.throws(() => parsePlan(Buffer.from('{"tests":[]}').toString('base64url')));
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    for (const bad of [
+      { ...plan, testTimeoutMs: 3_600_000 },
+      { ...plan, parallel: 10_000 },
+      { ...plan, tests: [{ id: 'L', kind: 'large', host: 'h', port: 1, bytes: 2 ** 40 }] },
+      { ...plan, tests: [{ id: 'X', kind: 'exec', host: 'h', port: 1 }] },
+      { ...plan, tests: [{ id: 'T', kind: 'small', host: 'h', port: 70_000 }] },
+    ])
+      assert.throws(() => parsePlan(enc(bad)), JSON.stringify(bad));
   });
 });
 

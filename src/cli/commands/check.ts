@@ -47,7 +47,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       )
       .addOption(outputOption('text or json', ['text', 'json']))
       .option('--timeout <duration>', 'the whole check, deployment included', '2m')
-      .option('--test-timeout <duration>', 'each test', '3s')
+      .option('--test-timeout <duration>', 'each test (at most 60s)', '3s')
       .option('--nodes <names>', 'only these nodes (comma-separated)')
       .option(
         '--sample <n>',
@@ -116,6 +116,8 @@ async function runCheckCommand(io: Io, setExit: (code: number) => void, opts: Ch
   try {
     const timeoutMs = duration('--timeout', opts.timeout);
     const testTimeoutMs = duration('--test-timeout', opts.testTimeout);
+    if (testTimeoutMs > 60_000)
+      throw new UsageError(`--test-timeout is at most 60s (got "${opts.testTimeout}")`);
     const sample = opts.sample === undefined ? undefined : Number(opts.sample);
     if (sample !== undefined && !(Number.isInteger(sample) && sample > 0))
       throw new UsageError(`--sample must be a whole number above 0 (got "${opts.sample}")`);
