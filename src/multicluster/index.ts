@@ -245,6 +245,21 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
       });
     }
 
+    // 8. One cluster seeds IP allocation. Each cluster whose nodes start by consensus claims
+    // the whole pod network (Weave's ring spans IPALLOC_RANGE, not the default subnet) among its
+    // own nodes; when two such clusters meet, Weave refuses the connection ("IP allocation was
+    // seeded by different peers") until one is reset. The others start as observers and take
+    // address space from the seeding cluster.
+    const seed = weaveMembers.find((o) => o.config.network.weave.ipalloc_init === 'consensus');
+    if (seed && m !== seed && net.weave.ipalloc_init === 'consensus')
+      r.report(
+        'warning',
+        m,
+        r.at(m, 'network.weave.ipalloc_init'),
+        `this cluster and ${seed.file} (${r.where(seed, 'network.weave.ipalloc_init')}) would both allocate from ${net.pod_network_cidr} by a consensus of their own nodes; Weave refuses the connection when they meet ("IP allocation was seeded by different peers") until one is reset`,
+        `set network.weave.ipalloc_init: observer in every cluster but ${seed.file} (observers take address space from it once they reach it)`,
+      );
+
     // 7. A host belongs to one cluster.
     m.config.hosts.forEach((h, i) => {
       for (const o of weaveMembers.slice(0, k)) {
