@@ -10,6 +10,7 @@ import { type Cidr, contains, overlaps, parseCidr, parseIp } from '../config/cid
 import type { Diagnostic, Severity } from '../config/diagnostics.ts';
 import { formatPath, type PathSegment, type Position } from '../config/positions.ts';
 import type { ClusterConfig } from '../config/types.ts';
+import { weavePasswordOf } from '../providers/weave/index.ts';
 
 export { parsePath, positionDiagnostics, sourceLocator, writtenPaths } from './locate.ts';
 
@@ -27,13 +28,12 @@ export interface ClusterMember {
 }
 
 /**
- * Digest of a Weave password file as Weave reads it (trailing newlines are not part of the
- * password). Only digests are compared, so the secret itself never reaches a diagnostic.
+ * Digest of a Weave password file as render reads it into Secret weave-passwd (surrounding
+ * whitespace stripped, as Pharos did: `weavePasswordOf`). Only digests are compared, so the
+ * secret itself never reaches a diagnostic.
  */
 export function passwordDigest(contents: string): string {
-  return createHash('sha256')
-    .update(contents.replace(/[\r\n]+$/, ''), 'utf8')
-    .digest('hex');
+  return createHash('sha256').update(weavePasswordOf(contents), 'utf8').digest('hex');
 }
 
 function cidr(text: string | undefined): Cidr | undefined {

@@ -19,23 +19,37 @@ export async function kubeNodeSource(
   watchTimeoutSeconds = 300,
   log: (line: string) => void = () => {},
 ): Promise<NodeSource & { close(): void }> {
-  const client = await connect(kubeconfig ? { kubeconfig } : {}, log);
+  // One attempt per request: the side-car retries with its own backoff and counts each failure
+  // in its metrics, which the client's own retries would hide.
+  const client = await connect(
+    { ...(kubeconfig ? { kubeconfig } : {}), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } },
+    log,
+  );
   const source: NodeSource = {
     async list() {
       const { items, resourceVersion } = await client.list('v1', 'Node');
       return { items: items as NodeObject[], resourceVersion };
     },
     async watch(resourceVersion, onEvent, signal) {
+      let events = 0;
       const end = await client.watch(
         'v1',
         'Node',
         { resourceVersion, timeoutSeconds: watchTimeoutSeconds },
-        (e) => onEvent(e.type, e.object),
+        (e) => {
+          events++;
+          onEvent(e.type, e.object);
+        },
         signal,
       );
       // The client reports a 410 as how the watch ended; the side-car reads it as the API
       // server's ERROR event, and lists again.
       if (end === 'expired') onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+      // A watch the server refused (403, 5xx) or cut at once also ends as 'closed', with nothing
+      // delivered: a failure, so the side-car backs off instead of watching again at once. (A
+      // healthy watch delivers bookmarks before it times out.)
+      else if (end === 'closed' && events === 0 && !signal.aborted)
+        throw new Error('the node watch ended before any event (refused, or cut by the server)');
     },
     async annotateNode(name, annotations) {
       // Server-side apply of just these annotations (the RBAC verb is patch): the node is the

@@ -230,6 +230,19 @@ test('broken example b-two-seeds.yml: two clusters seeding one range is a locate
   assert.ok(lines[0]!.includes(`${join(examples, 'two/a.yml')}:`), 'names where the seeding cluster is');
 });
 
+test('password digests agree for files that differ only in surrounding whitespace, as render reads them', () => {
+  assert.equal(passwordDigest('s3cret\n'), passwordDigest('  s3cret  \r\n\n'));
+  assert.equal(passwordDigest('\ts3cret'), passwordDigest('s3cret'));
+  assert.notEqual(passwordDigest('s3cret'), passwordDigest('s3 cret'));
+  const ds = checkClusterSet(
+    pair(() => {}, passwordDigest('same\n')).map((m, i) => ({
+      ...m,
+      passwordDigest: passwordDigest(i === 0 ? ' same' : 'same\n'),
+    })),
+  );
+  assert.deepEqual(errorsAt(ds, 'b.yml'), []);
+});
+
 test('the password mistake does not print either secret', async () => {
   const r = await cli(
     'validate',

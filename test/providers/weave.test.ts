@@ -503,6 +503,17 @@ describe('weave: password Secret', () => {
     assert.deepEqual(get(out, 'Secret', 'weave-passwd', NS).data, { 'weave-passwd': b64 });
   });
 
+  test('surrounding whitespace is stripped, as Pharos read the file (spaces, tabs, blank lines)', () => {
+    for (const text of [`  ${secretValue}  \n`, `\n\t${secretValue}\n\n`, ` ${secretValue}\r\n`]) {
+      const out = render(withFile(), { weavePassword: text }, WITH_SECRETS);
+      assert.deepEqual(
+        get(out, 'Secret', 'weave-passwd', NS).data,
+        { 'weave-passwd': b64 },
+        JSON.stringify(text),
+      );
+    }
+  });
+
   test('file without includeSecrets: no Secret, no value anywhere, a pending Secret naming the file', () => {
     const out = render(withFile(), { weavePassword: `${secretValue}\n` }, NO_SECRETS);
     assert.equal(findObject(out.objects, 'Secret', 'weave-passwd', NS), undefined);

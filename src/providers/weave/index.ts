@@ -184,8 +184,7 @@ function passwordSecret(
     });
     return null;
   }
-  // Files usually end in a newline that is not part of the password (Pharos read them the same way).
-  const password = inputs.weavePassword.replace(/[\r\n]+$/, '');
+  const password = weavePasswordOf(inputs.weavePassword);
   if (password === '') {
     // weaver treats an empty WEAVE_PASSWORD as "no password" and runs unencrypted: refuse.
     diagnostics.push({
@@ -203,6 +202,15 @@ function passwordSecret(
     type: 'Opaque',
     data: { [WEAVE_PASSWORD_KEY]: Buffer.from(password, 'utf8').toString('base64') },
   };
+}
+
+/**
+ * The password in a password file, read as Pharos read it: surrounding whitespace stripped (a
+ * trailing newline, the indentation or spaces an editor leaves), so clusters that share a
+ * secret through differently saved files agree. The multi-cluster digest reads it the same way.
+ */
+export function weavePasswordOf(contents: string): string {
+  return contents.trim();
 }
 
 /** The Secret apply creates once, if missing, when render did not print it. */
