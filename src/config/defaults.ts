@@ -22,6 +22,13 @@ export const DEFAULT_PEERING_IMAGE = NODE_IMAGE;
  */
 export const DEFAULT_WEAVE_VERSION = '2.9.0' as const;
 
+/**
+ * weaver's connection limit (launch.sh's CONN_LIMIT, default 200): 0 is unlimited. Weave is a
+ * full mesh, one connection per other peer, so any fixed limit splits a cluster that grows past
+ * it (Pharos raised it for the same reason); peers of other clusters count too.
+ */
+export const WEAVE_CONN_LIMIT = 0;
+
 export const DEFAULT_WEAVE: Readonly<WeaveConfig> = Object.freeze({
   trusted_subnets: [],
   no_masq_local: false,

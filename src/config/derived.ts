@@ -2,7 +2,7 @@
  * Facts that follow from the effective config, shown by `netpack explain` and used by render.
  */
 import { addressCount, mustParseCidr, nodeSubnets, nthAddress } from './cidr.ts';
-import { NODE_LOCAL_DNS_IP } from './defaults.ts';
+import { NODE_LOCAL_DNS_IP, WEAVE_CONN_LIMIT } from './defaults.ts';
 import type { CalicoConfig, NetworkConfig } from './types.ts';
 
 /** Bytes an encapsulation adds to each packet: IP-in-IP an outer IPv4 header, VXLAN 50. */
@@ -37,6 +37,8 @@ export interface DerivedFacts {
   pod_addresses: string;
   service_addresses: string;
   workload_mtu?: string;
+  /** Weave only: weaver's connection limit and why. */
+  weave_conn_limit?: string;
 }
 
 /** The derived facts in words, for `netpack explain`: `deriveValues` with what each means. */
@@ -55,6 +57,15 @@ export function deriveFacts(net: NetworkConfig): DerivedFacts {
     pod_addresses: String(v.pod_addresses),
     service_addresses: String(v.service_addresses),
   };
+  if (net.provider === 'weave') {
+    // Weave's IPAM hands each node address space on demand from the whole pod network: no
+    // per-node range, so no /24 bound; every node needs at least one address of it.
+    facts.max_nodes = `${v.max_nodes} (Weave gives each node address space on demand, no per-node range: at most one node per pod address)`;
+    facts.weave_conn_limit =
+      WEAVE_CONN_LIMIT === 0
+        ? 'unlimited (CONN_LIMIT=0): Weave is a full mesh, and its default limit of 200 connections would split a cluster past 200 nodes'
+        : String(WEAVE_CONN_LIMIT);
+  }
   if (net.provider === 'calico') {
     const c = net.calico;
     facts.workload_mtu =
@@ -80,6 +91,8 @@ export interface DerivedValues {
   service_addresses: number | string;
   /** Calico only: the pods' MTU; null when detected by Calico (mtu: auto). */
   workload_mtu?: number | null;
+  /** Weave only: weaver's connection limit, 0 for unlimited. */
+  weave_conn_limit?: number;
 }
 
 function exact(n: bigint): number | string {
@@ -100,6 +113,10 @@ export function deriveValues(net: NetworkConfig): DerivedValues {
     pod_addresses: exact(addressCount(pod)),
     service_addresses: exact(addressCount(service)),
   };
+  if (net.provider === 'weave') {
+    values.max_nodes = exact(addressCount(pod));
+    values.weave_conn_limit = WEAVE_CONN_LIMIT;
+  }
   if (net.provider === 'calico') values.workload_mtu = workloadMtu(net.calico) ?? null;
   return values;
 }

@@ -365,6 +365,11 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
   };
   if (regions.length > 1 && res.get([...W, 'peering', 'enabled']) === undefined)
     res.fromDefault('network.weave.peering.enabled', `the hosts span regions ${regions.join(', ')}`);
+  if (res.get([...W, 'peering', 'image']) === undefined)
+    res.fromDefault(
+      'network.weave.peering.image',
+      'the official Node.js image, running the side-car script from ConfigMap weave-net-peers',
+    );
   if (res.get([...W, 'image_version']) === undefined)
     res.fromDefault('network.weave.image_version', 'the maintained fork; upstream 2.8.1 is archived');
   if (password) {

@@ -63,9 +63,11 @@ describe('derived facts', () => {
       dns_service_ip: '10.96.0.10',
       kubernetes_service_ip: '10.96.0.1',
       pod_dns_server: '10.96.0.10',
-      max_nodes: 4096,
+      // Weave: no per-node range; one address per node at least.
+      max_nodes: 2 ** 20,
       pod_addresses: 2 ** 20,
       service_addresses: 2 ** 20,
+      weave_conn_limit: 0,
     });
     net.provider = 'calico';
     net.calico.mtu = 'auto';
@@ -85,7 +87,11 @@ describe('derived facts', () => {
     const facts = deriveFacts(defaultNetwork());
     assert.equal(facts.dns_service_ip, '10.96.0.10');
     assert.equal(facts.kubernetes_service_ip, '10.96.0.1');
-    assert.match(facts.max_nodes, /^4096 \(a \/24 per node\)$/);
+    assert.match(
+      facts.max_nodes,
+      /^1048576 \(Weave gives each node address space on demand, no per-node range/,
+    );
+    assert.match(facts.weave_conn_limit ?? '', /^unlimited \(CONN_LIMIT=0\).*200/);
     assert.equal(facts.pod_addresses, String(2 ** 20));
     assert.equal(facts.service_addresses, String(2 ** 20));
     assert.match(facts.pod_dns_server, /^10\.96\.0\.10 .*node-local-dns/);
@@ -93,7 +99,7 @@ describe('derived facts', () => {
   });
 
   test('max nodes follows the pod range: a /16 holds 256 /24s', () => {
-    const net: NetworkConfig = { ...defaultNetwork(), pod_network_cidr: '10.244.0.0/16' };
+    const net: NetworkConfig = { ...defaultNetwork(), provider: 'custom', pod_network_cidr: '10.244.0.0/16' };
     assert.match(deriveFacts(net).max_nodes, /^256 /);
   });
 

@@ -18,6 +18,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { WEAVE_CONN_LIMIT } from '../../config/defaults.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { ClusterConfig, WeaveConfig, WeaveVersion } from '../../config/types.ts';
 import { NODE_IMAGE } from '../../render/node-image.ts';
@@ -224,13 +225,6 @@ function pendingPasswordSecret(weave: WeaveConfig): PendingSecret {
 }
 
 /**
- * weaver's connection limit (launch.sh's CONN_LIMIT, default 200): 0 is unlimited. Weave is a
- * full mesh, one connection per other peer, so any fixed limit splits a cluster that grows past
- * it (Pharos raised it for the same reason); peers of other clusters count too.
- */
-export const WEAVE_CONN_LIMIT = 0;
-
-/**
  * Env of the `weave` container: upstream's two, then one per option, each read by the image's
  * `launch.sh` (see ../shared/upstream/weave-v2.9.0-fork/launch.sh; 2.8.1's reads the same, less
  * IPTABLES_BACKEND):
@@ -238,7 +232,7 @@ export const WEAVE_CONN_LIMIT = 0;
  * - `CHECKPOINT_DISABLE=1` → no calls home to check for new versions.
  * - `NO_MASQ_LOCAL`: launch.sh passes `--no-masq-local` unless the value is exactly "0" (on by
  *   default since 2.7.0), so `no_masq_local: false` must say "0" explicitly.
- * - `CONN_LIMIT` → `--conn-limit` (see `WEAVE_CONN_LIMIT`).
+ * - `CONN_LIMIT` → `--conn-limit` (see `WEAVE_CONN_LIMIT` in config/defaults.ts).
  * - `EXTRA_ARGS`: launch.sh word-splits it into weaver's arguments (CIDRs have no spaces).
  * - No `KUBE_PEERS`: without it launch.sh asks kube-utils for the Kubernetes node list, so this
  *   cluster's nodes always peer with each other, and IP allocation waits for consensus among
