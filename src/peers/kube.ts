@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { connect } from '../cluster/connect.ts';
+import { ApiError } from '../cluster/types.ts';
 import { type DnatRule, dnatCleanupCommands, dnatHookCommands, dnatRestoreInput } from './dnat.ts';
 import type { NodeObject } from './node.ts';
 import type { NodeSource } from './sidecar.ts';
@@ -21,18 +22,38 @@ export async function kubeNodeSource(
 ): Promise<NodeSource & { close(): void }> {
   // One attempt per request: the side-car retries with its own backoff and counts each failure
   // in its metrics, which the client's own retries would hide.
-  const client = await connect(
-    { ...(kubeconfig ? { kubeconfig } : {}), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } },
-    log,
-  );
+  const open = () =>
+    connect(
+      { ...(kubeconfig ? { kubeconfig } : {}), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } },
+      log,
+    );
+  let client = await open();
+  // The in-cluster credentials are a service-account token that kubelet rotates in its file;
+  // the client reads it once. When the API server refuses us, the next attempt starts from a
+  // client made afresh (the current token), so a long-running side-car outlives its first token.
+  let stale = false;
+  const current = async () => {
+    if (stale) {
+      stale = false;
+      client.close();
+      client = await open();
+    }
+    return client;
+  };
   const source: NodeSource = {
     async list() {
-      const { items, resourceVersion } = await client.list('v1', 'Node');
-      return { items: items as NodeObject[], resourceVersion };
+      try {
+        const { items, resourceVersion } = await (await current()).list('v1', 'Node');
+        return { items: items as NodeObject[], resourceVersion };
+      } catch (e) {
+        if (e instanceof ApiError && (e.code === 401 || e.code === 403)) stale = true;
+        throw e;
+      }
     },
     async watch(resourceVersion, onEvent, signal) {
       let events = 0;
-      const end = await client.watch(
+      const started = Date.now();
+      const end = await (await current()).watch(
         'v1',
         'Node',
         { resourceVersion, timeoutSeconds: watchTimeoutSeconds },
@@ -45,16 +66,23 @@ export async function kubeNodeSource(
       // The client reports a 410 as how the watch ended; the side-car reads it as the API
       // server's ERROR event, and lists again.
       if (end === 'expired') onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
-      // A watch the server refused (403, 5xx) or cut at once also ends as 'closed', with nothing
-      // delivered: a failure, so the side-car backs off instead of watching again at once. (A
-      // healthy watch delivers bookmarks before it times out.)
-      else if (end === 'closed' && events === 0 && !signal.aborted)
-        throw new Error('the node watch ended before any event (refused, or cut by the server)');
+      // A watch the server refused (401, 403, 5xx) also ends as 'closed': at once, with nothing
+      // delivered. That is a failure, so the side-car backs off instead of watching again at
+      // once, and the next attempt uses fresh credentials.
+      else if (
+        end === 'closed' &&
+        events === 0 &&
+        !signal.aborted &&
+        Date.now() - started < (watchTimeoutSeconds * 1000) / 2
+      ) {
+        stale = true;
+        throw new Error('the node watch was refused or cut before any event');
+      }
     },
     async annotateNode(name, annotations) {
       // Server-side apply of just these annotations (the RBAC verb is patch): the node is the
       // one this pod runs on, so it exists.
-      await client.apply(
+      await (await current()).apply(
         { apiVersion: 'v1', kind: 'Node', metadata: { name, annotations } },
         { dryRun: false, force: true },
       );

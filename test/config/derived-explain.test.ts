@@ -267,3 +267,45 @@ describe('explain: calico.environment entries', () => {
     );
   });
 });
+
+describe('explain: Weave', () => {
+  test('notes say where peers come from, how IP allocation starts and what runs the side-car', () => {
+    const text = yml`
+      hosts:
+        - {address: 10.0.0.1, role: master, labels: {topology.kubernetes.io/region: eu}}
+        - {address: 10.0.1.1, role: worker, labels: {topology.kubernetes.io/region: us}}
+      network:
+        weave:
+          password: weave.secret
+          known_peers: [192.0.2.7]
+    `;
+    const r = load(text);
+    const e = explain(expectClean(r), r.origins);
+    const notes = e.notes.join('\n');
+    assert.match(notes, /Weave 2\.9\.0 \(the maintained fork/);
+    assert.match(
+      notes,
+      /peers: this cluster's nodes from the Kubernetes node list, plus known_peers 192\.0\.2\.7/,
+    );
+    assert.match(
+      notes,
+      /IP allocation: starts once a majority of this cluster's nodes agree .*2 with these hosts/,
+    );
+    assert.match(
+      notes,
+      /peering side-car: the official node image runs netpack's side-car script from ConfigMap/,
+    );
+    const entry = (path: string) => e.entries.find((x) => x.path === path)!;
+    assert.deepEqual(entry('network.weave.peering.enabled').origin, {
+      from: 'default',
+      reason: 'the hosts span regions eu, us',
+    });
+    assert.equal(entry('network.weave.image_version').value, '2.9.0');
+    assert.match(explainText(e), /weave_conn_limit: unlimited \(CONN_LIMIT=0\)/);
+  });
+
+  test('observer: the note says the pods wait for the seeding cluster', () => {
+    const r = load('network:\n  weave:\n    ipalloc_init: observer\n');
+    assert.ok(explain(expectClean(r), r.origins).notes.some((n) => n.startsWith('IP allocation: observer')));
+  });
+});

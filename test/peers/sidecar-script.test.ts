@@ -10,12 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { NODE_IMAGE } from '../../src/render/node-image.ts';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
-import { type BuiltBundle, buildBundle, plainNodeEnv } from '../support/bundle.ts';
+import { type BuiltBundle, buildBundle, plainNodeEnv, repoRoot } from '../support/bundle.ts';
 import { RecordingRouter } from '../support/weave-router.ts';
 
 async function waitFor(what: string, pred: () => boolean, capMs = 30_000): Promise<void> {
@@ -126,6 +127,20 @@ describe('the side-car script from the rendered ConfigMap, run by plain node', (
     assert.ok(Buffer.byteLength(script) < 1024 * 1024, `${Buffer.byteLength(script)} bytes fit a ConfigMap`);
     // One self-contained script: nothing required from node_modules.
     assert.doesNotMatch(script, /require\("@kubernetes\/client-node"\)|require\("commander"\)/);
+  });
+
+  test('netpack images lists the node image, and the Dockerfile builds on the same pinned image', () => {
+    const r = spawnSync(process.execPath, [bundle.cli, 'images', '-f', join(bundle.dir, 'cluster.yml')], {
+      encoding: 'utf8',
+      env: plainNodeEnv(),
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.split('\n').includes(NODE_IMAGE), r.stdout);
+    const froms = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('FROM '))
+      .map((l) => l.split(/\s+/)[1]);
+    assert.deepEqual(froms, [NODE_IMAGE, NODE_IMAGE]);
   });
 
   test('node sidecar.cjs peers run (alone in an empty directory) posts the peer list to the router', async () => {
