@@ -13,6 +13,7 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleProbe } from './probe-bundle.mjs';
 
 const scripts = dirname(fileURLToPath(import.meta.url));
 const clientNodeDist = '/@kubernetes/client-node/dist/';
@@ -118,6 +119,8 @@ const bundleCore = (entry, outfile) =>
 await Promise.all([
   bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs'),
   bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs'),
+  // `netpack check`'s probe program, read at run time into the check's ConfigMap.
+  bundleProbe('dist/netpack-probe.cjs'),
 ]);
 
 /**

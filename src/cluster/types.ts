@@ -97,10 +97,34 @@ export interface ClusterClient {
   apply(obj: KubeObject, opts: ApplyOptions): Promise<void>;
   /** Create; `exists` when an object of that name is already there. */
   create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject | 'exists'>;
+  /**
+   * PUT the whole object; its metadata.resourceVersion makes it conditional: `conflict` when the
+   * object changed since it was read (the caller reads again and decides).
+   */
+  replace(obj: KubeObject): Promise<KubeObject | 'conflict'>;
+  /** JSON patch (RFC 6902); `conflict` when a `test` operation (e.g. of the resourceVersion) failed. */
+  patchJson(ref: ObjectRef, ops: readonly JsonPatchOp[]): Promise<KubeObject | 'conflict'>;
   /** Delete; `absent` when it was already gone. */
   delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
+  /**
+   * The kubelet's running configuration through the API server's node proxy
+   * (`/api/v1/nodes/NAME/proxy/configz`), as the kubelet returns it; throws ApiError when the
+   * API server refuses it or cannot reach the kubelet.
+   */
+  nodeConfigz?(node: string): Promise<unknown>;
+  /**
+   * One GET of a raw path (a pod or Service proxy: `netpack check` asks its probes this way), no
+   * retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
+   */
+  proxyGet(path: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }>;
   readonly stats: ClientStats;
   close(): void;
+}
+
+export interface JsonPatchOp {
+  op: 'add' | 'remove' | 'replace' | 'test';
+  path: string;
+  value?: unknown;
 }
 
 /** netpack's field manager name, in managedFields. */
@@ -118,8 +142,26 @@ export class ApiError extends Error {
   }
 }
 
+/** Stable codes of cluster failures (`-o json`, scripts); the message is for people. */
+export type ClusterErrorCode =
+  | 'ClusterError'
+  | 'KubeconfigInvalid'
+  | 'ExecPluginFailed'
+  | 'TlsVerifyFailed'
+  | 'NotKubernetes'
+  | 'ConnectionRefused'
+  | 'Unreachable'
+  | 'Timeout';
+
 /** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
-export class ClusterError extends Error {}
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly code: ClusterErrorCode = 'ClusterError',
+  ) {
+    super(message);
+  }
+}
 
 export function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

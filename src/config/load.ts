@@ -6,18 +6,20 @@
 import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import {
   autoTypha,
-  DEFAULT_MTU,
   DEFAULT_OPEN_PORTS,
   DEFAULT_PEERING_IMAGE,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
   DEFAULT_WEAVE_VERSION,
+  defaultAutodetection,
   defaultDnsReplicas,
+  defaultMtu,
   defaultTyphaReplicas,
   typhaReplicasReason,
 } from './defaults.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
+import { forbiddenKeyMessage, forbiddenKeys } from './keys.ts';
 import { KNOWN_TOP_LEVEL, PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
@@ -171,10 +173,11 @@ function resolveTypha(
 function resolveCalico(
   res: Resolver,
   r: Reporter,
-  cloud: string | undefined,
+  cloud: NetworkConfig['cloud'],
   baseDir: string,
-  hostCount: number,
+  hosts: Host[],
 ): CalicoConfig {
+  const hostCount = hosts.length;
   const C = [N, 'calico'];
   // Encapsulation: netpack's `encapsulation`, implied by `ipip_mode`/`vxlan_mode`, or the Spectro
   // pack's `encapsulationType`.
@@ -229,8 +232,24 @@ function resolveCalico(
     ],
     'Always',
   );
-  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], DEFAULT_MTU);
+  const mtuDefault = defaultMtu(cloud);
+  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], mtuDefault.mtu);
+  if (res.origins['network.calico.mtu']?.from === 'default')
+    res.fromDefault('network.calico.mtu', mtuDefault.reason);
   const nat_outgoing = res.pick('network.calico.nat_outgoing', [[...C, 'nat_outgoing']], true);
+  const autodetect = defaultAutodetection(hosts);
+  // calico-node's own variable in `environment` is the same setting: one value, from either place.
+  const ip_autodetection_method = res.pick(
+    'network.calico.ip_autodetection_method',
+    [
+      [...C, 'ip_autodetection_method'],
+      [...C, 'environment', 'IP_AUTODETECTION_METHOD'],
+    ],
+    autodetect.method,
+    String,
+  );
+  if (res.origins['network.calico.ip_autodetection_method']?.from === 'default')
+    res.fromDefault('network.calico.ip_autodetection_method', autodetect.reason);
   const environment = res.pick<Record<string, string>>(
     'network.calico.environment',
     [[...C, 'environment']],
@@ -253,6 +272,7 @@ function resolveCalico(
     mode,
     mtu,
     nat_outgoing,
+    ip_autodetection_method,
     environment,
     datastore,
     ...resolveTypha(res, hostCount, datastore),
@@ -319,7 +339,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     'network.kube_proxy_mode',
     [['kube_proxy', 'mode']],
     'iptables',
-    (v) => (v === 'ipvs' ? 'ipvs' : 'iptables'),
+    (v) => (v === 'ipvs' || v === 'nftables' ? v : 'iptables'),
   );
 
   const W = [N, 'weave'];
@@ -404,7 +424,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     node_local_dns_cache,
     dns_replicas,
     weave,
-    calico: resolveCalico(res, r, cloud, baseDir, hosts.length),
+    calico: resolveCalico(res, r, cloud, baseDir, hosts),
     kube_proxy_mode,
   };
   if (cloud) network.cloud = cloud;
@@ -479,13 +499,64 @@ function duplicateKey(doc: Document, offset: number): { key: string; first: numb
   return found;
 }
 
+/** Offset of the first non-blank, non-comment text at or after the line starting at `at`. */
+function contentFrom(text: string, at: number): number | undefined {
+  while (at < text.length) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end === -1 ? text.length : end);
+    const content = line.trimStart();
+    if (content !== '' && !content.startsWith('#')) return at + (line.length - content.length);
+    if (end === -1) return undefined;
+    at = end + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Where an over-indented key really is. For `provider: calico` followed by a line indented deeper
+ * (`    mtu: 1400`), the parser reports the start of `calico` (the scalar it could not turn into a
+ * map), a line where the user sees nothing wrong; with blank or comment lines between, it reports
+ * the first blank line. The line to fix is the next line with content.
+ */
+function overIndentedLine(text: string, e: { code: string; pos: [number, number] }): number | undefined {
+  const lineStart = text.lastIndexOf('\n', e.pos[0] - 1) + 1;
+  if (e.code === 'BAD_INDENT') {
+    const here = contentFrom(text, lineStart);
+    const lineEnd = text.indexOf('\n', lineStart);
+    // Only when the parser pointed at a blank or comment line; otherwise its line is right.
+    return here !== undefined && (lineEnd === -1 || here > lineEnd) ? here : undefined;
+  }
+  const lineEnd = text.indexOf('\n', e.pos[0]);
+  return lineEnd === -1 ? undefined : contentFrom(text, lineEnd + 1);
+}
+
 /** How to fix the YAML errors operators meet most, by the yaml library's error code. */
 function yamlProblem(
   e: { code: string; message: string; pos: [number, number] },
   doc: Document,
   lineCounter: LineCounter,
-): { message: string; hint?: string } {
+  text: string,
+): { message: string; hint?: string; at?: number } {
   const message = e.message.split('\n')[0] ?? e.message;
+  if (e.code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const at = overIndentedLine(text, e);
+    if (at !== undefined) {
+      const { line } = lineCounter.linePos(e.pos[0]);
+      const keyOf = (from: number) => JSON.stringify(text.slice(from).split(/[:\n]/)[0]?.trim() ?? '');
+      const key = keyOf(text.lastIndexOf('\n', e.pos[0]) + 1);
+      const nested = keyOf(at);
+      return {
+        message: `${nested} is indented deeper than ${key} on line ${line}, which already has a value; a key holds either a value or a map, not both`,
+        hint: `indent ${nested} like ${key}, or move it under the map it belongs to`,
+        at,
+      };
+    }
+  }
+  if (e.code === 'BAD_INDENT') {
+    const at = overIndentedLine(text, e);
+    if (at !== undefined)
+      return { message, hint: 'indent this line like the keys of the map it belongs to', at };
+  }
   if (e.code === 'TAB_AS_INDENT') return { message, hint: 'indent with spaces' };
   if (e.code === 'MULTIPLE_DOCS')
     return {
@@ -514,9 +585,15 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
     ...doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
   ];
+  // The parser reports an over-indented key twice at the same place (BLOCK_AS_IMPLICIT_KEY, then
+  // MULTILINE_IMPLICIT_KEY); the first says all there is to say.
+  const overIndented = new Set(
+    doc.errors.filter((e) => e.code === 'BLOCK_AS_IMPLICIT_KEY').map((e) => e.pos[0]),
+  );
   for (const { e, severity } of yamlProblems) {
-    const { line, col } = lineCounter.linePos(e.pos[0]);
-    const { message, hint } = yamlProblem(e, doc, lineCounter);
+    if (e.code === 'MULTILINE_IMPLICIT_KEY' && overIndented.has(e.pos[0])) continue;
+    const { message, hint, at } = yamlProblem(e, doc, lineCounter, text);
+    const { line, col } = lineCounter.linePos(at ?? e.pos[0]);
     r.diagnostics.push({
       severity,
       path: '',
@@ -528,6 +605,18 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     });
   }
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
+  // Before the text becomes objects: a `__proto__` key would become a prototype there.
+  const forbidden = forbiddenKeys(doc);
+  for (const f of forbidden)
+    r.diagnostics.push({
+      severity: 'error',
+      path: [...f.parents, f.key].join('.'),
+      message: forbiddenKeyMessage(f.key),
+      hint: 'remove the key (or rename it)',
+      file: opts.file,
+      ...lineCounter.linePos(f.offset),
+    });
+  if (forbidden.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
 
   let raw: unknown;
   try {

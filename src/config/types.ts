@@ -47,7 +47,7 @@ export type IptablesBackend = (typeof IPTABLES_BACKENDS)[number];
 export const IPALLOC_INITS = ['consensus', 'observer'] as const;
 export type IpallocInit = (typeof IPALLOC_INITS)[number];
 
-export const KUBE_PROXY_MODES = ['iptables', 'ipvs'] as const;
+export const KUBE_PROXY_MODES = ['iptables', 'ipvs', 'nftables'] as const;
 export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 
 export interface Host {
@@ -110,6 +110,11 @@ export interface CalicoConfig {
   /** MTU of the host network, or 'auto' to let Calico detect it. */
   mtu: number | 'auto';
   nat_outgoing: boolean;
+  /**
+   * calico-node's IP_AUTODETECTION_METHOD: how it picks the node address BGP and tunnels use.
+   * Default: can-reach= a master's private address when hosts: gives one, else kubernetes-internal-ip.
+   */
+  ip_autodetection_method: string;
   /** Extra env vars for calico-node; values are strings. */
   environment: Record<string, string>;
   datastore: Datastore;

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { PEERS_PORT } from '../providers/weave/index.ts';
-import { parseListen, startMetricsServer } from './metrics.ts';
+import { metricsHosts, parseListen, startMetricsServer } from './metrics.ts';
 import { DEFAULT_ROUTER_URL, httpWeaveRouter } from './router.ts';
 import { PeeringSidecar } from './sidecar.ts';
 
@@ -16,6 +16,7 @@ export interface RunOpts {
   knownPeers?: string;
   routerUrl: string;
   listen: string;
+  metricsAddress?: string;
   resync: string;
   routerCheck: string;
   kubeletDnat: boolean;
@@ -44,8 +45,13 @@ export function addRunOptions(cmd: Command): Command {
     .option('--router-url <url>', "the local Weave router's HTTP API", DEFAULT_ROUTER_URL)
     .option(
       '--listen <addr>',
-      '/healthz and /metrics address',
-      process.env.PEERS_LISTEN ?? `0.0.0.0:${PEERS_PORT}`,
+      '/healthz and /metrics [host:]port (a host here is as --metrics-address)',
+      process.env.PEERS_LISTEN ?? `:${PEERS_PORT}`,
+    )
+    .option(
+      '--metrics-address <ip>',
+      'serve /healthz and /metrics on this address only, 0.0.0.0 for all (default $NETPACK_METRICS_ADDRESS, else 127.0.0.1 and $POD_IP)',
+      process.env.NETPACK_METRICS_ADDRESS,
     )
     .option('--resync <seconds>', 'post the peers again this often, changed or not', '300')
     .option('--router-check <seconds>', 'check the router (GET /status) this often to catch restarts', '10')
@@ -63,9 +69,15 @@ export async function runPeers(opts: RunOpts, stderr: (text: string) => void): P
   if (!nodeName)
     throw new RunUsageError('no node name: pass --node-name, or set NODE_NAME (downward API spec.nodeName)');
   const knownPeers = (opts.knownPeers ?? process.env.KNOWN_PEERS ?? '').split(/[\s,]+/).filter(Boolean);
-  let listen: { host: string; port: number };
+  let listen: { host?: string; port: number };
+  let hosts: string[];
   try {
     listen = parseListen(opts.listen);
+    hosts = metricsHosts({
+      ...(listen.host !== undefined ? { listenHost: listen.host } : {}),
+      ...(opts.metricsAddress !== undefined ? { asked: opts.metricsAddress } : {}),
+      ...(process.env.POD_IP !== undefined ? { podIp: process.env.POD_IP } : {}),
+    });
   } catch (e) {
     throw new RunUsageError((e as Error).message);
   }
@@ -91,9 +103,14 @@ export async function runPeers(opts: RunOpts, stderr: (text: string) => void): P
     log,
     ...(dnatOn ? { dnat: iptablesDnat(), bridgeIp: () => weaveBridgeIp() } : {}),
   });
-  const server = await startMetricsServer(listen, sidecar.metrics, () => sidecar.health());
+  const servers = [];
+  for (const host of hosts)
+    servers.push(
+      await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
+    );
+  const where = servers.map((server, i) => `${hosts[i]}:${server.port}`).join(', ');
   log(
-    `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${listen.host}:${server.port}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
+    `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${where}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
   );
   sidecar.start();
   await new Promise<void>((resolve) => {
@@ -109,6 +126,6 @@ export async function runPeers(opts: RunOpts, stderr: (text: string) => void): P
     process.on('SIGINT', onInt);
   });
   await sidecar.stop();
-  await server.close();
+  for (const server of servers) await server.close();
   kube.close();
 }

@@ -17,8 +17,9 @@ import { explain, explainText } from '../../src/config/explain.ts';
 import type { CalicoConfig, NetworkConfig } from '../../src/config/types.ts';
 import { at, expectClean, expectValid, FILE, load, yml } from './helpers.ts';
 
+/** Calico with a host MTU of 1500 (the default is auto) and `edit`. */
 function calico(edit: Partial<CalicoConfig>): CalicoConfig {
-  return { ...defaultNetwork().calico, ...edit };
+  return { ...defaultNetwork().calico, mtu: 1500, ...edit };
 }
 
 describe('derived facts', () => {
@@ -72,9 +73,11 @@ describe('derived facts', () => {
     net.provider = 'calico';
     net.calico.mtu = 'auto';
     assert.equal(deriveValues(net).workload_mtu, null, 'detected by Calico');
+    assert.equal(deriveValues(net).max_nodes, 2 ** 14, 'a /12 holds 16384 Calico /26 blocks');
+    net.provider = 'custom';
     net.pod_network_cidr = 'fd00::/48';
     net.service_cidr = 'fd01::/108';
-    assert.equal(deriveValues(net).max_nodes, 65536);
+    assert.equal(deriveValues(net).max_nodes, 65536, 'host-local IPAM: a /64 per node');
     net.pod_network_cidr = 'fd00::/8';
     assert.equal(
       deriveValues(net).pod_addresses,
@@ -87,10 +90,7 @@ describe('derived facts', () => {
     const facts = deriveFacts(defaultNetwork());
     assert.equal(facts.dns_service_ip, '10.96.0.10');
     assert.equal(facts.kubernetes_service_ip, '10.96.0.1');
-    assert.match(
-      facts.max_nodes,
-      /^1048576 \(Weave gives each node address space on demand, no per-node range/,
-    );
+    assert.match(facts.max_nodes, /^1048576 \(Weave IPAM: no per-node range/);
     assert.match(facts.weave_conn_limit ?? '', /^unlimited \(CONN_LIMIT=0\).*200/);
     assert.equal(facts.pod_addresses, String(2 ** 20));
     assert.equal(facts.service_addresses, String(2 ** 20));
@@ -124,7 +124,7 @@ describe('derived facts', () => {
       calico: calico({ encapsulation: 'vxlan' }),
     };
     assert.match(deriveFacts(vxlan).workload_mtu!, /^1450 .*VXLAN/);
-    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico' };
+    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico', calico: calico({}) };
     assert.match(deriveFacts(ipip).workload_mtu!, /^1480 .*IP-in-IP/);
     const never: NetworkConfig = {
       ...defaultNetwork(),

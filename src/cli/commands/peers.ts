@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { FileRefused, readRegularFile } from '../../files.ts';
 import { renderPeersHtml } from '../../peers/html.ts';
 import type { PeerNode } from '../../peers/node.ts';
 import { type Finding, PeerIndex } from '../../peers/plan.ts';
@@ -29,17 +30,15 @@ const KUBECTL_NODES = 'give the output of `kubectl get nodes -o json`';
 function readNodesFile(path: string): PeerNode[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof FileRefused)) throw e;
     const why =
-      code === 'ENOENT'
+      e.reason === 'missing'
         ? 'no such file'
-        : code === 'EISDIR'
+        : e.reason === 'directory'
           ? `is a directory; ${KUBECTL_NODES}`
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'permission denied'
-            : (e as Error).message;
+          : e.why;
     throw new UsageError(`cannot read ${path}: ${why}`);
   }
   try {
