@@ -350,6 +350,19 @@ describe('hosts in several regions', () => {
       )
       .join('')}`;
 
+  test('kubelet_dnat on the default node image (no iptables there): an error at the option', () => {
+    expectOnly(load('network:\n  weave:\n    peering:\n      enabled: true\n      kubelet_dnat: true\n'), [
+      {
+        path: 'network.weave.peering.kubelet_dnat',
+        severity: 'error',
+        line: 5,
+        col: 21,
+        message: ['needs iptables in the side-car'],
+        hint: ['set network.weave.peering.image'],
+      },
+    ]);
+  });
+
   test('hosts in several regions: peering on by default, with the regions as its origin', () => {
     const text = `${hosts(['eu', 'eu', 'us'])}network:\n  provider: weave\n`;
     const r = load(text);
