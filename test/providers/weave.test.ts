@@ -10,7 +10,12 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { ClusterConfig, WeaveVersion } from '../../src/config/types.ts';
-import { GENERATED_PASSWORD_SOURCE, renderWeave, weaveImages } from '../../src/providers/weave/index.ts';
+import {
+  GENERATED_PASSWORD_SOURCE,
+  peersFromScript,
+  renderWeave,
+  weaveImages,
+} from '../../src/providers/weave/index.ts';
 import type { KubeObject, ProviderOutput, RenderInputs, RenderOptions } from '../../src/render/types.ts';
 import { MANAGED_BY_LABEL } from '../../src/render/types.ts';
 import {
@@ -168,6 +173,19 @@ function allowedDifferences(c: ClusterConfig, fork = false): AllowedDifference[]
       reason: 'network.weave.peering.enabled: the region-aware peering side-car',
       check: (d) => (d.ours as { image?: string }).image === w.peering.image,
     },
+    peersFromScript(c) && {
+      path: 'spec.template.metadata.annotations',
+      change: 'added',
+      reason: "the side-car script's digest: a new script rolls the pods",
+      check: (d) =>
+        /^[0-9a-f]{64}$/.test((d.ours as Record<string, string>)['netpack.io/peers-script-sha256'] ?? ''),
+    },
+    peersFromScript(c) && {
+      path: `${DS}.volumes[name=weave-net-peers]`,
+      change: 'added',
+      reason: 'ConfigMap weave-net-peers, the side-car script, mounted read-only',
+      check: (d) => (d.ours as { configMap?: { name?: string } }).configMap?.name === 'weave-net-peers',
+    },
     w.known_peers.length > 0 && {
       path: `${DS}.containers[name=weave].args`,
       change: 'added',
@@ -214,6 +232,7 @@ const EXTRA_OBJECTS = new Map<string, string>([
   ['Service kube-system/weave-net-metrics', 'headless Service for Prometheus discovery of router metrics'],
   ['Service kube-system/weave-npc-metrics', 'headless Service for Prometheus discovery of weave-npc metrics'],
   ['Secret kube-system/weave-passwd', 'network.weave.password with includeSecrets'],
+  ['ConfigMap kube-system/weave-net-peers', 'the side-car script, with peering on the node image'],
 ]);
 
 const ref = (o: KubeObject) =>
@@ -644,6 +663,27 @@ function withPeering(kubeletDnat: boolean): ClusterConfig {
 }
 
 describe('weave: peering side-car', () => {
+  test('on the default node image: the script in ConfigMap weave-net-peers, mounted, digest on the pods; conformant', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    const c = allOptions();
+    c.network.weave.peering.enabled = true;
+    const out = render(c, { peersScript: '// the side-car\n' });
+    assert.deepEqual(out.diagnostics ?? [], []);
+    assertConforms(upstream, c, out);
+    const cm = get(out, 'ConfigMap', 'weave-net-peers', NS);
+    assert.deepEqual(cm.data, { 'sidecar.cjs': '// the side-car\n' });
+    const sc = container(out, 'weave-peers') as SideCar;
+    assert.equal(sc.image, c.network.weave.peering.image);
+    assert.deepEqual(sc.command.slice(0, 4), ['node', '/netpack/sidecar.cjs', 'peers', 'run']);
+    assert.deepEqual(sc.volumeMounts, [{ name: 'weave-net-peers', mountPath: '/netpack', readOnly: true }]);
+    // Without the built script: an error, not a pod that cannot start.
+    const missing = render(c, {});
+    assert.ok(
+      missing.diagnostics?.some((d) => d.severity === 'error' && d.path === 'network.weave.peering.enabled'),
+    );
+  });
+
   test('side-car on (with and without kubelet DNAT): every difference from upstream still explained', (t) => {
     const upstream = upstreamOrSkip(t, UPSTREAM);
     if (!upstream) return;
