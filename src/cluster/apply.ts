@@ -326,6 +326,8 @@ export interface Failure {
    * server-side apply conflict): running again does not help, --force takes them back.
    */
   conflict?: boolean;
+  /** 401 or 403: the credentials or the rights, the same for every write; said once. */
+  denied?: boolean;
 }
 
 function failure(ref: ObjectRef | string, error: Error): Failure {
@@ -335,7 +337,13 @@ function failure(ref: ObjectRef | string, error: Error): Failure {
     named === shown ? '' : whole,
   );
   const conflict = error instanceof ApiError && error.code === 409 && error.reason === 'Conflict';
-  return { ref: shown, message, ...(conflict ? { conflict: true } : {}) };
+  const denied = error instanceof ApiError && (error.code === 401 || error.code === 403);
+  return {
+    ref: shown,
+    message,
+    ...(conflict ? { conflict: true } : {}),
+    ...(denied ? { denied: true } : {}),
+  };
 }
 
 /**

@@ -131,8 +131,26 @@ export class ApiError extends Error {
   }
 }
 
+/** Stable codes of cluster failures (`-o json`, scripts); the message is for people. */
+export type ClusterErrorCode =
+  | 'ClusterError'
+  | 'KubeconfigInvalid'
+  | 'ExecPluginFailed'
+  | 'TlsVerifyFailed'
+  | 'NotKubernetes'
+  | 'ConnectionRefused'
+  | 'Unreachable'
+  | 'Timeout';
+
 /** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
-export class ClusterError extends Error {}
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly code: ClusterErrorCode = 'ClusterError',
+  ) {
+    super(message);
+  }
+}
 
 export function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
-import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
-import { acquireLock, holderIdentity, LockHeldError } from '../../cluster/lock.ts';
+import { errorCode } from '../../cluster/errors.ts';
+import { acquireLock, holderIdentity } from '../../cluster/lock.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
@@ -63,20 +63,25 @@ export function loadDesired(
 const CONFLICT_HINT =
   'another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)';
 
-/** Cluster failures as one line each, exit 1; anything else is left to run() (internal error). */
+/**
+ * Cluster failures (unreachable, TLS, credentials, not an API server, a request refused) are
+ * one line each and exit 2; with `-o json` their stable code is printed on stdout too. Anything
+ * else is left to run() (internal error).
+ */
 export async function clusterAction(
   io: Io,
   setExit: (code: number) => void,
   body: () => Promise<number>,
+  opts: { json?: boolean } = {},
 ): Promise<void> {
   try {
     setExit(await body());
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(
-        e instanceof KubeconfigFlagError || e instanceof LockHeldError ? EXIT.usage : EXIT.invalid,
-      );
+      if (opts.json)
+        io.stdout(`${JSON.stringify({ error: { code: errorCode(e), message: e.message } }, null, 2)}\n`);
+      return setExit(EXIT.usage);
     }
     throw e;
   }
@@ -128,8 +133,9 @@ Refused, whatever the flags: changing network.provider, service_cidr, pod_networ
 network.calico.datastore of a cluster that runs a network already.
 Another apply or delete running against the cluster holds its lock (Lease kube-system/netpack-lock):
 apply then stops at once, naming the holder (exit 2).
-Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage or
-another run holds the lock.`,
+Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage,
+another run holds the lock, or the cluster cannot be talked to (unreachable, TLS, credentials: one
+line on stderr).`,
     )
     .action((opts: ApplyFlags) =>
       clusterAction(io, setExit, async () => {
@@ -163,6 +169,15 @@ another run holds the lock.`,
             if (report.failures.some((f) => f.conflict)) err(`netpack: ${CONFLICT_HINT}`);
             err(`netpack: ${report.stopped}`);
             return EXIT.invalid;
+          }
+          // Refused credentials or rights refuse every write alike: one line, as for reads.
+          const denied = report.failures.filter((f) => f.denied);
+          if (denied.length > 0 && denied.length === report.failures.length) {
+            const more = denied.length > 1 ? ` (and ${denied.length - 1} more writes alike)` : '';
+            err(
+              `netpack: ${denied[0]!.ref}: ${denied[0]!.message}${more}; nothing was pruned and the state was not updated`,
+            );
+            return EXIT.usage;
           }
           if (opts.dryRun && d)
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);

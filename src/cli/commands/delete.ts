@@ -40,7 +40,8 @@ Examples:
   netpack delete --dry-run --yes      # what the server would delete, nothing changes
 
 This cuts every pod off the network. Objects without netpack's managed-by label are left alone.
-Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
+Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage or the cluster
+cannot be talked to (one line on stderr).`,
     )
     .action((opts: ClusterFlags & { yes: boolean; dryRun: boolean }) =>
       clusterAction(io, setExit, async () => {

@@ -22,7 +22,7 @@ Examples:
   netpack diff -f cluster.yml && echo "in sync"
 
 Exit status: 0 nothing would change, 1 something would change or is refused (or the config is
-invalid, or the cluster cannot be reached: see stderr), 2 usage.`,
+invalid), 2 usage or the cluster cannot be talked to (one line on stderr).`,
     )
     .action((opts: ClusterFlags) =>
       clusterAction(io, setExit, async () => {
