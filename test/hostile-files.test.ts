@@ -181,9 +181,14 @@ describe('the manifest walk', () => {
     );
   });
 
-  it('does not enter /proc-like trees', () => {
+  it('does not enter /proc-like trees; manifest_path: / ends at a limit, not in /proc', () => {
     assert.deepEqual(readManifestTree('/proc', /./), []);
     assert.deepEqual(readManifestTree('/sys', /./), []);
+    assert.throws(
+      () => readManifestTree('/', YAML, { files: 1000, bytes: 50e6, entries: 3000 }),
+      (e: Error) =>
+        e instanceof FileRefused && /^\/ holds more than \d+ (entries|manifest files)/.test(e.message),
+    );
   });
 });
 
