@@ -88,6 +88,15 @@ describe('inputs that are not regular files are refused at once, naming them', (
         'current-context': 'x',
       }),
     );
+    const kubeconfigFifoToken = write(
+      'kubeconfig-fifo-token',
+      JSON.stringify({
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { 'token-file': fifo } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
     const runs = await cli(
       ['validate', '-f', fifo],
       ['render', '-f', '/dev/zero'],
@@ -97,8 +106,9 @@ describe('inputs that are not regular files are refused at once, naming them', (
       ['status', '--kubeconfig', fifo],
       ['peers', 'plan', '--nodes', fifo],
       ['status', '--kubeconfig', kubeconfigFifoCa],
+      ['status', '--kubeconfig', kubeconfigFifoToken],
     );
-    const [f, zero, pwFifo, pwZero, inTree, kubeconfig, nodes, ca] = runs;
+    const [f, zero, pwFifo, pwZero, inTree, kubeconfig, nodes, ca, token] = runs;
     assert.equal(f!.code, 2, f!.stderr);
     assert.match(
       f!.stderr,
@@ -124,6 +134,8 @@ describe('inputs that are not regular files are refused at once, naming them', (
     // client-node reads the kubeconfig's certificate files itself: looked at first.
     assert.equal(ca!.code, 2, ca!.stderr);
     assert.match(ca!.stderr, /certificate-authority .*is a FIFO/);
+    assert.equal(token!.code, 2, token!.stderr);
+    assert.match(token!.stderr, /the token-file of user "u" .*is a FIFO/);
   });
 
   it('the probe calls a device or a FIFO special, never empty', () => {

@@ -176,10 +176,19 @@ async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts)
     ...(dnatOn ? { dnat: iptablesDnat(), bridgeIp: () => weaveBridgeIp() } : {}),
   });
   const servers = [];
-  for (const host of hosts)
-    servers.push(
-      await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
-    );
+  for (const host of hosts) {
+    try {
+      servers.push(
+        await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
+      );
+    } catch (e) {
+      for (const s of servers) await s.close();
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new UsageError(
+        `cannot serve /healthz and /metrics on ${host}:${listen.port} (${code}): pick another --metrics-address or --listen`,
+      );
+    }
+  }
   const where = servers.map((s, i) => `${hosts[i]}:${s.port}`).join(', ');
   log(
     `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${where}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
