@@ -97,6 +97,10 @@ describe('inputs that are not regular files are refused at once, naming them', (
         'current-context': 'x',
       }),
     );
+    const etcdFifo = write(
+      'etcd-fifo.yml',
+      `network:\n  provider: calico\n  calico:\n    datastore: etcd\n    etcd:\n      endpoints: [https://127.0.0.1:2379]\n      ca_file: ${fifo}\n`,
+    );
     const runs = await cli(
       ['validate', '-f', fifo],
       ['render', '-f', '/dev/zero'],
@@ -107,8 +111,9 @@ describe('inputs that are not regular files are refused at once, naming them', (
       ['peers', 'plan', '--nodes', fifo],
       ['status', '--kubeconfig', kubeconfigFifoCa],
       ['status', '--kubeconfig', kubeconfigFifoToken],
+      ['render', '-f', etcdFifo, '--include-secrets'],
     );
-    const [f, zero, pwFifo, pwZero, inTree, kubeconfig, nodes, ca, token] = runs;
+    const [f, zero, pwFifo, pwZero, inTree, kubeconfig, nodes, ca, token, etcd] = runs;
     assert.equal(f!.code, 2, f!.stderr);
     assert.match(
       f!.stderr,
@@ -136,6 +141,11 @@ describe('inputs that are not regular files are refused at once, naming them', (
     assert.match(ca!.stderr, /certificate-authority .*is a FIFO/);
     assert.equal(token!.code, 2, token!.stderr);
     assert.match(token!.stderr, /the token-file of user "u" .*is a FIFO/);
+    assert.equal(etcd!.code, 1, etcd!.stderr);
+    assert.match(
+      etcd!.stderr,
+      /etcd-fifo\.yml:7:16: error: network\.calico\.etcd\.ca_file: etcd ca file .* is not a regular file/,
+    );
   });
 
   it('the probe calls a device or a FIFO special, never empty', () => {
