@@ -441,6 +441,30 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     }
   }
 
+  /** A write guarded by resourceVersion: 'conflict' when the object changed (409) since it was read. */
+  async function guardedWrite(
+    method: string,
+    target: ObjectRef | KubeObject,
+    body: string,
+    contentType: string,
+    what: string,
+  ): Promise<KubeObject | 'conflict'> {
+    const ref = 'metadata' in target ? toRef(target) : target;
+    stats.writes++;
+    const q = query({ fieldManager: FIELD_MANAGER });
+    let a: Awaited<ReturnType<typeof call>>;
+    try {
+      a = await call(method, (await objectPath(ref)) + q, what, body, contentType, ref.kind === 'Secret');
+    } catch (e) {
+      // A failed JSON-patch `test` (the resourceVersion moved) is a 422 Invalid.
+      if (e instanceof ApiError && e.code === 422 && contentType.includes('json-patch')) return 'conflict';
+      throw e;
+    }
+    if (a.status === 409) return 'conflict';
+    if (a.status === 404) throw new ApiError(`${what}: 404 not found`, 404, 'NotFound');
+    return parse(a, what);
+  }
+
   const client: ClusterClient = {
     stats,
     resource,
@@ -640,6 +664,20 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         );
       }
       return parse(a, `create ${showRef(obj)}`);
+    },
+
+    async replace(obj) {
+      return guardedWrite('PUT', obj, JSON.stringify(obj), 'application/json', `replace ${showRef(obj)}`);
+    },
+
+    async patchJson(ref, ops) {
+      return guardedWrite(
+        'PATCH',
+        ref,
+        JSON.stringify(ops),
+        'application/json-patch+json',
+        `patch ${showRef(ref)}`,
+      );
     },
 
     async delete(ref, o: WriteOptions) {

@@ -30,7 +30,7 @@ invalid), 2 usage or the cluster cannot be talked to (one line on stderr).`,
         if (!ready) return EXIT.invalid;
         const client = await connect(opts, (l) => io.stderr(`${l}\n`));
         try {
-          const view = await readCluster(client, ready.desired, ready.config.network);
+          const view = await readCluster(client, ready.desired);
           if (view.stateProblem) {
             io.stderr(
               `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
