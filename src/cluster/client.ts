@@ -13,6 +13,7 @@ import {
   isJsonContentType,
   networkFailure,
   notKubernetes,
+  oneLine,
   timeoutFailure,
   unauthorized,
   type Whereabouts,
@@ -358,7 +359,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           const message = secret ? '' : (s.message ?? '');
           if (answer.status === 401) throw unauthorized(what, message, at);
           if (answer.status === 403) throw forbidden(what, message, at);
-          const detail = secret ? (s.reason ?? '') : (s.message ?? answer.body.slice(0, 300));
+          // One line: a server's message may span several.
+          const detail = secret ? (s.reason ?? '') : oneLine(s.message ?? answer.body, 500);
           throw new ApiError(`${what}: ${answer.status} ${detail}`.trim(), answer.status, s.reason);
         }
         return answer;
