@@ -207,6 +207,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   const proxied = !!cluster.proxyUrl;
   /** The client certificate an exec plugin gave, which the agent presents. */
   let agentCert: string | undefined;
+  /** Agents of earlier certificates: requests may still be on them; closed with the client. */
+  const retired: unknown[] = [];
   const baseHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(reqOpts.headers ?? {})) if (v !== undefined) baseHeaders[k] = String(v);
   if (reqOpts.auth) baseHeaders.Authorization = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
@@ -230,10 +232,9 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     if (!exec) return baseHeaders;
     const cred: ExecCredential = await exec.get();
     if (cred.cert && cred.key && cred.cert !== agentCert && server.protocol === 'https:' && !proxied) {
-      const old = agent;
+      retired.push(agent);
       agent = newAgent({ cert: cred.cert, key: cred.key });
       agentCert = cred.cert;
-      if (old instanceof nodeHttp().Agent) old.destroy();
     }
     return cred.token ? { ...baseHeaders, Authorization: `Bearer ${cred.token}` } : baseHeaders;
   }
@@ -343,10 +344,13 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         continue;
       }
       if (answer.status < 400 || !isTransientStatus(answer.status) || last) {
-        // Kubernetes answers JSON; a Go mux's bare "404 page not found" is text/plain.
+        // Kubernetes answers JSON; a Go mux's bare "404 page not found" is text/plain, and a 401
+        // or 403 of an authenticating proxy in front of it is still about the credentials.
         if (
           !isJsonContentType(answer.contentType) &&
-          !(answer.status === 404 && /^text\/plain/i.test(answer.contentType ?? ''))
+          !(answer.status === 404 && /^text\/plain/i.test(answer.contentType ?? '')) &&
+          answer.status !== 401 &&
+          answer.status !== 403
         )
           throw notKubernetes(what, answer.status, answer.contentType, answer.body, at);
         for (const text of answer.warnings)
@@ -699,7 +703,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     },
 
     close() {
-      if (agent instanceof nodeHttp().Agent) agent.destroy();
+      for (const a of [agent, ...retired]) if (a instanceof nodeHttp().Agent) a.destroy();
     },
   };
   return client;

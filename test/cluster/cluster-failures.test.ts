@@ -408,6 +408,16 @@ describe('refused credentials and rights', () => {
     }
   });
 
+  it('a 401 in plain text (an authenticating proxy in front) is still Unauthorized', async () => {
+    const port = await listen(
+      http.createServer((_req, res) => {
+        res.writeHead(401, { 'content-type': 'text/plain' });
+        res.end('Unauthorized\n');
+      }),
+    );
+    await failsWith(kubeconfig('proxy-401', { server: `http://127.0.0.1:${port}` }), 'Unauthorized');
+  });
+
   it('403: names the user, the context, the verb and the resource', async () => {
     const remove = api.faults.failRequests(['list', 'get'], 403);
     try {
