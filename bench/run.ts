@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   render: async () => (await import('./render.ts')).benchRender,
   apply: async () => (await import('./apply.ts')).benchApply,
   peers: async () => (await import('./peers.ts')).benchPeers,
+  check: async () => (await import('./check.ts')).benchCheck,
 };
 
 const wanted = process.argv.slice(2);
