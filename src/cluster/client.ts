@@ -581,6 +581,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
             }
             if ((res.statusCode ?? 0) >= 300) {
               res.resume();
+              // The exec plugin's credential was refused: the next watch runs it again.
+              if (res.statusCode === 401) exec?.invalidate();
               return done('closed');
             }
             let buf = '';

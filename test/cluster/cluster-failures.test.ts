@@ -226,6 +226,24 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
       accepted = 'none'; // nothing the plugin prints is taken: one re-run, then the 401
       await assert.rejects(client.list('v1', 'Node'), /401 Unauthorized.*user "ops" of context "prod"/);
       assert.equal(p.runs(), 3);
+      // A watch refused with a 401 ends; the next one runs the plugin again.
+      accepted = 'tok-4';
+      assert.equal(await client.watch('v1', 'Node', {}, () => {}), 'closed');
+      const ctrl = new AbortController();
+      const seen: string[] = [];
+      const end = await client.watch(
+        'v1',
+        'Node',
+        {},
+        (ev) => {
+          seen.push(ev.object.metadata.name);
+          ctrl.abort();
+        },
+        ctrl.signal,
+      );
+      assert.equal(end, 'aborted');
+      assert.deepEqual(seen, ['node-1']);
+      assert.equal(p.runs(), 4);
     } finally {
       client.close();
     }
