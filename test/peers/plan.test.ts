@@ -242,6 +242,30 @@ describe('peers: planner', () => {
   const clean = (x: PeerNode): PeerNode =>
     Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as PeerNode;
 
+  test("the region plan states every node's list: own region's private, other regions' public, known peers, minus own", () => {
+    fc.assert(
+      fc.property(fc.array(arbNode, { maxLength: 12 }), (raw) => {
+        const nodes = [...new Map<string, PeerNode>(raw.map((x) => [x.name, clean(x)])).values()];
+        const known = ['203.0.113.9', '192.0.2.1'];
+        const index = new PeerIndex(nodes, known);
+        const plan = index.regionPlan();
+        const derived: Record<string, string[]> = {};
+        for (const r of plan.regions)
+          for (const n of r.nodes) {
+            const own = new Set([n.private, n.public, ...(n.also ?? [])]);
+            const all = new Set([
+              ...r.private,
+              ...plan.regions.filter((o) => o !== r).flatMap((o) => o.public),
+              ...plan.knownPeers,
+            ]);
+            derived[n.name] = [...all].filter((a) => !own.has(a)).sort(compareAddresses);
+          }
+        assert.deepEqual(derived, index.planAll().peers);
+        assert.deepEqual(plan.findings, index.findings());
+      }),
+    );
+  });
+
   test('deterministic and order-free: any input order gives the same plan; lists sorted, unique, self-free', () => {
     fc.assert(
       fc.property(fc.array(arbNode, { maxLength: 12 }), (raw) => {
