@@ -1,14 +1,26 @@
-/** Reads what `status` judges: one list per kind, pods only in the namespaces netpack runs in. */
+/**
+ * Reads what `status` judges: one list per kind, pods only in the namespaces netpack runs in.
+ * Every list starts at once, pods in kube-system (where every provider runs) among them, so the
+ * sequential round trips are the pages of the longest list, not the sum of the lists' pages;
+ * pods of another namespace (custom manifests) are listed once the workloads name it.
+ */
 import type { NetworkConfig } from '../config/types.ts';
 import { OUR_SELECTOR } from './apply.ts';
 import { parseState, STATE_REF } from './inventory.ts';
 import type { ClusterSnapshot } from './status.ts';
 import type { ClusterClient } from './types.ts';
 
+/** The namespace whose pods are listed with everything else, before the workloads say where they run. */
+const EARLY_NAMESPACE = 'kube-system';
+
 export async function readSnapshot(
   client: ClusterClient,
   network?: NetworkConfig,
 ): Promise<ClusterSnapshot & { stateProblem?: string }> {
+  const listPods = (namespace: string) => client.list('v1', 'Pod', { namespace }).then((l) => l.items);
+  const early = new Map([[EARLY_NAMESPACE, listPods(EARLY_NAMESPACE)]]);
+  // Not awaited until the workloads are known: a failure must not go unhandled meanwhile.
+  for (const p of early.values()) p.catch(() => undefined);
   const [stateCm, nodes, daemonSets, deployments, ipPools] = await Promise.all([
     network ? Promise.resolve(undefined) : client.get(STATE_REF),
     client.list('v1', 'Node'),
@@ -26,9 +38,7 @@ export async function readSnapshot(
   const namespaces = [
     ...new Set([...daemonSets.items, ...deployments.items].map((o) => o.metadata.namespace ?? 'kube-system')),
   ].sort();
-  const pods = (
-    await Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns })))
-  ).flatMap((l) => l.items);
+  const pods = (await Promise.all(namespaces.map((ns) => early.get(ns) ?? listPods(ns)))).flat();
   return {
     network: applied,
     nodes: nodes.items,
