@@ -20,6 +20,12 @@ import type { Finding } from './plan.ts';
 import { PeerIndex } from './plan.ts';
 
 export const NODE_LINK_LIMIT = 80;
+/**
+ * Above this many regions, region pairs that are fully linked are not drawn (every region links
+ * to every other: with 200 regions that is 19,900 lines, the page's size growing with the square
+ * of the regions); pairs with missing addresses still are.
+ */
+export const REGION_LINK_LIMIT = 30;
 
 export type LinkKind = 'private' | 'public' | 'missing';
 
@@ -111,7 +117,7 @@ export function regionLinks(nodes: readonly PeerNode[], trustedSubnets: readonly
     }
   }
   const keys = [...byRegion.keys()].sort();
-  const pairsOf = (k: number) => (k * (k - 1)) / 2;
+  const pairsOf = (k: number) => (k < 2 ? 0 : (k * (k - 1)) / 2);
   const out: RegionLink[] = [];
   for (let i = 0; i < keys.length; i++) {
     const a = byRegion.get(keys[i]!)!;
@@ -211,8 +217,9 @@ export function renderPeersHtml(input: PeersPageInput): string {
       );
     }
   } else {
+    const problemsOnly = regions.length > REGION_LINK_LIMIT;
     for (const l of regionLinks(nodes, input.trustedSubnets)) {
-      if (l.a === l.b) continue;
+      if (l.a === l.b || (problemsOnly && l.missing === 0)) continue;
       const a = boxes.get(l.a)!;
       const b = boxes.get(l.b)!;
       const cls = l.missing > 0 ? 'missing' : 'public';
@@ -289,7 +296,7 @@ tr.hi { background: #fff3c4; }
 </head>
 <body>
 <h1>${esc(input.title)}</h1>
-<p>${nodes.length} nodes in ${regions.length} region${regions.length === 1 ? '' : 's'}${input.knownPeers.length ? `, ${input.knownPeers.length} known peers (${esc(input.knownPeers.join(', '))}) added to every list` : ''}. ${nodeLevel ? 'Each line is one pair of nodes.' : `Above ${NODE_LINK_LIMIT} nodes lines join regions (counts in their titles).`}</p>
+<p>${nodes.length} nodes in ${regions.length} region${regions.length === 1 ? '' : 's'}${input.knownPeers.length ? `, ${input.knownPeers.length} known peers (${esc(input.knownPeers.join(', '))}) added to every list` : ''}. ${nodeLevel ? 'Each line is one pair of nodes.' : `Above ${NODE_LINK_LIMIT} nodes lines join regions (counts in their titles)${regions.length > REGION_LINK_LIMIT ? `; above ${REGION_LINK_LIMIT} regions only pairs of regions with missing addresses are drawn, every other pair is linked over public addresses` : ''}.`}</p>
 <p class="legend"><span><i style="border-color:#2e86de"></i>private (same region)</span><span><i style="border-color:#e67e22;border-top-style:dashed"></i>public (across regions), encrypted</span><span><i style="border-color:#27ae60"></i>unencrypted (trusted subnet${input.trustedSubnets.length ? `: ${esc(input.trustedSubnets.join(', '))}` : 's: none'})</span><span><i style="border-color:#c0392b;border-top-style:dotted"></i>missing address</span></p>
 <svg id="mesh" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 ${regionSvg.join('\n')}
