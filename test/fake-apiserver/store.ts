@@ -75,6 +75,18 @@ export class Store {
     return obj && clone(obj);
   }
 
+  /**
+   * The stored objects of a type (in one namespace when given), sorted by namespace/name, not
+   * copied: for reading only (a list page copies just the objects it sends, so paging through
+   * 20,000 nodes does not copy all of them for every page).
+   */
+  peek(rt: ResourceType, namespace?: string): readonly KubeObject[] {
+    return [...this.table(rt).entries()]
+      .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => o);
+  }
+
   /** Copies of all objects of a type (in one namespace when given), sorted by namespace/name. */
   list(rt: ResourceType, namespace?: string): KubeObject[] {
     return [...this.table(rt).entries()]
