@@ -181,7 +181,8 @@ async function cluster(dir: string): Promise<Record<string, unknown>> {
           const run = await runCli(step.args(server.kubeconfigPath, file));
           if (run.code === null || run.code > 1) throw new Error(`${step.name} exited ${run.code}`);
           const requests = server.requests.slice(from);
-          const f = (figures[step.name] ??= { ms: [], waves: [], requests: [] });
+          figures[step.name] ??= { ms: [], waves: [], requests: [] };
+          const f = figures[step.name]!;
           f.ms.push(run.ms);
           f.waves.push(waveCount(requests, { watchAnswerMs: latency }));
           f.requests.push(requests.length);

@@ -81,7 +81,12 @@ export function formatPlan(plan: Plan, secretsToCreate: readonly string[], state
         lines.push(`+ create ${showRef(item.ref)}`);
         break;
       case 'update':
-        lines.push(`~ change ${showRef(item.ref)}`);
+      case 'adopt':
+        lines.push(
+          item.action === 'update'
+            ? `~ change ${showRef(item.ref)}`
+            : `* adopt  ${showRef(item.ref)} (exists without netpack's label; apply --adopt takes it over)`,
+        );
         for (const c of item.changes) {
           const shown = c.op === 'change' ? details(c.path, c.from, c.to) : [c];
           for (const d of shown.length > 0 ? shown : [c]) lines.push(formatChange(d));

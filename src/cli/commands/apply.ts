@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { applyCluster, DEFAULT_CONCURRENCY, OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
-import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
+import { errorCode } from '../../cluster/errors.ts';
+import { acquireLock, holderIdentity } from '../../cluster/lock.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
@@ -62,18 +63,25 @@ export function loadDesired(
 const CONFLICT_HINT =
   'another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)';
 
-/** Cluster failures as one line each, exit 1; anything else is left to run() (internal error). */
+/**
+ * Cluster failures (unreachable, TLS, credentials, not an API server, a request refused) are
+ * one line each and exit 2; with `-o json` their stable code is printed on stdout too. Anything
+ * else is left to run() (internal error).
+ */
 export async function clusterAction(
   io: Io,
   setExit: (code: number) => void,
   body: () => Promise<number>,
+  opts: { json?: boolean } = {},
 ): Promise<void> {
   try {
     setExit(await body());
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : EXIT.invalid);
+      if (opts.json)
+        io.stdout(`${JSON.stringify({ error: { code: errorCode(e), message: e.message } }, null, 2)}\n`);
+      return setExit(EXIT.usage);
     }
     throw e;
   }
@@ -82,6 +90,7 @@ export async function clusterAction(
 interface ApplyFlags extends ClusterFlags {
   dryRun: boolean;
   force: boolean;
+  adopt: boolean;
   wait: boolean;
   timeout: string;
   concurrency: string;
@@ -101,6 +110,11 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         'take over fields another field manager owns (never bypasses refused changes)',
         false,
       )
+      .option(
+        '--adopt',
+        'take over objects netpack would create that exist without its label (e.g. a Pharos-made Weave): fields others set that netpack does not render are removed; see diff first',
+        false,
+      )
       .option('--no-wait', 'do not wait for DaemonSets and Deployments to roll out')
       .option('--timeout <duration>', 'how long to wait for CRDs and the rollout, e.g. 90s, 5m', '5m')
       .option('--concurrency <n>', 'parallel writes per phase', String(DEFAULT_CONCURRENCY)),
@@ -112,10 +126,16 @@ Examples:
   netpack apply -f cluster.yml
   netpack apply -f cluster.yml --dry-run
   netpack apply -f cluster.yml --context prod --timeout 10m
+  netpack diff -f cluster.yml                 # a Pharos-made network: what adoption changes
+  netpack apply -f cluster.yml --adopt
 
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
 network.calico.datastore of a cluster that runs a network already.
-Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage.`,
+Another apply or delete running against the cluster holds its lock (Lease kube-system/netpack-lock):
+apply then stops at once, naming the holder (exit 2).
+Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage,
+another run holds the lock, or the cluster cannot be talked to (unreachable, TLS, credentials: one
+line on stderr).`,
     )
     .action((opts: ApplyFlags) =>
       clusterAction(io, setExit, async () => {
@@ -135,9 +155,11 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           const report = await applyCluster(client, config, desired, {
             dryRun: opts.dryRun,
             force: opts.force,
+            adopt: opts.adopt,
             concurrency,
             deadline,
             log: opts.verbose ? (l) => err(`netpack: ${l}`) : () => {},
+            lock: () => acquireLock(client, holderIdentity('apply')),
           });
           const d = report.decision;
           if (report.stopped) {
@@ -148,11 +170,20 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
             err(`netpack: ${report.stopped}`);
             return EXIT.invalid;
           }
+          // Refused credentials or rights refuse every write alike: one line, as for reads.
+          const denied = report.failures.filter((f) => f.denied);
+          if (denied.length > 0 && denied.length === report.failures.length) {
+            const more = denied.length > 1 ? ` (and ${denied.length - 1} more writes alike)` : '';
+            err(
+              `netpack: ${denied[0]!.ref}: ${denied[0]!.message}${more}; nothing was pruned and the state was not updated`,
+            );
+            return EXIT.usage;
+          }
           if (opts.dryRun && d)
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
           for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
-          const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
+          const summary = `${report.created} created, ${report.updated} configured, ${report.adopted ? `${report.adopted} adopted, ` : ''}${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {
             const conflicts = report.failures.some((f) => f.conflict);
             if (conflicts) err(`netpack: ${CONFLICT_HINT}`);

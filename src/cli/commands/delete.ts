@@ -3,6 +3,7 @@ import { nodeReadline } from '../../builtin.ts';
 import { mapLimit } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
 import { parseState, STATE_REF } from '../../cluster/inventory.ts';
+import { acquireLock, holderIdentity } from '../../cluster/lock.ts';
 import { isOurs } from '../../cluster/plan.ts';
 import { type ObjectRef, showRef } from '../../cluster/types.ts';
 import { EXIT, type Io } from '../context.ts';
@@ -39,7 +40,8 @@ Examples:
   netpack delete --dry-run --yes      # what the server would delete, nothing changes
 
 This cuts every pod off the network. Objects without netpack's managed-by label are left alone.
-Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
+Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage or the cluster
+cannot be talked to (one line on stderr).`,
     )
     .action((opts: ClusterFlags & { yes: boolean; dryRun: boolean }) =>
       clusterAction(io, setExit, async () => {
@@ -70,6 +72,17 @@ Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
               return EXIT.invalid;
             }
           }
+          const lock = opts.dryRun ? undefined : await acquireLock(client, holderIdentity('delete'));
+          try {
+            return await deleteAll(refs);
+          } finally {
+            await lock?.release().catch(() => {});
+          }
+        } finally {
+          client.close();
+        }
+
+        async function deleteAll(refs: ObjectRef[]): Promise<number> {
           const deleted = new Set<ObjectRef>();
           let failed = 0;
           for (const rank of [0, 1, 2]) {
@@ -98,8 +111,6 @@ Exit status: 0 deleted (or nothing to delete), 1 failed or declined, 2 usage.`,
             `${opts.dryRun ? 'dry run: would delete' : 'deleted'} ${deleted.size} objects and the state\n`,
           );
           return EXIT.ok;
-        } finally {
-          client.close();
         }
       }),
     );

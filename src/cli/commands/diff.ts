@@ -22,7 +22,7 @@ Examples:
   netpack diff -f cluster.yml && echo "in sync"
 
 Exit status: 0 nothing would change, 1 something would change or is refused (or the config is
-invalid, or the cluster cannot be reached: see stderr), 2 usage.`,
+invalid), 2 usage or the cluster cannot be talked to (one line on stderr).`,
     )
     .action((opts: ClusterFlags) =>
       clusterAction(io, setExit, async () => {
@@ -30,7 +30,7 @@ invalid, or the cluster cannot be reached: see stderr), 2 usage.`,
         if (!ready) return EXIT.invalid;
         const client = await connect(opts, (l) => io.stderr(`${l}\n`));
         try {
-          const view = await readCluster(client, ready.desired, ready.config.network);
+          const view = await readCluster(client, ready.desired);
           if (view.stateProblem) {
             io.stderr(
               `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
