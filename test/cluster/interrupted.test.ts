@@ -54,7 +54,7 @@ describe('an apply stopped at every write position', () => {
           code: 403,
         });
         const stopped = await env.np('apply', '-f', env.file('a.yml', weave()), '--no-wait');
-        assert.equal(stopped.code, 1, `stopped at write ${at}`);
+        assert.equal(stopped.code, 2, `stopped at write ${at}`);
         env.server.faults.clear();
         expireLock(env);
         // Whatever it left is named by the state: diff shows it and delete would remove it.
