@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   apply: async () => (await import('./apply.ts')).benchApply,
   peers: async () => (await import('./peers.ts')).benchPeers,
   scale: async () => (await import('./scale.ts')).benchScale,
+  check: async () => (await import('./check.ts')).benchCheck,
 };
 
 const wanted = process.argv.slice(2);

@@ -14,6 +14,7 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleProbe } from './probe-bundle.mjs';
 
 const scripts = dirname(fileURLToPath(import.meta.url));
 const clientNodeDist = '/@kubernetes/client-node/dist/';
@@ -117,6 +118,8 @@ const bundleCore = (entry, outfile) =>
 await Promise.all([
   bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs'),
   bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs'),
+  // `netpack check`'s probe program, read at run time into the check's ConfigMap.
+  bundleProbe('dist/netpack-probe.cjs'),
 ]);
 
 copyFileSync(join(scripts, 'launcher.cjs'), 'dist/netpack.cjs');

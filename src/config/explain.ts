@@ -64,9 +64,9 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
     notes.push(
       `cloud: ${net.cloud}${net.cloud === 'azure' ? ' (Azure carries no IP-in-IP: Calico uses VXLAN)' : ''}`,
     );
-  if (net.node_local_dns_cache.enabled && net.kube_proxy_mode === 'ipvs')
+  if (net.node_local_dns_cache.enabled && net.kube_proxy_mode !== 'iptables')
     notes.push(
-      "kube-proxy runs in IPVS mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10",
+      `kube-proxy runs in ${net.kube_proxy_mode === 'ipvs' ? 'IPVS' : 'nftables'} mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10`,
     );
   if (net.provider === 'calico' && net.calico.typha)
     notes.push(

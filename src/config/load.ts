@@ -6,12 +6,13 @@
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import {
   autoTypha,
-  DEFAULT_MTU,
   DEFAULT_OPEN_PORTS,
   DEFAULT_PEERING_IMAGE,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
+  defaultAutodetection,
   defaultDnsReplicas,
+  defaultMtu,
   defaultTyphaReplicas,
   typhaReplicasReason,
 } from './defaults.ts';
@@ -171,10 +172,11 @@ function resolveTypha(
 function resolveCalico(
   res: Resolver,
   r: Reporter,
-  cloud: string | undefined,
+  cloud: NetworkConfig['cloud'],
   baseDir: string,
-  hostCount: number,
+  hosts: Host[],
 ): CalicoConfig {
+  const hostCount = hosts.length;
   const C = [N, 'calico'];
   // Encapsulation: netpack's `encapsulation`, implied by `ipip_mode`/`vxlan_mode`, or the Spectro
   // pack's `encapsulationType`.
@@ -229,8 +231,24 @@ function resolveCalico(
     ],
     'Always',
   );
-  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], DEFAULT_MTU);
+  const mtuDefault = defaultMtu(cloud);
+  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], mtuDefault.mtu);
+  if (res.origins['network.calico.mtu']?.from === 'default')
+    res.fromDefault('network.calico.mtu', mtuDefault.reason);
   const nat_outgoing = res.pick('network.calico.nat_outgoing', [[...C, 'nat_outgoing']], true);
+  const autodetect = defaultAutodetection(hosts);
+  // calico-node's own variable in `environment` is the same setting: one value, from either place.
+  const ip_autodetection_method = res.pick(
+    'network.calico.ip_autodetection_method',
+    [
+      [...C, 'ip_autodetection_method'],
+      [...C, 'environment', 'IP_AUTODETECTION_METHOD'],
+    ],
+    autodetect.method,
+    String,
+  );
+  if (res.origins['network.calico.ip_autodetection_method']?.from === 'default')
+    res.fromDefault('network.calico.ip_autodetection_method', autodetect.reason);
   const environment = res.pick<Record<string, string>>(
     'network.calico.environment',
     [[...C, 'environment']],
@@ -253,6 +271,7 @@ function resolveCalico(
     mode,
     mtu,
     nat_outgoing,
+    ip_autodetection_method,
     environment,
     datastore,
     ...resolveTypha(res, hostCount, datastore),
@@ -319,7 +338,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     'network.kube_proxy_mode',
     [['kube_proxy', 'mode']],
     'iptables',
-    (v) => (v === 'ipvs' ? 'ipvs' : 'iptables'),
+    (v) => (v === 'ipvs' || v === 'nftables' ? v : 'iptables'),
   );
 
   const W = [N, 'weave'];
@@ -385,7 +404,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     node_local_dns_cache,
     dns_replicas,
     weave,
-    calico: resolveCalico(res, r, cloud, baseDir, hosts.length),
+    calico: resolveCalico(res, r, cloud, baseDir, hosts),
     kube_proxy_mode,
   };
   if (cloud) network.cloud = cloud;

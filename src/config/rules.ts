@@ -4,6 +4,7 @@
  * skips values that already failed the schema, so one mistake gives one diagnostic.
  */
 
+import { checkAutodetectionMethod } from './autodetect.ts';
 import { type Cidr, contains, containsAddress, overlaps, parseCidr, parseIp } from './cidr.ts';
 import { NODE_LOCAL_DNS_IP, TYPHA_MAX_REPLICAS, TYPHA_NODES_PER_REPLICA } from './defaults.ts';
 import type { Resolver } from './load.ts';
@@ -228,6 +229,20 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     );
   }
 
+  // Azure routes only the addresses it assigned: pod traffic between nodes must be encapsulated
+  // (VXLAN) unless user-defined routes carry the pod ranges, which netpack does not make.
+  const unencapsulatedSomewhere =
+    calico.mode === 'Never' || (calico.encapsulation === 'vxlan' && calico.mode === 'CrossSubnet');
+  if (config.network.cloud === 'azure' && unencapsulatedSomewhere) {
+    r.error(
+      at(ctx, 'network.calico.mode'),
+      `Azure drops pod traffic that is not encapsulated (mode ${calico.mode} sends it unencapsulated${calico.mode === 'CrossSubnet' ? ' within a subnet' : ''}) unless user-defined routes carry every node's pod range`,
+      'use network.calico.encapsulation: vxlan with mode: Always',
+    );
+  }
+
+  checkCalicoEnvironment(config, ctx);
+
   if (calico.datastore === 'etcd' && !calico.etcd && !r.isBad([...C, 'etcd'])) {
     r.error(
       at(ctx, 'network.calico.datastore'),
@@ -288,6 +303,39 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   const port = env.FELIX_PROMETHEUSMETRICSPORT;
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     r.error([...E, 'FELIX_PROMETHEUSMETRICSPORT'], `must be a port number 1..65535 (got "${port}")`);
+  }
+}
+
+/**
+ * calico-node settings given through `environment` that contradict the pool: the backend that
+ * routes it, and the address autodetection method's shape (also written as
+ * ip_autodetection_method, where the schema checks it).
+ */
+function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const calico = config.network.calico;
+  const E = ['network', 'calico', 'environment'];
+  const backend = calico.environment.CALICO_NETWORKING_BACKEND;
+  const needsBgp = calico.mode === 'Never' || calico.encapsulation === 'ipip';
+  // Other values than these are settings.ts' error (one of bird, vxlan, none).
+  if ((backend === 'vxlan' || backend === 'none') && needsBgp) {
+    const pool =
+      calico.mode === 'Never'
+        ? 'an unencapsulated pool (mode Never)'
+        : `an IP-in-IP pool (mode ${calico.mode})`;
+    r.error(
+      [...E, 'CALICO_NETWORKING_BACKEND'],
+      `backend ${backend} runs no BGP (BIRD), but ${pool} is routed between nodes only by BGP: pods on different nodes could not reach each other`,
+      backend === 'vxlan'
+        ? 'remove CALICO_NETWORKING_BACKEND and set network.calico.encapsulation: vxlan (the backend follows)'
+        : 'remove CALICO_NETWORKING_BACKEND (the backend follows network.calico.encapsulation)',
+    );
+  }
+  const method = calico.environment.IP_AUTODETECTION_METHOD;
+  const path = [...E, 'IP_AUTODETECTION_METHOD'];
+  if (method !== undefined && !r.isBad(path)) {
+    const checked = checkAutodetectionMethod(method);
+    if (!checked.ok) r.error(path, `must be a Calico IP autodetection method: ${checked.reason}`);
   }
 }
 
@@ -405,6 +453,13 @@ function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {
     ctx.r.warning(
       at(ctx, 'network.kube_proxy_mode'),
       `with IPVS, node-local-dns cannot take over the cluster DNS service IP and binds only ${NODE_LOCAL_DNS_IP}`,
+      `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
+    );
+  }
+  if (net.kube_proxy_mode === 'nftables' && net.node_local_dns_cache.enabled) {
+    ctx.r.warning(
+      at(ctx, 'network.kube_proxy_mode'),
+      `with nftables, node-local-dns binds only ${NODE_LOCAL_DNS_IP}: node-cache takes over the cluster DNS service IP with iptables rules only (it has no nftables support), and a node that runs kube-proxy in nftables mode need not have iptables working`,
       `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
     );
   }

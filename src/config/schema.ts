@@ -4,6 +4,7 @@
  * carry the field's path; checks across fields live in rules.ts.
  */
 import { z } from 'zod';
+import { checkAutodetectionMethod } from './autodetect.ts';
 import { parseCidr, parseIp } from './cidr.ts';
 import { PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { looksLikeUnexpandedVariable } from './suggest.ts';
@@ -162,11 +163,18 @@ export const calicoSchema = z
       .union([z.int().min(576).max(9000), z.literal('auto')], {
         error: 'must be a whole number from 576 to 9000 (the MTU of the host network) or "auto"',
       })
-      .describe('MTU of the host network (576..9000), or auto.')
+      .describe(
+        'MTU of the host network (576..9000), or auto (default; the cloud network MTU when cloud is set).',
+      )
       .nullish(),
     nat_outgoing: z
       .boolean()
       .describe('NAT traffic from pods leaving the pod network (default true).')
+      .nullish(),
+    ip_autodetection_method: parsedString('a Calico IP autodetection method', checkAutodetectionMethod)
+      .describe(
+        "How calico-node picks the node's address (IP_AUTODETECTION_METHOD): kubernetes-internal-ip (default), can-reach=DEST, interface=REGEX, skip-interface=REGEX, cidr=CIDR or first-found.",
+      )
       .nullish(),
     environment: z.record(z.string(), scalar).describe('Extra env vars for calico-node.').nullish(),
     datastore: z

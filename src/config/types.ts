@@ -20,7 +20,7 @@ export type Encapsulation = (typeof ENCAPSULATIONS)[number];
 export const DATASTORES = ['kubernetes', 'etcd'] as const;
 export type Datastore = (typeof DATASTORES)[number];
 
-export const KUBE_PROXY_MODES = ['iptables', 'ipvs'] as const;
+export const KUBE_PROXY_MODES = ['iptables', 'ipvs', 'nftables'] as const;
 export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 
 export interface Host {
@@ -69,6 +69,11 @@ export interface CalicoConfig {
   /** MTU of the host network, or 'auto' to let Calico detect it. */
   mtu: number | 'auto';
   nat_outgoing: boolean;
+  /**
+   * calico-node's IP_AUTODETECTION_METHOD: how it picks the node address BGP and tunnels use.
+   * Default: can-reach= a master's private address when hosts: gives one, else kubernetes-internal-ip.
+   */
+  ip_autodetection_method: string;
   /** Extra env vars for calico-node; values are strings. */
   environment: Record<string, string>;
   datastore: Datastore;

@@ -17,8 +17,9 @@ import { explain, explainText } from '../../src/config/explain.ts';
 import type { CalicoConfig, NetworkConfig } from '../../src/config/types.ts';
 import { at, expectClean, expectValid, FILE, load, yml } from './helpers.ts';
 
+/** Calico with a host MTU of 1500 (the default is auto) and `edit`. */
 function calico(edit: Partial<CalicoConfig>): CalicoConfig {
-  return { ...defaultNetwork().calico, ...edit };
+  return { ...defaultNetwork().calico, mtu: 1500, ...edit };
 }
 
 describe('derived facts', () => {
@@ -70,6 +71,8 @@ describe('derived facts', () => {
     net.provider = 'calico';
     net.calico.mtu = 'auto';
     assert.equal(deriveValues(net).workload_mtu, null, 'detected by Calico');
+    assert.equal(deriveValues(net).max_nodes, 2 ** 14, 'a /12 holds 16384 Calico /26 blocks');
+    net.provider = 'weave';
     net.pod_network_cidr = 'fd00::/48';
     net.service_cidr = 'fd01::/108';
     assert.equal(deriveValues(net).max_nodes, 65536);
@@ -85,7 +88,7 @@ describe('derived facts', () => {
     const facts = deriveFacts(defaultNetwork());
     assert.equal(facts.dns_service_ip, '10.96.0.10');
     assert.equal(facts.kubernetes_service_ip, '10.96.0.1');
-    assert.match(facts.max_nodes, /^4096 \(a \/24 per node\)$/);
+    assert.match(facts.max_nodes, /^4096 \(a \/24 per node\)$/, 'weave');
     assert.equal(facts.pod_addresses, String(2 ** 20));
     assert.equal(facts.service_addresses, String(2 ** 20));
     assert.match(facts.pod_dns_server, /^10\.96\.0\.10 .*node-local-dns/);
@@ -118,7 +121,7 @@ describe('derived facts', () => {
       calico: calico({ encapsulation: 'vxlan' }),
     };
     assert.match(deriveFacts(vxlan).workload_mtu!, /^1450 .*VXLAN/);
-    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico' };
+    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico', calico: calico({}) };
     assert.match(deriveFacts(ipip).workload_mtu!, /^1480 .*IP-in-IP/);
     const never: NetworkConfig = {
       ...defaultNetwork(),

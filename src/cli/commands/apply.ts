@@ -90,6 +90,7 @@ export async function clusterAction(
 interface ApplyFlags extends ClusterFlags {
   dryRun: boolean;
   force: boolean;
+  allowDnsCacheRemoval: boolean;
   adopt: boolean;
   wait: boolean;
   timeout: string;
@@ -108,6 +109,11 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       .option(
         '--force',
         'take over fields another field manager owns (never bypasses refused changes)',
+        false,
+      )
+      .option(
+        '--allow-dns-cache-removal',
+        'confirm turning node_local_dns_cache off on a cluster where it runs (set kubelet clusterDNS back first)',
         false,
       )
       .option(
@@ -130,7 +136,8 @@ Examples:
   netpack apply -f cluster.yml --adopt
 
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
-network.calico.datastore of a cluster that runs a network already.
+network.calico.datastore of a cluster that runs a network already. Refused unless
+--allow-dns-cache-removal: turning node_local_dns_cache off while node-local-dns runs.
 Another apply or delete running against the cluster holds its lock (Lease kube-system/netpack-lock):
 apply then stops at once, naming the holder (exit 2).
 Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage,
@@ -155,6 +162,7 @@ line on stderr).`,
           const report = await applyCluster(client, config, desired, {
             dryRun: opts.dryRun,
             force: opts.force,
+            allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
             adopt: opts.adopt,
             concurrency,
             deadline,
@@ -182,6 +190,7 @@ line on stderr).`,
           if (opts.dryRun && d)
             for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
+          for (const line of d?.noEffect ?? []) err(`netpack: warning: ${line}`);
           for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
           const summary = `${report.created} created, ${report.updated} configured, ${report.adopted ? `${report.adopted} adopted, ` : ''}${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
           if (report.failures.length > 0) {

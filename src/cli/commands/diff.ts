@@ -12,7 +12,12 @@ export function registerDiff(program: Command, io: Io, setExit: (code: number) =
       .description(
         'what apply would create, change (field by field) and prune, and which changes it refuses; changes nothing',
       )
-      .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)'),
+      .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)')
+      .option(
+        '--allow-dns-cache-removal',
+        'show the plan as apply --allow-dns-cache-removal would run it (node_local_dns_cache turned off where it runs)',
+        false,
+      ),
   )
     .addHelpText(
       'after',
@@ -24,7 +29,7 @@ Examples:
 Exit status: 0 nothing would change, 1 something would change or is refused (or the config is
 invalid), 2 usage or the cluster cannot be talked to (one line on stderr).`,
     )
-    .action((opts: ClusterFlags) =>
+    .action((opts: ClusterFlags & { allowDnsCacheRemoval: boolean }) =>
       clusterAction(io, setExit, async () => {
         const ready = loadDesired(opts.file, io);
         if (!ready) return EXIT.invalid;
@@ -37,10 +42,13 @@ invalid), 2 usage or the cluster cannot be talked to (one line on stderr).`,
             );
             return EXIT.invalid;
           }
-          const d = decide(ready.config, ready.desired, view);
+          const d = decide(ready.config, ready.desired, view, {
+            allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
+          });
           for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
           for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
           for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
+          for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
           // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
           const refused =
             d.refusals.length > 0
