@@ -593,7 +593,9 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     }
     const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
     const cidrs = spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []);
-    if (cidrs.length === 0 && network?.provider !== 'calico') {
+    // Only custom manifests may rely on spec.podCIDR (flannel, host-local IPAM); Weave's and
+    // Calico's IPAM allocate without it, so an empty one says nothing there.
+    if (cidrs.length === 0 && network?.provider === 'custom') {
       findings.push({
         severity: 'warning',
         reason: 'NodeWithoutPodCidr',

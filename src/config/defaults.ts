@@ -1,3 +1,4 @@
+import { NODE_IMAGE } from '../render/node-image.ts';
 import { KUBERNETES_INTERNAL_IP } from './autodetect.ts';
 import { parseIp } from './cidr.ts';
 import type {
@@ -67,14 +68,34 @@ export function defaultAutodetection(hosts: readonly Host[]): { method: string; 
 /** Link-local address node-local-dns listens on (upstream's choice, also Pharos'). */
 export const NODE_LOCAL_DNS_IP = '169.254.20.10';
 
-/** Image of the peering side-car, built from this package by the Dockerfile. */
-export const DEFAULT_PEERING_IMAGE = 'docker.io/netpack/netpack:0.1.0';
+/**
+ * Image of the peering side-car: the official Node.js image, which runs netpack's side-car
+ * script from a ConfigMap (nothing of ours to build or pull).
+ */
+export const DEFAULT_PEERING_IMAGE = NODE_IMAGE;
+
+/**
+ * Weave Net release by default: the maintained fork's 2.9.0. Upstream 2.8.1 is archived with
+ * known CVEs in its Go runtime and Alpine base, and its images drive iptables-legacy only, which
+ * breaks on hosts whose kube-proxy writes nftables-backed rules; 2.9.0 fixes both (README).
+ */
+export const DEFAULT_WEAVE_VERSION = '2.9.0' as const;
+
+/**
+ * weaver's connection limit (launch.sh's CONN_LIMIT, default 200): 0 is unlimited. Weave is a
+ * full mesh, one connection per other peer, so any fixed limit splits a cluster that grows past
+ * it (Pharos raised it for the same reason); peers of other clusters count too.
+ */
+export const WEAVE_CONN_LIMIT = 0;
 
 export const DEFAULT_WEAVE: Readonly<WeaveConfig> = Object.freeze({
   trusted_subnets: [],
   no_masq_local: false,
   known_peers: [],
   remote_subnets: [],
+  image_version: DEFAULT_WEAVE_VERSION,
+  iptables_backend: 'auto',
+  ipalloc_init: 'consensus',
   peering: { enabled: false, image: DEFAULT_PEERING_IMAGE, kubelet_dnat: false },
 });
 

@@ -2,7 +2,7 @@
  * Facts that follow from the effective config, shown by `netpack explain` and used by render.
  */
 import { addressCount, mustParseCidr, nodeSubnets, nthAddress } from './cidr.ts';
-import { NODE_LOCAL_DNS_IP } from './defaults.ts';
+import { NODE_LOCAL_DNS_IP, WEAVE_CONN_LIMIT } from './defaults.ts';
 import type { CalicoConfig, NetworkConfig } from './types.ts';
 
 /** Bytes an encapsulation adds to each packet: IP-in-IP an outer IPv4 header, VXLAN 50. */
@@ -51,8 +51,9 @@ export const CALICO_BLOCK_PREFIX = { 4: 26, 6: 122 } as const;
 /**
  * How many nodes the pod range serves, by provider and IPAM: Calico hands out blocks (a /26 by
  * default; `CALICO_IPV4POOL_BLOCK_SIZE` with the etcd datastore, where calico-node creates the
- * pool), at least one per node; Weave and custom plugins with host-local IPAM take
- * kube-controller-manager's per-node range (a /24, its default node-cidr-mask-size).
+ * pool), at least one per node; Weave hands each node address space on demand from the whole
+ * range, with no per-node range (at most one node per address); custom plugins with host-local
+ * IPAM take kube-controller-manager's per-node range (a /24, its default node-cidr-mask-size).
  */
 export function maxNodes(net: NetworkConfig): { count: bigint; why: string } {
   const pod = mustParseCidr(net.pod_network_cidr);
@@ -72,6 +73,11 @@ export function maxNodes(net: NetworkConfig): { count: bigint; why: string } {
       why: `Calico IPAM: one /${block} block (${addresses} addresses) per node at least, more blocks as a node runs more pods`,
     };
   }
+  if (net.provider === 'weave')
+    return {
+      count: addressCount(pod),
+      why: 'Weave IPAM: no per-node range, each node gets address space on demand, so at most one node per pod address',
+    };
   const prefix = pod.family === 4 ? 24 : 64;
   return { count: nodeSubnets(pod, prefix), why: `a /${prefix} per node` };
 }
@@ -85,6 +91,8 @@ export interface DerivedFacts {
   pod_addresses: string;
   service_addresses: string;
   workload_mtu?: string;
+  /** Weave only: weaver's connection limit and why. */
+  weave_conn_limit?: string;
 }
 
 /** The derived facts in words, for `netpack explain`: `deriveValues` with what each means. */
@@ -102,6 +110,12 @@ export function deriveFacts(net: NetworkConfig): DerivedFacts {
     pod_addresses: String(v.pod_addresses),
     service_addresses: String(v.service_addresses),
   };
+  if (net.provider === 'weave') {
+    facts.weave_conn_limit =
+      WEAVE_CONN_LIMIT === 0
+        ? 'unlimited (CONN_LIMIT=0): Weave is a full mesh, and its default limit of 200 connections would split a cluster past 200 nodes'
+        : String(WEAVE_CONN_LIMIT);
+  }
   if (net.provider === 'calico') {
     facts.workload_mtu = workloadMtuText(net.calico);
   }
@@ -123,6 +137,8 @@ export interface DerivedValues {
   service_addresses: number | string;
   /** Calico only: the pods' MTU; null when detected by Calico (mtu: auto). */
   workload_mtu?: number | null;
+  /** Weave only: weaver's connection limit, 0 for unlimited. */
+  weave_conn_limit?: number;
 }
 
 function exact(n: bigint): number | string {
@@ -143,6 +159,7 @@ export function deriveValues(net: NetworkConfig): DerivedValues {
     pod_addresses: exact(addressCount(pod)),
     service_addresses: exact(addressCount(service)),
   };
+  if (net.provider === 'weave') values.weave_conn_limit = WEAVE_CONN_LIMIT;
   if (net.provider === 'calico') values.workload_mtu = workloadMtu(net.calico) ?? null;
   return values;
 }

@@ -10,6 +10,7 @@ import {
   DEFAULT_PEERING_IMAGE,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
+  DEFAULT_WEAVE_VERSION,
   defaultAutodetection,
   defaultDnsReplicas,
   defaultMtu,
@@ -22,7 +23,7 @@ import { forbiddenKeyMessage, forbiddenKeys } from './keys.ts';
 import { KNOWN_TOP_LEVEL, PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
-import { checkRules } from './rules.ts';
+import { checkRules, hostRegions } from './rules.ts';
 import { type RawCluster, topLevelSchema } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import type {
@@ -355,6 +356,9 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
         atKey: true,
       },
     );
+  // Pharos always ran its peering side-car; netpack turns it on by itself where it matters: hosts
+  // in more than one region, whose private addresses do not route between regions.
+  const regions = hostRegions(hosts);
   const password = res.get<string>([...W, 'password']);
   const ipalloc = res.get<string>([...W, 'ipalloc_default_subnet']);
   const weave: NetworkConfig['weave'] = {
@@ -362,8 +366,15 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     no_masq_local: res.pick('network.weave.no_masq_local', [[...W, 'no_masq_local']], false),
     known_peers: res.pick<string[]>('network.weave.known_peers', [[...W, 'known_peers']], []),
     remote_subnets: res.pick<string[]>('network.weave.remote_subnets', [[...W, 'remote_subnets']], []),
+    image_version: res.pick('network.weave.image_version', [[...W, 'image_version']], DEFAULT_WEAVE_VERSION),
+    iptables_backend: res.pick(
+      'network.weave.iptables_backend',
+      [[...W, 'iptables_backend']],
+      'auto' as const,
+    ),
+    ipalloc_init: res.pick('network.weave.ipalloc_init', [[...W, 'ipalloc_init']], 'consensus' as const),
     peering: {
-      enabled: res.pick('network.weave.peering.enabled', [[...W, 'peering', 'enabled']], false),
+      enabled: res.pick('network.weave.peering.enabled', [[...W, 'peering', 'enabled']], regions.length > 1),
       image: res.pick('network.weave.peering.image', [[...W, 'peering', 'image']], DEFAULT_PEERING_IMAGE),
       kubelet_dnat: res.pick(
         'network.weave.peering.kubelet_dnat',
@@ -372,6 +383,15 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
       ),
     },
   };
+  if (regions.length > 1 && res.get([...W, 'peering', 'enabled']) === undefined)
+    res.fromDefault('network.weave.peering.enabled', `the hosts span regions ${regions.join(', ')}`);
+  if (res.get([...W, 'peering', 'image']) === undefined)
+    res.fromDefault(
+      'network.weave.peering.image',
+      'the official Node.js image, running the side-car script from ConfigMap weave-net-peers',
+    );
+  if (res.get([...W, 'image_version']) === undefined)
+    res.fromDefault('network.weave.image_version', 'the maintained fork; upstream 2.8.1 is archived');
   if (password) {
     weave.password = resolvePath(baseDir, password);
     res.fromFile('network.weave.password', [...W, 'password']);

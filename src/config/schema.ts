@@ -13,8 +13,11 @@ import {
   DATASTORES,
   ENCAPSULATION_MODES,
   ENCAPSULATIONS,
+  IPALLOC_INITS,
+  IPTABLES_BACKENDS,
   KUBE_PROXY_MODES,
   PROVIDERS,
+  WEAVE_VERSIONS,
 } from './types.ts';
 
 /**
@@ -111,13 +114,34 @@ export const weaveSchema = z
       .array(cidr())
       .describe("Other clusters' allocation subnets to route through the bridge.")
       .nullish(),
+    image_version: z
+      .enum(WEAVE_VERSIONS)
+      .describe(
+        'Weave Net release: 2.8.1 (upstream, archived) or the maintained fork 2.8.2..2.9.0 (default 2.9.0).',
+      )
+      .nullish(),
+    iptables_backend: z
+      .enum(IPTABLES_BACKENDS)
+      .describe(
+        'iptables backend of Weave 2.9.0 (IPTABLES_BACKEND): auto (detected, default), nft or legacy.',
+      )
+      .nullish(),
+    ipalloc_init: z
+      .enum(IPALLOC_INITS)
+      .describe(
+        "IP allocation start: consensus among this cluster's nodes (default), or observer (take space from the other clusters).",
+      )
+      .nullish(),
     peering: z
       .strictObject({
-        enabled: z.boolean().describe('Run the region-aware peering side-car (default false).').nullish(),
+        enabled: z
+          .boolean()
+          .describe('Run the region-aware peering side-car (default: on when hosts span regions).')
+          .nullish(),
         image: z
           .string()
           .min(1)
-          .describe('Side-car image (default docker.io/netpack/netpack:<version>).')
+          .describe('Side-car image (default: the official node image running the side-car script).')
           .nullish(),
         kubelet_dnat: z
           .boolean()

@@ -832,9 +832,24 @@ const ROWS: Row[] = [
     healthy: false,
   },
   {
-    name: 'a node without podCIDR: a warning for Weave',
+    name: 'a node without podCIDR: nothing for Weave (its IPAM allocates without spec.podCIDR)',
     snap: () => {
       const s = healthyWeave();
+      s.nodes[0] = node('node-1', { podCIDR: null });
+      return s;
+    },
+    want: [],
+    healthy: true,
+  },
+  {
+    name: 'a node without podCIDR: a warning for custom manifests (host-local IPAM reads it)',
+    snap: () => {
+      const s = healthyWeave();
+      s.network = weaveNetwork((n) => {
+        n.provider = 'custom';
+      });
+      s.daemonSets = [NLD];
+      s.pods = NODES.map((n) => pod(NLD, n));
       s.nodes[0] = node('node-1', { podCIDR: null });
       return s;
     },

@@ -20,11 +20,13 @@ export interface BuiltBundle {
   remove(): void;
 }
 
-export function buildBundle(): BuiltBundle {
+/** `codeCache: false` skips training the code cache (the slow part), for tests that do not time start-up. */
+export function buildBundle(opts: { codeCache?: boolean } = {}): BuiltBundle {
   const dir = mkdtempSync(join(tmpdir(), 'netpack-bundle-'));
   symlinkSync(join(repoRoot, 'src'), join(dir, 'src'));
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  const built = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs')], {
+  const flags = opts.codeCache === false ? ['--no-code-cache'] : [];
+  const built = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs'), ...flags], {
     cwd: dir,
     encoding: 'utf8',
     timeout: 120_000,
