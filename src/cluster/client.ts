@@ -50,8 +50,10 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 50, maxDelayMs: 2000 };
 /** Retry-After is honoured, but no single wait is longer than this. */
 const MAX_RETRY_AFTER_MS = 10_000;
-/** Page size of lists; the loop follows `continue` until the server says done. */
-const PAGE_SIZE = 250;
+/** Page size of lists (kubectl's --chunk-size); the loop follows `continue` until the server says done. */
+const PAGE_SIZE = 500;
+/** Open connections at most (HTTP/1.1: one request each). */
+const MAX_SOCKETS = 80;
 
 export interface ClientOptions {
   retry?: RetryPolicy;
@@ -196,13 +198,14 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     rejectUnauthorized: reqOpts.rejectUnauthorized ?? true,
   };
   // One keep-alive agent for the run (client-node's agent closes each connection); with a proxy,
-  // client-node's proxy agent is kept as it is.
+  // client-node's proxy agent is kept as it is. Sockets for apply's one wave of CRDs and
+  // built-ins (two phases of up to DEFAULT_CONCURRENCY each) plus a watch.
   const newAgent = (extra: { cert?: string; key?: string } = {}) =>
     cluster.proxyUrl
       ? reqOpts.agent
       : server.protocol === 'https:'
-        ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 32, ...tls, ...extra })
-        : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 32 });
+        ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS, ...tls, ...extra })
+        : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS });
   let agent = newAgent();
   const proxied = !!cluster.proxyUrl;
   /** The client certificate an exec plugin gave, which the agent presents. */

@@ -259,9 +259,16 @@ describe('netpack apply: wait and status', () => {
   });
 
   it('waits for the rollout by watching, then status is healthy; crash-looping pods are findings', async () => {
-    env = await setup({ rolloutTickMs: 20 });
+    env = await setup();
     const file = env.file('a.yml', calicoYaml());
-    const r = await env.np('apply', '-f', file, '--timeout', '30s');
+    const applying = env.np('apply', '-f', file, '--timeout', '30s');
+    // Pods start once apply watches (not on a clock that a slow apply could lose the race to).
+    let settled = false;
+    applying.finally(() => (settled = true));
+    while (!settled && !env.server.requests.some((q) => q.verb === 'watch' && q.resource === 'daemonsets'))
+      await new Promise((res) => setTimeout(res, 5));
+    env.server.rollout.start(20);
+    const r = await applying;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /DaemonSet\.apps\/kube-system\/calico-node 3\/3 rolled out/);
     assert.match(r.stdout, /rolled out\n$/);
