@@ -2,6 +2,7 @@
  * What a command needs from the outside world, so that tests can run the CLI in-process.
  */
 import { Option } from 'commander';
+import { stringify as stringifyYaml } from 'yaml';
 import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
 
 export interface Io {
@@ -39,4 +40,9 @@ export function summary(diagnostics: readonly Diagnostic[]): string {
 /** `-o, --output <format>`: one of `formats` (the first is the default); anything else is a usage error. */
 export function outputOption(description: string, formats: readonly string[]): Option {
   return new Option('-o, --output <format>', description).choices(formats).default(formats[0]);
+}
+
+/** A machine-readable report (`-o json` or `-o yaml`) on stdout; keys in the order the caller built them. */
+export function printReport(io: Io, format: 'json' | 'yaml', report: unknown): void {
+  io.stdout(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : stringifyYaml(report));
 }

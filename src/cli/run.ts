@@ -4,10 +4,12 @@
  */
 import type { Command } from 'commander';
 import { registerApply } from './commands/apply.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerPeers } from './commands/peers.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerVersion } from './commands/version.ts';
 import type { Io } from './context.ts';
 import { registerOffline } from './offline.ts';
 import { createProgram, runProgram } from './program.ts';
@@ -21,6 +23,8 @@ function registerAll(program: Command, io: Io, setExit: (code: number) => void):
   registerStatus(program, io, setExit);
   registerDelete(program, io, setExit);
   registerPeers(program, io, setExit);
+  registerVersion(program, io, setExit);
+  registerCompletion(program, io, setExit);
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
