@@ -1,17 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
-import { applyCluster, OUR_SELECTOR } from '../../cluster/apply.ts';
+import { type Command, Option } from 'commander';
+import { applyCluster, type Decision, decide, OUR_SELECTOR, readCluster } from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
 import { KubeconfigFlagError } from '../../cluster/kubeconfig.ts';
-import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
+import {
+  formatPlan,
+  formatRefusals,
+  formatStaleSecrets,
+  type PlanReport,
+  planReport,
+} from '../../cluster/report.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
-import { ApiError, ClusterError, showRef, toRef } from '../../cluster/types.ts';
-import { plainReporter, ttyReporter, waitForCrds, waitForRollout } from '../../cluster/wait.ts';
+import { ApiError, type ClusterClient, ClusterError, showRef, toRef } from '../../cluster/types.ts';
+import {
+  plainReporter,
+  type RolloutReporter,
+  ttyReporter,
+  waitForCrds,
+  waitForRollout,
+} from '../../cluster/wait.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
-import { EXIT, type Io, printDiagnostics } from '../context.ts';
+import { EXIT, type Io, outputOption, printDiagnostics, printReport } from '../context.ts';
 import { loadClusterFile, readRenderInputs, UsageError } from '../io.ts';
 
 export interface ClusterFlags {
@@ -48,8 +60,9 @@ export function addClusterFlags(cmd: Command): Command {
 export function loadDesired(
   file: string | undefined,
   io: Io,
+  allowDefault = true,
 ): { config: ClusterConfig; desired: Desired } | undefined {
-  const loaded = loadClusterFile(file, (line) => io.stderr(`${line}\n`));
+  const loaded = loadClusterFile(file, (line) => io.stderr(`${line}\n`), { stdin: io.stdin, allowDefault });
   printDiagnostics(io, loaded.diagnostics);
   if (!loaded.config || hasErrors(loaded.diagnostics)) return undefined;
   const desired = desiredState(loaded.config, readRenderInputs(loaded.config), randomBytes);
@@ -62,29 +75,81 @@ export function loadDesired(
 const CONFLICT_HINT =
   'another field manager (named above) changed fields that netpack applies; apply does not take them over on its own: undo that change, or run apply with --force to take the fields back (the other change is then lost)';
 
-/** Cluster failures as one line each, exit 1; anything else is left to run() (internal error). */
+/**
+ * Cluster failures as one line each, exit `failed` (1; diff's is 2, as kubectl's); anything else
+ * is left to run() (internal error).
+ */
 export async function clusterAction(
   io: Io,
   setExit: (code: number) => void,
   body: () => Promise<number>,
+  failed: number = EXIT.invalid,
 ): Promise<void> {
   try {
     setExit(await body());
   } catch (e) {
     if (e instanceof ClusterError || e instanceof ApiError) {
       io.stderr(`netpack: ${e.message}\n`);
-      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : EXIT.invalid);
+      return setExit(e instanceof KubeconfigFlagError ? EXIT.usage : failed);
     }
     throw e;
   }
 }
 
+/** `--dry-run[=server|client]`, as kubectl: server (the default) sends with dryRun=All; client sends no writes. */
+export function dryRunOption(server: string): Option {
+  return new Option(
+    '--dry-run [mode]',
+    `server: ${server}; client: only say what would be done, nothing sent`,
+  )
+    .choices(['server', 'client'])
+    .preset('server');
+}
+
+/** The plan against the live cluster, or undefined (said on stderr) when its state is unreadable. */
+export async function planAgainst(
+  client: ClusterClient,
+  ready: { config: ClusterConfig; desired: Desired },
+  io: Io,
+): Promise<Decision | undefined> {
+  const view = await readCluster(client, ready.desired, ready.config.network);
+  if (!view.stateProblem) return decide(ready.config, ready.desired, view);
+  io.stderr(
+    `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
+  );
+  return undefined;
+}
+
+export type ReportFormat = 'text' | 'json' | 'yaml';
+
+/** What apply did, for `-o json|yaml` (keys always present, in this order). */
+interface ApplyOutput {
+  dryRun: 'server' | 'client' | null;
+  result: 'applied' | 'rolled-out' | 'refused' | 'incomplete' | 'timed-out';
+  created: number;
+  configured: number;
+  unchanged: number;
+  pruned: number;
+  secretsCreated: string[];
+  failures: { object: string; message: string; conflict: boolean }[];
+  plan: PlanReport | null;
+  rollout: { object: string; updated: number; ready: number; desired: number; done: boolean }[] | null;
+}
+
 interface ApplyFlags extends ClusterFlags {
-  dryRun: boolean;
+  dryRun?: 'server' | 'client';
+  default: boolean;
   force: boolean;
   wait: boolean;
   timeout: string;
   concurrency: string;
+  output: ReportFormat;
+}
+
+/** Progress on stderr: redrawn on a terminal, a line per change elsewhere (pipes, logs, TERM=dumb). */
+function progressReporter(io: Io, start: number): RolloutReporter {
+  const write = (s: string) => io.stderr(s);
+  return io.stderrTty ? ttyReporter(write, { start, columns: io.columns }) : plainReporter(write, { start });
 }
 
 export function registerApply(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -94,8 +159,13 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       .description(
         'validate, render and server-side apply the network to the cluster, prune what was dropped, wait for the rollout',
       )
-      .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)')
-      .option('--dry-run', 'send everything with dryRun=All: the server checks it, nothing changes', false)
+      .option('-f, --file <path>', 'cluster file, - for standard input (default ./cluster.yml)')
+      .option(
+        '--default',
+        'apply the built-in default (Weave Net) when there is no -f and no ./cluster.yml',
+        false,
+      )
+      .addOption(dryRunOption('send everything with dryRun=All: the server checks it, nothing changes'))
       .option(
         '--force',
         'take over fields another field manager owns (never bypasses refused changes)',
@@ -103,16 +173,22 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       )
       .option('--no-wait', 'do not wait for DaemonSets and Deployments to roll out')
       .option('--timeout <duration>', 'how long to wait for CRDs and the rollout, e.g. 90s, 5m', '5m')
-      .option('--concurrency <n>', 'parallel writes per phase', '16'),
+      .option('--concurrency <n>', 'parallel writes per phase', '16')
+      .addOption(
+        outputOption('the report: text, json or yaml (progress goes to stderr)', ['text', 'json', 'yaml']),
+      ),
   )
     .addHelpText(
       'after',
       `
 Examples:
   netpack apply -f cluster.yml
-  netpack apply -f cluster.yml --dry-run
+  netpack apply -f cluster.yml --dry-run              # the server checks every write, nothing changes
+  netpack apply -f cluster.yml --dry-run=client -o json
+  envsubst < cluster.yml.tpl | netpack apply -f -
   netpack apply -f cluster.yml --context prod --timeout 10m
 
+Without -f, ./cluster.yml; apply never falls back to the built-in default unless --default is given.
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
 network.calico.datastore of a cluster that runs a network already.
 Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage.`,
@@ -125,64 +201,141 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
         const concurrency = Number(opts.concurrency);
         if (!Number.isInteger(concurrency) || concurrency < 1)
           throw new UsageError(`--concurrency must be a positive integer (got "${opts.concurrency}")`);
-        const ready = loadDesired(opts.file, io);
+        const ready = loadDesired(opts.file, io, opts.default);
         if (!ready) return EXIT.invalid;
         const { config, desired } = ready;
         const deadline = Date.now() + timeoutMs;
         const err = (line: string) => io.stderr(`${line}\n`);
+        const text = opts.output === 'text';
+        const out: ApplyOutput = {
+          dryRun: opts.dryRun ?? null,
+          result: 'applied',
+          created: 0,
+          configured: 0,
+          unchanged: 0,
+          pruned: 0,
+          secretsCreated: [],
+          failures: [],
+          plan: null,
+          rollout: null,
+        };
+        const finish = (code: number) => {
+          if (opts.output !== 'text') printReport(io, opts.output, out);
+          return code;
+        };
         const client = await connect(opts, err);
         try {
-          const report = await applyCluster(client, config, desired, {
-            dryRun: opts.dryRun,
-            force: opts.force,
-            concurrency,
-            deadline,
-            log: opts.verbose ? (l) => err(`netpack: ${l}`) : () => {},
-          });
-          const d = report.decision;
-          if (report.stopped) {
-            if (d) for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
-            for (const f of report.failures)
-              err(`netpack: ${f.conflict ? 'conflict' : 'refused'}: ${f.ref}: ${f.message}`);
-            if (report.failures.some((f) => f.conflict)) err(`netpack: ${CONFLICT_HINT}`);
-            err(`netpack: ${report.stopped}`);
-            return EXIT.invalid;
+          if (opts.dryRun === 'client') {
+            const d = await planAgainst(client, ready, io);
+            if (!d) return EXIT.invalid;
+            out.plan = planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges);
+            out.result = d.refusals.length > 0 ? 'refused' : 'applied';
+            if (text) {
+              for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
+              for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
+                io.stdout(`${line}\n`);
+              io.stdout('dry run (client), nothing sent\n');
+            }
+            return finish(d.refusals.length > 0 ? EXIT.invalid : EXIT.ok);
           }
-          if (opts.dryRun && d)
-            for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
-          if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
-          for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
-          const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
-          if (report.failures.length > 0) {
-            const conflicts = report.failures.some((f) => f.conflict);
-            if (conflicts) err(`netpack: ${CONFLICT_HINT}`);
+          let written = 0;
+          const stopInterrupt = io.onInterrupt?.(() =>
             err(
-              `netpack: apply incomplete (${summary}); nothing was pruned and the state was not updated; ${conflicts && report.failures.every((f) => f.conflict) ? 'see above' : 'run it again'}`,
-            );
-            return EXIT.invalid;
-          }
-          io.stdout(`${opts.dryRun ? 'dry run, nothing changed: would be ' : 'applied: '}${summary}\n`);
-          if (opts.dryRun || !opts.wait) return EXIT.ok;
+              `netpack: interrupted after ${written} writes${out.result === 'applied' && out.rollout ? ' (everything was applied; the rollout goes on in the cluster)' : ''}; nothing is left locked: run apply again, it converges`,
+            ),
+          );
           try {
-            await waitForCrds(client, report.crdsPending, deadline);
-          } catch (e) {
-            err(`netpack: ${(e as Error).message} (after ${opts.timeout})`);
-            return EXIT.invalid;
+            const report = await applyCluster(client, config, desired, {
+              dryRun: opts.dryRun === 'server',
+              force: opts.force,
+              concurrency,
+              deadline,
+              log: (l) => {
+                written++;
+                if (opts.verbose) err(`netpack: ${l}`);
+              },
+            });
+            const d = report.decision;
+            if (d) out.plan = planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges);
+            out.failures = report.failures.map((f) => ({
+              object: f.ref,
+              message: f.message,
+              conflict: !!f.conflict,
+            }));
+            if (report.stopped) {
+              out.result = 'refused';
+              if (d) for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
+              for (const f of report.failures)
+                err(`netpack: ${f.conflict ? 'conflict' : 'refused'}: ${f.ref}: ${f.message}`);
+              if (report.failures.some((f) => f.conflict)) err(`netpack: ${CONFLICT_HINT}`);
+              err(`netpack: ${report.stopped}`);
+              return finish(EXIT.invalid);
+            }
+            Object.assign(out, {
+              created: report.created,
+              configured: report.updated,
+              unchanged: report.unchanged,
+              pruned: report.pruned,
+              secretsCreated: report.secretsCreated,
+            });
+            if (opts.dryRun && d && text)
+              for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
+                io.stdout(`${line}\n`);
+            if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
+            for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
+            const summary = `${report.created} created, ${report.updated} configured, ${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
+            if (report.failures.length > 0) {
+              out.result = 'incomplete';
+              const conflicts = report.failures.some((f) => f.conflict);
+              if (conflicts) err(`netpack: ${CONFLICT_HINT}`);
+              err(
+                `netpack: apply incomplete (${summary}); nothing was pruned and the state was not updated; ${conflicts && report.failures.every((f) => f.conflict) ? 'see above' : 'run it again'}`,
+              );
+              return finish(EXIT.invalid);
+            }
+            if (text)
+              io.stdout(`${opts.dryRun ? 'dry run, nothing changed: would be ' : 'applied: '}${summary}\n`);
+            if (opts.dryRun || !opts.wait) return finish(EXIT.ok);
+            const start = Date.now();
+            out.rollout = [];
+            try {
+              await waitForCrds(client, report.crdsPending, deadline);
+            } catch (e) {
+              out.result = 'timed-out';
+              err(`netpack: ${(e as Error).message} (after ${opts.timeout})`);
+              return finish(EXIT.invalid);
+            }
+            const workloads = desired.objects
+              .filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')
+              .map(toRef);
+            const rollout = await waitForRollout(
+              client,
+              workloads,
+              deadline,
+              progressReporter(io, start),
+              OUR_SELECTOR,
+            );
+            out.rollout = rollout.progress.map((p) => ({
+              object: showRef(p.ref),
+              updated: p.updated,
+              ready: p.ready,
+              desired: p.desired,
+              done: p.done,
+            }));
+            if (rollout.done) {
+              out.result = 'rolled-out';
+              if (text) io.stdout('rolled out\n');
+              return finish(EXIT.ok);
+            }
+            out.result = 'timed-out';
+            const late = rollout.progress.filter((p) => !p.done).map((p) => showRef(p.ref));
+            err(`netpack: timed out after ${opts.timeout} waiting for ${late.join(', ')}`);
+            const status = clusterStatus(await readSnapshot(client, config.network));
+            err(formatStatus({ ...status, checks: status.checks.filter((c) => !c.ok) }).trimEnd());
+            return finish(EXIT.invalid);
+          } finally {
+            stopInterrupt?.();
           }
-          const workloads = desired.objects
-            .filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')
-            .map(toRef);
-          const reporter = io.isTty ? ttyReporter((s) => io.stdout(s)) : plainReporter((s) => io.stdout(s));
-          const rollout = await waitForRollout(client, workloads, deadline, reporter, OUR_SELECTOR);
-          if (rollout.done) {
-            io.stdout('rolled out\n');
-            return EXIT.ok;
-          }
-          const late = rollout.progress.filter((p) => !p.done).map((p) => showRef(p.ref));
-          err(`netpack: timed out after ${opts.timeout} waiting for ${late.join(', ')}`);
-          const status = clusterStatus(await readSnapshot(client, config.network));
-          err(formatStatus({ ...status, checks: status.checks.filter((c) => !c.ok) }).trimEnd());
-          return EXIT.invalid;
         } finally {
           client.close();
         }
