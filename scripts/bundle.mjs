@@ -10,7 +10,7 @@
 // side-car imports the whole client-node package, left external: it is a long-running process,
 // and bundling the package index would drag every generated API client in.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -22,14 +22,20 @@ const clientNodeDist = '/@kubernetes/client-node/dist/';
 rmSync('dist/chunks', { recursive: true, force: true });
 rmSync('dist/netpack.mjs.map', { force: true });
 
-/** One core: the whole CLI (run.ts) or the commands that never talk to a cluster (offline.ts). */
-const bundleCore = (entry, outfile) =>
+/**
+ * One core: the whole CLI (run.ts) or the commands that never talk to a cluster (offline.ts).
+ * Only the whole CLI gets a source map: `--debug` runs it (whatever the command) with source maps
+ * on, so its stack traces name src/ lines. The map leaves the sources out (they are not shipped;
+ * the positions are what counts), which keeps it a third of the size.
+ */
+const bundleCore = (entry, outfile, sourcemap) =>
   build({
     entryPoints: [entry],
     outfile,
     bundle: true,
     minify: true,
-    sourcemap: true,
+    sourcemap,
+    sourcesContent: false,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -101,6 +107,25 @@ const bundleCore = (entry, outfile) =>
         },
       },
       {
+        // The Calico CRDs are read from the copy tsc's output has (dist/providers/calico/), so the
+        // package carries them once: the module looks beside itself, which in the bundle is dist/.
+        name: 'calico-crds-from-library-copy',
+        setup(b) {
+          b.onLoad({ filter: /\/src\/providers\/calico\/crds\.ts$/ }, (args) => {
+            const text = readFileSync(args.path, 'utf8');
+            const from = "new URL('./crds.generated.json', import.meta.url)";
+            if (!text.includes(from)) throw new Error(`bundle: ${args.path} no longer reads ${from}`);
+            return {
+              contents: text.replace(
+                from,
+                "new URL('./providers/calico/crds.generated.json', import.meta.url)",
+              ),
+              loader: 'ts',
+            };
+          });
+        },
+      },
+      {
         // zod re-exports every language's messages (~260 KB minified); netpack writes its own
         // messages, so only the English default zod configures itself with is kept.
         name: 'zod-english-only',
@@ -115,9 +140,10 @@ const bundleCore = (entry, outfile) =>
     ],
   });
 await Promise.all([
-  bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs'),
-  bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs'),
+  bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs', true),
+  bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs', false),
 ]);
+rmSync('dist/netpack-offline.cjs.map', { force: true });
 
 copyFileSync(join(scripts, 'launcher.cjs'), 'dist/netpack.cjs');
 chmodSync('dist/netpack.cjs', 0o755);
@@ -129,11 +155,12 @@ writeFileSync(
 );
 chmodSync('dist/netpack.mjs', 0o755);
 
-// Data files read at run time (not bundled as code): beside the bundle and beside tsc's output.
+// Data files read at run time (not bundled as code): beside tsc's output, where the bundle reads
+// them too (an earlier layout had a second copy beside the bundle).
 const DATA = ['src/providers/calico/crds.generated.json'];
 for (const file of DATA) {
   const name = file.split('/').pop();
-  copyFileSync(file, `dist/${name}`);
+  rmSync(`dist/${name}`, { force: true });
   const tscDir = file.replace(/^src\//, 'dist/').replace(/\/[^/]+$/, '');
   mkdirSync(tscDir, { recursive: true });
   copyFileSync(file, `${tscDir}/${name}`);

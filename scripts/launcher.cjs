@@ -9,7 +9,8 @@
 // time and nothing else. NETPACK_CODE_CACHE_REPORT=1 says which it was.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
+const Module = require('node:module');
+const { createRequire } = Module;
 const { join } = require('node:path');
 const vm = require('node:vm');
 
@@ -17,27 +18,42 @@ const vm = require('node:vm');
 const OFFLINE = ['validate', 'explain', 'render', 'images', 'schema', 'firewall'];
 const training = process.env.NETPACK_TRAIN_CODE_CACHE;
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const offline = training ? process.env.NETPACK_TRAIN_CORE === 'offline' : OFFLINE.includes(command);
+// --debug: stack traces should name src/ lines. The whole CLI (the bundle with a source map) is
+// then compiled by Node's module loader, which reads the map once source maps are on; V8's code
+// cache is not used. Only with --debug: source maps cost start-up time.
+const debug = !training && process.argv.includes('--debug');
+const offline = training ? process.env.NETPACK_TRAIN_CORE === 'offline' : !debug && OFFLINE.includes(command);
 const file = join(__dirname, offline ? 'netpack-offline.cjs' : 'netpack-core.cjs');
 const cacheFile = `${file}.cache`;
-let cachedData;
-try {
-  cachedData = readFileSync(cacheFile);
-} catch {
-  cachedData = undefined;
-}
-// The core is one function expression taking CommonJS's module arguments (see bundle.mjs). It
-// is ASCII (esbuild escapes other characters), so latin1 reads it without decoding UTF-8.
-const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
-if (process.env.NETPACK_CODE_CACHE_REPORT) {
-  const state = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
-  process.stderr.write(`netpack: code cache ${state}\n`);
-}
 // The core's one ES module import (client-node's index, for the peering side-car) goes through
 // this file: a classic script compiled by vm has no module loader of its own.
 globalThis.netpackImport = (specifier) => import(specifier);
 const core = { exports: {} };
-script.runInThisContext()(core.exports, createRequire(file), core, file, __dirname);
+let script;
+if (debug) {
+  process.setSourceMapsEnabled(true);
+  const loader = new Module(file, module);
+  loader.filename = file;
+  loader.paths = Module._nodeModulePaths(__dirname);
+  // The bundle's first line is its banner, so the prefix moves no mapped position.
+  loader._compile(`module.exports = ${readFileSync(file, 'utf8')}`, file);
+  loader.exports(core.exports, createRequire(file), core, file, __dirname);
+} else {
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // The core is one function expression taking CommonJS's module arguments (see bundle.mjs). It
+  // is ASCII (esbuild escapes other characters), so latin1 reads it without decoding UTF-8.
+  script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
+  if (process.env.NETPACK_CODE_CACHE_REPORT) {
+    const state = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+    process.stderr.write(`netpack: code cache ${state}\n`);
+  }
+  script.runInThisContext()(core.exports, createRequire(file), core, file, __dirname);
+}
 
 if (training) {
   // Build time (scripts/train-code-cache.ts): run the given commands, output discarded, then keep
