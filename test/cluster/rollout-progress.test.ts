@@ -35,6 +35,9 @@ function deployment(available: number): Parameters<typeof rolloutProgress>[1] {
   };
 }
 
+/** The cursor movements and line erasing the terminal reporter writes. */
+const CURSOR_CONTROL = new RegExp(`${String.fromCharCode(27)}\\[[0-9]*[AK]`, 'g');
+
 const unseen = (ref: ObjectRef): Progress => rolloutProgress(ref, undefined);
 
 describe('rollout progress reporters', () => {
@@ -112,18 +115,9 @@ describe('rollout progress reporters', () => {
   });
 
   it('tty: every line fits the terminal width', () => {
-    let out = '';
-    const r = ttyReporter(
-      (s) => {
-        out += s;
-      },
-      { start: 0, now: () => 0, columns: 40 },
-    );
+    const { reporter: r, drawn } = tty(0, 40);
     r.update([rolloutProgress(DS, undefined), rolloutProgress(DEP, deployment(0))]);
-    const lines = out
-      .replace(/\x1b\[[0-9]*[AK]/g, '')
-      .split('\n')
-      .filter(Boolean);
+    const lines = drawn.out.replace(CURSOR_CONTROL, '').split('\n').filter(Boolean);
     assert.equal(lines.length, 2);
     for (const line of lines) assert.ok(line.length < 40, line);
   });

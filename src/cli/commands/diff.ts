@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkCustomManifests, predictConflicts } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets, planReport } from '../../cluster/report.ts';
-import { EXIT, type Io, outputOption, printReport } from '../context.ts';
+import { type Io, outputOption, printReport } from '../context.ts';
 import {
   addClusterFlags,
   type ClusterFlags,
