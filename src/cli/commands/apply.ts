@@ -230,8 +230,8 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
             if (!d) return EXIT.invalid;
             out.plan = planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges);
             out.result = d.refusals.length > 0 ? 'refused' : 'applied';
+            for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
             if (text) {
-              for (const line of formatRefusals(d.refusals)) err(`netpack: ${line}`);
               for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
                 io.stdout(`${line}\n`);
               io.stdout('dry run (client), nothing sent\n');
