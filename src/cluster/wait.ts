@@ -172,7 +172,7 @@ export interface ReporterOptions {
 
 /**
  * Progress for a terminal: one line per workload, redrawn in place on every change, each cut to
- * the terminal's width (a wrapped line would break the redraw).
+ * the terminal's width (a wrapped line would break the redraw), elapsed time included.
  */
 export function ttyReporter(
   write: (s: string) => void,
@@ -187,8 +187,9 @@ export function ttyReporter(
   const draw = (ps: Progress[]) => {
     const elapsed = formatElapsed(now() - opts.start);
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';
+    // The numbers first: a narrow terminal cuts the end of the line, the workload's name.
     for (const p of ps)
-      out += `\x1b[2K${fit(`  ${p.done ? 'ok' : '..'} ${showRef(p.ref)} ${shown(p)} ${elapsed}`)}\n`;
+      out += `\x1b[2K${fit(`  ${p.done ? 'ok' : '..'} ${shown(p)}  ${elapsed}  ${showRef(p.ref)}`)}\n`;
     write(out);
     drawn = ps.length;
   };

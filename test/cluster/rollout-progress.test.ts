@@ -104,11 +104,11 @@ describe('rollout progress reporters', () => {
     r.finish([unseen(DS), rolloutProgress(DEP, deployment(1))]);
     const out = drawn.out;
     assert.doesNotMatch(out, /0\/0/);
-    assert.match(out, /\.\. DaemonSet\.apps\/kube-system\/calico-node waiting 3s\n/);
-    assert.match(out, /\.\. Deployment\.apps\/kube-system\/calico-kube-controllers waiting 3s\n/);
+    assert.match(out, /\.\. waiting {2}3s {2}DaemonSet\.apps\/kube-system\/calico-node\n/);
+    assert.match(out, /\.\. waiting {2}3s {2}Deployment\.apps\/kube-system\/calico-kube-controllers\n/);
     assert.match(
       out,
-      /ok Deployment\.apps\/kube-system\/calico-kube-controllers updated 1\/1 ready 1\/1 3s\n/,
+      /ok updated 1\/1 ready 1\/1 {2}3s {2}Deployment\.apps\/kube-system\/calico-kube-controllers\n/,
     );
     // The redraw moves up by the two lines drawn before.
     assert.ok(out.includes('\x1b[2A'));
@@ -120,6 +120,8 @@ describe('rollout progress reporters', () => {
     const lines = drawn.out.replace(CURSOR_CONTROL, '').split('\n').filter(Boolean);
     assert.equal(lines.length, 2);
     for (const line of lines) assert.ok(line.length < 40, line);
+    // What is cut is the end, the name: the numbers stay.
+    assert.match(lines[1]!, /^ {2}\.\. updated 1\/1 ready 0\/1 {2}0s {2}Deploy/);
   });
 });
 

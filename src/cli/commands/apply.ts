@@ -241,7 +241,9 @@ Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or ti
           let written = 0;
           const stopInterrupt = io.onInterrupt?.(() =>
             err(
-              `netpack: interrupted after ${written} writes${out.result === 'applied' && out.rollout ? ' (everything was applied; the rollout goes on in the cluster)' : ''}; nothing is left locked: run apply again, it converges`,
+              out.rollout
+                ? `netpack: interrupted while waiting for the rollout: everything was applied (${written} objects written) and the rollout goes on in the cluster (netpack status shows it); running apply again converges`
+                : `netpack: interrupted during apply after ${written} objects written: the cluster may be half-way (nothing was pruned yet); running apply again converges`,
             ),
           );
           try {
