@@ -39,6 +39,22 @@ describe('apply progress in a terminal (tmux)', { skip: !haveTmux && 'tmux is no
    */
   const shellKeeping = (command: string) => `sh -c 'trap : INT; ${command}; echo "exit $?"; exec cat'`;
 
+  /** Runs the shipped CLI's `apply -f file` against the fake server in a new pane, WIDTH wide. */
+  const applyInPane = (file: string) => {
+    const command = [
+      process.execPath,
+      bundle.cli,
+      'apply',
+      '-f',
+      file,
+      '--kubeconfig',
+      env.server.kubeconfigPath,
+    ];
+    const size = ['-x', String(WIDTH), '-y', '15'];
+    const environment = ['-e', 'TERM=xterm', '-e', 'NODE_OPTIONS='];
+    tmux('new-session', '-d', '-s', session, ...size, ...environment, shellKeeping(command.join(' ')));
+  };
+
   /** The calico-node line of a screen. */
   const calicoNode = (text: string) =>
     text
@@ -70,32 +86,7 @@ describe('apply progress in a terminal (tmux)', { skip: !haveTmux && 'tmux is no
       'b.yml',
       calicoYaml('  calico:\n    environment:\n      FELIX_LOGSEVERITYSCREEN: info\n'),
     );
-    const command = [
-      process.execPath,
-      bundle.cli,
-      'apply',
-      '-f',
-      changed,
-      '--kubeconfig',
-      env.server.kubeconfigPath,
-      '--timeout',
-      '60s',
-    ].join(' ');
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      String(WIDTH),
-      '-y',
-      '15',
-      '-e',
-      'TERM=xterm',
-      '-e',
-      'NODE_OPTIONS=',
-      shellKeeping(command),
-    );
+    applyInPane(changed);
     await env.server.nextRequest((q) => q.verb === 'watch' && q.resource === 'daemonsets');
     const seen: string[] = [];
     for (let updated = 1; updated <= 3; updated++) {
@@ -126,31 +117,8 @@ describe('apply progress in a terminal (tmux)', { skip: !haveTmux && 'tmux is no
       'c.yml',
       calicoYaml('  calico:\n    environment:\n      FELIX_LOGSEVERITYSCREEN: debug\n'),
     );
-    const command = [
-      process.execPath,
-      bundle.cli,
-      'apply',
-      '-f',
-      changed,
-      '--kubeconfig',
-      env.server.kubeconfigPath,
-    ].join(' ');
     const before = env.server.requests.length;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      String(WIDTH),
-      '-y',
-      '15',
-      '-e',
-      'TERM=xterm',
-      '-e',
-      'NODE_OPTIONS=',
-      shellKeeping(command),
-    );
+    applyInPane(changed);
     // The rollout is not stepped: apply waits until it is interrupted.
     await env.server.nextRequest(
       (q) => env.server.requests.indexOf(q) >= before && q.verb === 'watch' && q.resource === 'daemonsets',
