@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   render: async () => (await import('./render.ts')).benchRender,
   apply: async () => (await import('./apply.ts')).benchApply,
   peers: async () => (await import('./peers.ts')).benchPeers,
+  'node-versions': async () => (await import('./node-versions.ts')).benchNodeVersions,
 };
 
 const wanted = process.argv.slice(2);

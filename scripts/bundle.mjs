@@ -2,7 +2,7 @@
 // - dist/netpack-core.cjs: the whole CLI bundled into one minified CommonJS file, so Node reads
 //   one file instead of resolving a few hundred modules (zod, yaml, commander, ...);
 // - dist/netpack.cjs: the `bin`, a small launcher that compiles the core with a V8 code cache;
-// - dist/netpack-core.cjs.cache: that code cache, trained by running the commands users run most
+// - dist/netpack-core.cjs.v8-<version>.cache: that code cache (for the Node that built it), trained by running the commands users run most
 //   (scripts/train-code-cache.ts, against the test API server) unless --no-code-cache is given.
 // One CommonJS file because V8's code cache (vm.Script cachedData) works for classic scripts
 // only; Node 20 has no code cache for ES modules. client-node's KubeConfig is bundled too but
@@ -10,7 +10,15 @@
 // side-car imports the whole client-node package, left external: it is a long-running process,
 // and bundling the package index would drag every generated API client in.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -173,8 +181,9 @@ const ahead = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'wri
 });
 if (ahead.status !== 0) throw new Error('writing the Calico CRDs ahead failed');
 
-rmSync('dist/netpack-core.cjs.cache', { force: true });
-rmSync('dist/netpack-offline.cjs.cache', { force: true });
+// Caches of earlier builds (and of other Node versions: each is named by its V8 version).
+for (const name of readdirSync('dist'))
+  if (name.endsWith('.cache')) rmSync(join('dist', name), { force: true });
 if (!process.argv.includes('--no-code-cache')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'train-code-cache.ts'), 'dist'], {
     stdio: 'inherit',

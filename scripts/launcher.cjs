@@ -4,7 +4,7 @@
 // The CLI is a CommonJS bundle, in two builds: dist/netpack-offline.cjs holds the commands that
 // never talk to a cluster (src/cli/offline.ts) and starts faster; dist/netpack-core.cjs holds
 // them all. This launcher picks one by the command name and compiles it with the V8 code cache the
-// build trained for it (<bundle>.cache): V8 then skips parsing and compiling what the cache holds,
+// build trained for it (<bundle>.v8-<V8 version>.cache): V8 then skips parsing and compiling what the cache holds,
 // about a third of a start. A missing cache, or one V8 rejects (another Node version), costs that
 // time and nothing else. NETPACK_CODE_CACHE_REPORT=1 says which it was.
 'use strict';
@@ -24,7 +24,9 @@ const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const debug = !training && process.argv.includes('--debug');
 const offline = training ? process.env.NETPACK_TRAIN_CORE === 'offline' : !debug && OFFLINE.includes(command);
 const file = join(__dirname, offline ? 'netpack-offline.cjs' : 'netpack-core.cjs');
-const cacheFile = `${file}.cache`;
+// Named by the V8 that made it: V8 rejects a cache of another version anyway, and reading one only
+// to reject it cost Node 24 ~30 ms per start (bench/node-versions.ts); another Node finds none.
+const cacheFile = `${file}.v8-${process.versions.v8}.cache`;
 // The core's one ES module import (client-node's index, for the peering side-car) goes through
 // this file: a classic script compiled by vm has no module loader of its own.
 globalThis.netpackImport = (specifier) => import(specifier);
