@@ -87,6 +87,7 @@ describe('netpack on the command line, kubectl habits', () => {
       'result',
       'created',
       'configured',
+      'adopted',
       'unchanged',
       'pruned',
       'secretsCreated',

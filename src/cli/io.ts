@@ -1,12 +1,13 @@
 /**
  * The shell around the pure config model: reads cluster files and the files they name.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultClusterConfig } from '../config/defaults.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
 import type { FileKind, FileProbe } from '../config/reporter.ts';
 import type { ClusterConfig } from '../config/types.ts';
+import { FileRefused, readManifestTree, readRegularFile } from '../files.ts';
 import type { RenderInputs } from '../render/types.ts';
 
 /** A usage problem or an unreadable file: exit code 2. */
@@ -17,6 +18,9 @@ export const fsProbe: FileProbe = {
     try {
       const st = statSync(path);
       if (st.isDirectory()) return 'directory';
+      // A FIFO or a device reports size 0: it is not an empty file, and reading it would block
+      // or never end.
+      if (!st.isFile()) return 'special';
       return st.size === 0 ? 'empty' : 'file';
     } catch (e) {
       return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
@@ -46,6 +50,15 @@ export interface LoadOptions {
 /** The name diagnostics give a cluster file read from standard input (`-f -`). */
 export const STDIN_NAME = '<stdin>';
 
+/** Standard input's text; a failure to read it is the operator's to fix (exit 2), not a bug. */
+function readStdin(read: (() => string) | undefined): string {
+  try {
+    return read ? read() : readFileSync(0, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the cluster file from standard input (-f -): ${(e as Error).message}`);
+  }
+}
+
 /**
  * Loads `file` (`-` reads standard input), or `./cluster.yml` when none is given; when that is
  * absent too, the built-in default (and says so on stderr).
@@ -59,10 +72,10 @@ export function loadClusterFile(
   const path = fromStdin ? STDIN_NAME : (file ?? 'cluster.yml');
   let text: string;
   try {
-    text = fromStdin ? (opts.stdin ?? (() => readFileSync(0, 'utf8')))() : readFileSync(path, 'utf8');
+    text = fromStdin ? readStdin(opts.stdin) : readRegularFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (file === undefined && code === 'ENOENT') {
+    const reason = e instanceof FileRefused ? e.reason : undefined;
+    if (file === undefined && reason === 'missing') {
       if (opts.allowDefault === false)
         throw new UsageError(
           'no ./cluster.yml here and no -f: give the cluster file with -f FILE (or -f - for standard input), or --default to use the built-in default (Weave Net, default ranges)',
@@ -77,12 +90,13 @@ export function loadClusterFile(
         origins: {},
       };
     }
+    if (!(e instanceof FileRefused)) throw e;
     const why =
-      code === 'ENOENT'
+      reason === 'missing'
         ? 'no such file'
-        : code === 'EISDIR'
+        : reason === 'directory'
           ? `is a directory; give the cluster file itself, e.g. ${join(path, 'cluster.yml')}`
-          : (e as Error).message;
+          : e.why;
     throw new UsageError(`cannot read ${path}: ${why}`);
   }
   const result = loadConfig(text, {
@@ -112,25 +126,17 @@ export function loadClusterFile(
 
 const MANIFEST = /\.(ya?ml)(\.erb)?$/;
 
-function listManifests(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  const out: string[] = [];
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const full = join(path, entry.name);
-    if (entry.isDirectory()) out.push(...listManifests(full));
-    else if (MANIFEST.test(entry.name)) out.push(full);
-  }
-  return out.sort();
-}
-
 /** Reads what render needs from disk: the password file, etcd TLS files, custom manifests. */
 export function readRenderInputs(config: ClusterConfig): RenderInputs {
   const inputs: RenderInputs = {};
+  // Each file is checked before it is opened: a FIFO, a device or a directory is refused at once.
+  const refused = (e: unknown) =>
+    e instanceof FileRefused ? new UsageError(`cannot read ${e.path}: ${e.why}`) : (e as Error);
   const read = (p: string) => {
     try {
-      return readFileSync(p, 'utf8');
+      return readRegularFile(p);
     } catch (e) {
-      throw new UsageError(`cannot read ${p}: ${(e as Error).message}`);
+      throw refused(e);
     }
   };
   const net = config.network;
@@ -143,7 +149,11 @@ export function readRenderInputs(config: ClusterConfig): RenderInputs {
     if (key_file) inputs.etcdTls.key = read(key_file);
   }
   if (net.provider === 'custom' && net.custom) {
-    inputs.customManifests = listManifests(net.custom.manifest_path).map((p) => ({ path: p, text: read(p) }));
+    try {
+      inputs.customManifests = readManifestTree(net.custom.manifest_path, MANIFEST);
+    } catch (e) {
+      throw refused(e);
+    }
   }
   return inputs;
 }

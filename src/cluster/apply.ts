@@ -10,10 +10,14 @@
 import type { ClusterConfig } from '../config/types.ts';
 import { isCustomResource } from '../render/order.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
+import { adoptObject, findUnlabelled, labelAdoptions } from './adopt.ts';
 import { type Desired, secretValues } from './desired.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
+import type { Lock } from './lock.ts';
 import { isOurs, objectChanges, type Plan, type PlanItem, planChanges } from './plan.ts';
+import { readRunning } from './read-facts.ts';
+import { daemonSetWhere } from './running.ts';
 import {
   ApiError,
   apiGroupOf,
@@ -42,6 +46,8 @@ export interface ClusterView {
   existingSecrets: Set<string>;
   /** Create-only Secrets from files whose live value differs from the file now (refKeys). */
   staleSecrets: Set<string>;
+  /** Objects of the render that exist without netpack's label (someone else made them), by refKey. */
+  unlabelled: Map<string, KubeObject>;
 }
 
 const key = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
@@ -76,15 +82,12 @@ export async function mapLimit<T>(
 }
 
 /** Reads the state, the live objects and the facts the guard needs; sends only reads. */
-export async function readCluster(
-  client: ClusterClient,
-  desired: Desired,
-  network: ClusterConfig['network'],
-): Promise<ClusterView> {
+export async function readCluster(client: ClusterClient, desired: Desired): Promise<ClusterView> {
   // One wave of reads: the state, and the kinds this render has, at once; kinds only the stored
   // inventory names (dropped since) are listed once the state says which.
   const live = new Map<string, KubeObject>();
   const staleSecrets = new Set<string>();
+  const theirSecrets: KubeObject[] = [];
   const listed = new Set<string>();
   const listOurs = (kinds: Iterable<{ apiVersion: string; kind: string }>) =>
     Promise.all(
@@ -98,7 +101,6 @@ export async function readCluster(
         }),
     );
   const desiredKinds = [...desired.objects, { apiVersion: 'apps/v1', kind: 'DaemonSet' }];
-  const needPools = network.provider === 'calico' || desiredKinds.some((o) => o.kind === 'IPPool');
   const stateRead = (async () => {
     const stateObject = await client.get(STATE_REF);
     let state: StoredState | undefined;
@@ -110,47 +112,30 @@ export async function readCluster(
     }
     return { stateObject, state, stateProblem };
   })();
-  const [{ stateObject, state, stateProblem }, , pools, nodes, secrets] = await Promise.all([
+  const [{ stateObject, state, stateProblem }, , { facts, daemonSets }, secrets] = await Promise.all([
     stateRead,
     Promise.all([listOurs(desiredKinds), stateRead.then(({ state }) => listOurs(state?.inventory ?? []))]),
-    (async () =>
-      needPools || (await stateRead).state?.inventory.some((o) => o.kind === 'IPPool')
-        ? client.list('crd.projectcalico.org/v1', 'IPPool')
-        : { items: [] as KubeObject[] })(),
-    client.list('v1', 'Node'),
+    readRunning(client),
     Promise.all(
       desired.createOnly.map(async (s) => {
         const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
         const live = await client.get(ref);
         if (!live) return undefined;
+        if (!isOurs(live)) theirSecrets.push(live);
         // A file-backed create-only Secret whose file changed: netpack keeps the live value, and says so.
         if (s.fileData && !sameValues(secretValues(live), s.fileData)) staleSecrets.add(refKey(ref));
         return refKey(ref);
       }),
     ),
   ]);
-  const runningProviders = new Set<string>();
-  for (const o of live.values()) {
-    const component = o.metadata.labels?.['app.kubernetes.io/component'];
-    if (o.kind === 'DaemonSet' && (component === 'weave' || component === 'calico'))
-      runningProviders.add(component);
-  }
-  const facts: LiveFacts = {
-    ipPools: pools.items.map((p) => ({
-      name: p.metadata.name,
-      cidr: String((p.spec as { cidr?: string })?.cidr ?? ''),
-    })),
-    nodes: nodes.items.map((n) => {
-      const spec = (n.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
-      return { name: n.metadata.name, podCIDRs: spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []) };
-    }),
-    runningProviders: [...runningProviders].sort(),
-  };
+  const unlabelled = await findUnlabelled(client, desired.objects, live, daemonSets, DEFAULT_CONCURRENCY);
+  for (const secret of theirSecrets) unlabelled.set(refKey(secret), secret);
   return {
     state,
     stateProblem,
     stateObject,
     live,
+    unlabelled,
     facts,
     existingSecrets: new Set(secrets.filter((s): s is string => s !== undefined)),
     staleSecrets,
@@ -173,17 +158,37 @@ export interface Decision {
   /** The state ConfigMap differs from what this apply would store. */
   stateChanges: boolean;
   stateObject: KubeObject;
+  /**
+   * Stored before the first write when this apply may create objects the stored inventory does
+   * not name: the old inventory and the new one together, so that whatever an interrupted run
+   * leaves, the next one prunes, diff shows and delete removes. Undefined: nothing new.
+   */
+  pendingState?: KubeObject;
 }
 
 /** Pure: the guard and the plan from what `readCluster` found. */
 export function decide(config: ClusterConfig, desired: Desired, view: ClusterView): Decision {
-  const refusals = guardChanges(config.network, view.state, view.facts);
+  // A network DaemonSet this render applies (a custom provider's, say) is the config's own network.
+  const rendered = new Set(
+    desired.objects.filter((o) => o.kind === 'DaemonSet').map((o) => daemonSetWhere(o)),
+  );
+  const facts = { ...view.facts, networks: view.facts.networks.filter((n) => !rendered.has(n.where)) };
+  const refusals = guardChanges(config.network, view.state, facts);
   const createOnlyKeys = new Set(
     desired.createOnly.map((s) =>
       refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
     ),
   );
-  const plan = planChanges(desired.objects, view.live, view.state?.inventory, createOnlyKeys);
+  const plan = planChanges(
+    desired.objects,
+    view.live,
+    view.state?.inventory,
+    createOnlyKeys,
+    view.unlabelled,
+  );
+  const secretAdoptions = labelAdoptions(desired.createOnly, view.unlabelled);
+  plan.items.push(...secretAdoptions);
+  plan.changes += secretAdoptions.length;
   const secretsToCreate = desired.createOnly
     .filter(
       (s) =>
@@ -215,7 +220,12 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
   ];
   const stateObject = stateConfigMap(config, inventory);
   const stateChanges = !view.stateObject || objectChanges(stateObject, view.stateObject).length > 0;
-  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject };
+  const stored = view.state?.inventory ?? [];
+  const known = new Set(stored.map(refKey));
+  const pendingState = inventory.some((r) => !known.has(refKey(r)))
+    ? stateConfigMap(config, [...stored, ...inventory])
+    : undefined;
+  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject, pendingState };
 }
 
 export interface ApplyOptions {
@@ -226,6 +236,15 @@ export interface ApplyOptions {
   /** Deadline (ms since epoch) for CRDs to become Established. */
   deadline: number;
   log: (line: string) => void;
+  /**
+   * Takes the cluster's lock (`lock.ts`); throws when another run holds it. Taken only once the
+   * plan says something will be written; the cluster is then read and judged again under it.
+   */
+  lock?: () => Promise<Lock>;
+  /** Set on the run under the lock: the custom manifests were checked before it was taken. */
+  underLock?: boolean;
+  /** Take over objects of the render that exist without netpack's label (`adopt.ts`). */
+  adopt?: boolean;
 }
 
 export interface ApplyReport {
@@ -234,6 +253,7 @@ export interface ApplyReport {
   stopped?: string;
   created: number;
   updated: number;
+  adopted: number;
   unchanged: number;
   pruned: number;
   secretsCreated: string[];
@@ -252,11 +272,18 @@ function phaseOf(item: PlanItem & { desired: KubeObject }): 0 | 1 | 2 {
   return item.desired.metadata.namespace ? 2 : 1;
 }
 
-type Write = Extract<PlanItem, { action: 'create' | 'update' }>;
+type Write = Extract<PlanItem, { action: 'create' | 'update' | 'adopt' }>;
 
-/** The plan's items that write: creates and updates. */
+/** The plan's items that write: creates, updates and adoptions. */
 function writesOf(plan: Plan): Write[] {
-  return plan.items.filter((i): i is Write => i.action === 'create' || i.action === 'update');
+  return plan.items.filter(
+    (i): i is Write => i.action === 'create' || i.action === 'update' || i.action === 'adopt',
+  );
+}
+
+/** The objects netpack would take over, as people name them. */
+export function adoptionsOf(plan: Plan): string[] {
+  return plan.items.filter((i) => i.action === 'adopt').map((i) => showRef(i.ref));
 }
 
 /**
@@ -299,6 +326,8 @@ export interface Failure {
    * server-side apply conflict): running again does not help, --force takes them back.
    */
   conflict?: boolean;
+  /** 401 or 403: the credentials or the rights, the same for every write; said once. */
+  denied?: boolean;
 }
 
 function failure(ref: ObjectRef | string, error: Error): Failure {
@@ -308,7 +337,13 @@ function failure(ref: ObjectRef | string, error: Error): Failure {
     named === shown ? '' : whole,
   );
   const conflict = error instanceof ApiError && error.code === 409 && error.reason === 'Conflict';
-  return { ref: shown, message, ...(conflict ? { conflict: true } : {}) };
+  const denied = error instanceof ApiError && (error.code === 401 || error.code === 403);
+  return {
+    ref: shown,
+    message,
+    ...(conflict ? { conflict: true } : {}),
+    ...(denied ? { denied: true } : {}),
+  };
 }
 
 /**
@@ -333,6 +368,11 @@ export async function predictConflicts(
   return conflicts.sort((a, b) => a.ref.localeCompare(b.ref));
 }
 
+/** Whether applying the decision sends any write. */
+export function writesAnything(d: Decision): boolean {
+  return d.plan.changes > 0 || d.secretsToCreate.length > 0 || d.stateChanges;
+}
+
 /** The whole apply. Writes nothing when the guard refuses or the state cannot be read. */
 export async function applyCluster(
   client: ClusterClient,
@@ -344,6 +384,7 @@ export async function applyCluster(
     decision: undefined,
     created: 0,
     updated: 0,
+    adopted: 0,
     unchanged: 0,
     pruned: 0,
     secretsCreated: [],
@@ -351,7 +392,7 @@ export async function applyCluster(
     stored: false,
     crdsPending: [],
   };
-  const view = await readCluster(client, desired, config.network);
+  const view = await readCluster(client, desired);
   if (view.stateProblem) {
     report.stopped = `${view.stateProblem}; fix or delete it (netpack then rebuilds it from the live cluster)`;
     return report;
@@ -360,6 +401,11 @@ export async function applyCluster(
   report.decision = decision;
   if (decision.refusals.length > 0) {
     report.stopped = 'refused changes (see above); nothing was sent';
+    return report;
+  }
+  const adoptions = adoptionsOf(decision.plan);
+  if (adoptions.length > 0 && !opts.adopt) {
+    report.stopped = `${adoptions.length} objects netpack would create exist without its label (made by kubectl, Pharos or another tool): ${adoptions.join(', ')}; nothing was sent. Check them with netpack diff, then run apply --adopt to take them over`;
     return report;
   }
   const limit = opts.concurrency ?? DEFAULT_CONCURRENCY;
@@ -372,23 +418,39 @@ export async function applyCluster(
     if (opts.dryRun && !(await client.resource(item.desired.apiVersion, item.desired.kind))) {
       // The CRD is not there yet (a dry run does not create it): nothing to ask the server.
       opts.log(`dry run: ${showRef(item.ref)} would be created once its CRD is Established`);
+    } else if (item.action === 'adopt') {
+      if (item.valueKept) await client.apply(item.desired, { ...write, force: true });
+      else await adoptObject(client, item.desired, item.ref, write);
     } else {
       await client.apply(item.desired, write);
     }
-    if (item.action === 'create') report.created++;
-    else report.updated++;
-    opts.log(
-      `${item.action === 'create' ? 'created' : 'configured'} ${showRef(item.ref)}${opts.dryRun ? ' (dry run)' : ''}`,
-    );
+    report[item.action === 'create' ? 'created' : item.action === 'adopt' ? 'adopted' : 'updated']++;
+    const verb = { create: 'created', update: 'configured', adopt: 'adopted' }[item.action];
+    opts.log(`${verb} ${showRef(item.ref)}${opts.dryRun ? ' (dry run)' : ''}`);
   };
 
-  if (!opts.dryRun) {
+  if (!opts.dryRun && !opts.underLock) {
     const refused = await checkCustomManifests(client, config, decision, { limit, force: opts.force });
     if (refused.length > 0) {
       report.failures.push(...refused);
       report.stopped = `the API server refused ${refused.length} of the custom manifests' objects in a dry run; nothing was written`;
       return report;
     }
+  }
+  if (opts.lock && !opts.dryRun && writesAnything(decision)) {
+    const lock = await opts.lock();
+    try {
+      // Another run may have written between the first read and the lock: judge again under it.
+      return await applyCluster(client, config, desired, { ...opts, lock: undefined, underLock: true });
+    } finally {
+      await lock.release().catch((e: Error) => opts.log(`lock: not released: ${e.message}`));
+    }
+  }
+
+  if (decision.pendingState && !opts.dryRun) {
+    // Before the first write: what this run may create is on record, whatever happens next.
+    await client.apply(decision.pendingState, { dryRun: false, force: true });
+    opts.log('recorded the objects this apply may create (ConfigMap kube-system/netpack-state)');
   }
 
   // Phase 0: CRDs, the ones this render's custom resources need first, so that their clock to
@@ -517,7 +579,7 @@ export async function applyCluster(
     if (report.failures.length > 0) return report;
   }
 
-  if (decision.stateChanges) {
+  if (decision.stateChanges || (decision.pendingState && !opts.dryRun)) {
     // Our own object: force, so a stray edit of it never blocks the record of what was applied.
     await client.apply(decision.stateObject, { dryRun: opts.dryRun, force: true });
     report.stored = !opts.dryRun;

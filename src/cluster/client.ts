@@ -4,11 +4,20 @@
  * kinds from its typed models and silently drops fields it does not know; apply must send the
  * rendered bytes as they are.
  */
-import type http from 'node:http';
 import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { nodeHttp, nodeHttps } from '../builtin.ts';
 import { builtinKind } from '../render/kinds.ts';
+import {
+  forbidden,
+  isJsonContentType,
+  networkFailure,
+  notKubernetes,
+  timeoutFailure,
+  unauthorized,
+  type Whereabouts,
+} from './errors.ts';
+import { type ExecConfig, type ExecCredential, ExecCredentials } from './exec-credential.ts';
 import {
   ApiError,
   type ApplyOptions,
@@ -59,8 +68,11 @@ export interface ClientOptions {
    * `TIMEOUT_ATTEMPTS` times in all). Watches are not limited: they end by their own timeout.
    */
   requestTimeoutMs?: number;
-  /** Called before a request fails for not reaching the server at all (refused, no answer). */
-  onUnreachable?: () => void;
+  /**
+   * What the client talks to, for error messages: `context "c" (server URL, kubeconfig FILE)`;
+   * by default the context and server of the kubeconfig.
+   */
+  target?: string;
 }
 
 /** A server that accepts connections but never answers is given this long per request. */
@@ -75,6 +87,7 @@ class RequestTimeout extends Error {
 
 interface Answer {
   status: number;
+  contentType?: string;
   body: string;
   retryAfter?: string;
   warnings: string[];
@@ -115,6 +128,26 @@ function isTransientStatus(status: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The kubeconfig as client-node should see it to fill in TLS and static credentials: the exec
+ * plugin left out (netpack runs it itself, see exec-credential.ts), and a plain-HTTP server
+ * marked as not verified, which is what client-node 1.x insists on before it accepts http://
+ * (kubectl accepts http:// as it is; there is no TLS to verify).
+ */
+function viewForOptions(kc: KubeConfig): KubeConfig {
+  const cluster = kc.getCurrentCluster()!;
+  const context = kc.getContextObject(kc.getCurrentContext());
+  const user = kc.getCurrentUser();
+  const view = new (kc.constructor as new () => KubeConfig)();
+  view.loadFromOptions({
+    clusters: [{ ...cluster, skipTLSVerify: cluster.skipTLSVerify || cluster.server.startsWith('http:') }],
+    users: user ? [{ ...user, exec: undefined }] : [],
+    contexts: context ? [context] : [],
+    currentContext: context?.name,
+  });
+  return view;
+}
+
 function statusOf(body: string): { message?: string; reason?: string } {
   try {
     const s = JSON.parse(body) as { message?: string; reason?: string };
@@ -136,8 +169,23 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     );
   }
   const reqOpts: https.RequestOptions = {};
-  // Auth headers, client certificates, CA and skip-verify exactly as the kubeconfig says.
-  await kc.applyToHTTPSOptions(reqOpts);
+  const user = kc.getCurrentUser();
+  const at: Whereabouts = {
+    host: server.host,
+    target: opts.target ?? `context "${kc.getCurrentContext()}" (server ${cluster.server})`,
+    context: kc.getCurrentContext(),
+    ...(user ? { user: user.name } : {}),
+  };
+  const exec = user?.exec
+    ? new ExecCredentials(user.exec as ExecConfig, `user "${user.name}" of ${at.target}`)
+    : undefined;
+  // Static credentials, client certificates, CA and skip-verify exactly as the kubeconfig says.
+  try {
+    await viewForOptions(kc).applyToHTTPSOptions(reqOpts);
+  } catch (e) {
+    // A certificate file that cannot be read, a proxy URL it does not support.
+    throw new ClusterError(`${at.target}: ${(e as Error).message}`, 'KubeconfigInvalid');
+  }
   const tls = {
     ca: reqOpts.ca,
     cert: reqOpts.cert,
@@ -149,11 +197,16 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   };
   // One keep-alive agent for the run (client-node's agent closes each connection); with a proxy,
   // client-node's proxy agent is kept as it is.
-  const agent = cluster.proxyUrl
-    ? reqOpts.agent
-    : server.protocol === 'https:'
-      ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 32, ...tls })
-      : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 32 });
+  const newAgent = (extra: { cert?: string; key?: string } = {}) =>
+    cluster.proxyUrl
+      ? reqOpts.agent
+      : server.protocol === 'https:'
+        ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 32, ...tls, ...extra })
+        : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 32 });
+  let agent = newAgent();
+  const proxied = !!cluster.proxyUrl;
+  /** The client certificate an exec plugin gave, which the agent presents. */
+  let agentCert: string | undefined;
   const baseHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(reqOpts.headers ?? {})) if (v !== undefined) baseHeaders[k] = String(v);
   if (reqOpts.auth) baseHeaders.Authorization = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
@@ -163,13 +216,37 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
   const log = opts.log ?? (() => {});
   const stats: ClientStats = { requests: 0, writes: 0, retries: 0 };
 
+  /** Whether the server has answered anything yet (a refused connection before that is final). */
+  let answered = false;
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const timeoutText =
     requestTimeoutMs < 1000 ? `${requestTimeoutMs}ms` : `${Math.round(requestTimeoutMs / 1000)}s`;
 
-  function send(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
+  /**
+   * Headers of the next request: the static ones, and the exec plugin's token, renewed before it
+   * expires. A certificate from the plugin goes into a new agent (TLS is per connection).
+   */
+  async function authHeaders(): Promise<Record<string, string>> {
+    if (!exec) return baseHeaders;
+    const cred: ExecCredential = await exec.get();
+    if (cred.cert && cred.key && cred.cert !== agentCert && server.protocol === 'https:' && !proxied) {
+      const old = agent;
+      agent = newAgent({ cert: cred.cert, key: cred.key });
+      agentCert = cred.cert;
+      if (old instanceof nodeHttp().Agent) old.destroy();
+    }
+    return cred.token ? { ...baseHeaders, Authorization: `Bearer ${cred.token}` } : baseHeaders;
+  }
+
+  function send(
+    auth: Record<string, string>,
+    method: string,
+    path: string,
+    body?: string,
+    contentType?: string,
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { ...baseHeaders, Accept: 'application/json' };
+      const headers: Record<string, string> = { ...auth, Accept: 'application/json' };
       if (body !== undefined) {
         headers['Content-Type'] = contentType ?? 'application/json';
         headers['Content-Length'] = String(Buffer.byteLength(body));
@@ -191,6 +268,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           res.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,
+              ...(res.headers['content-type'] ? { contentType: res.headers['content-type'] } : {}),
               body: Buffer.concat(chunks).toString('utf8'),
               retryAfter: res.headers['retry-after'] as string | undefined,
               warnings: warningTexts(res.rawHeaders),
@@ -226,20 +304,26 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     secret = false,
   ): Promise<Answer> {
     let timeouts = 0;
+    let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= retry.attempts;
       let answer: Answer;
+      // Outside the try: a failing exec plugin is its own error, not a network one.
+      const auth = await authHeaders();
       try {
-        answer = await send(method, path, body, contentType);
+        answer = await send(auth, method, path, body, contentType);
       } catch (e) {
         const timedOut = e instanceof RequestTimeout;
-        if (!isTransientNetError(e) || last || (timedOut && ++timeouts >= TIMEOUT_ATTEMPTS)) {
-          opts.onUnreachable?.();
-          throw new ClusterError(
-            timedOut
-              ? `${what}: ${server.host} accepted the connection but sent no answer within ${timeoutText} (${timeouts} tries); is it the API server, and is it healthy?`
-              : `${what}: cannot reach ${server.host}: ${(e as Error).message}`,
-          );
+        // Refused before the server ever answered: nothing listens there (a wrong port or a
+        // cluster that is down), not a restart to ride out; say so at once.
+        const refusedAtStart = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' && !answered;
+        if (
+          !isTransientNetError(e) ||
+          last ||
+          refusedAtStart ||
+          (timedOut && ++timeouts >= TIMEOUT_ATTEMPTS)
+        ) {
+          throw timedOut ? timeoutFailure(what, timeouts, timeoutText, at) : networkFailure(what, e, at);
         }
         stats.retries++;
         const wait = backoff(attempt);
@@ -249,7 +333,22 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         await sleep(wait);
         continue;
       }
+      answered = true;
+      // A credential from an exec plugin that the server no longer takes (revoked, or expired
+      // earlier than it said): run the plugin again, once.
+      if (answer.status === 401 && exec && !reauthenticated) {
+        reauthenticated = true;
+        exec.invalidate();
+        log(`${what}: 401, running the exec credential plugin again`);
+        continue;
+      }
       if (answer.status < 400 || !isTransientStatus(answer.status) || last) {
+        // Kubernetes answers JSON; a Go mux's bare "404 page not found" is text/plain.
+        if (
+          !isJsonContentType(answer.contentType) &&
+          !(answer.status === 404 && /^text\/plain/i.test(answer.contentType ?? ''))
+        )
+          throw notKubernetes(what, answer.status, answer.contentType, answer.body, at);
         for (const text of answer.warnings)
           opts.onWarning?.(
             what,
@@ -257,6 +356,9 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           );
         if (answer.status >= 400 && !(answer.status === 404 || answer.status === 409)) {
           const s = statusOf(answer.body);
+          const message = secret ? '' : (s.message ?? '');
+          if (answer.status === 401) throw unauthorized(what, message, at);
+          if (answer.status === 403) throw forbidden(what, message, at);
           const detail = secret ? (s.reason ?? '') : (s.message ?? answer.body.slice(0, 300));
           throw new ApiError(`${what}: ${answer.status} ${detail}`.trim(), answer.status, s.reason);
         }
@@ -281,9 +383,10 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
       cached = call('GET', path, `discovery of ${apiVersion}`).then((a) => {
         if (a.status === 404) return undefined;
-        const doc = JSON.parse(a.body) as {
-          resources?: { name: string; kind: string; namespaced: boolean }[];
-        };
+        const doc = parse<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(
+          a,
+          `discovery of ${apiVersion}`,
+        );
         const byKind = new Map<string, ResourceInfo>();
         for (const r of doc.resources ?? []) {
           if (r.name.includes('/')) continue;
@@ -330,8 +433,37 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     return s ? `?${s}` : '';
   }
 
-  function parse(body: string): KubeObject {
-    return JSON.parse(body) as KubeObject;
+  /** The answer's JSON; a body that does not parse is not the Kubernetes API. */
+  function parse<T = KubeObject>(a: Answer, what: string): T {
+    try {
+      return JSON.parse(a.body) as T;
+    } catch {
+      throw notKubernetes(what, a.status, a.contentType, a.body, at);
+    }
+  }
+
+  /** A write guarded by resourceVersion: 'conflict' when the object changed (409) since it was read. */
+  async function guardedWrite(
+    method: string,
+    target: ObjectRef | KubeObject,
+    body: string,
+    contentType: string,
+    what: string,
+  ): Promise<KubeObject | 'conflict'> {
+    const ref = 'metadata' in target ? toRef(target) : target;
+    stats.writes++;
+    const q = query({ fieldManager: FIELD_MANAGER });
+    let a: Awaited<ReturnType<typeof call>>;
+    try {
+      a = await call(method, (await objectPath(ref)) + q, what, body, contentType, ref.kind === 'Secret');
+    } catch (e) {
+      // A failed JSON-patch `test` (the resourceVersion moved) is a 422 Invalid.
+      if (e instanceof ApiError && e.code === 422 && contentType.includes('json-patch')) return 'conflict';
+      throw e;
+    }
+    if (a.status === 409) return 'conflict';
+    if (a.status === 404) throw new ApiError(`${what}: 404 not found`, 404, 'NotFound');
+    return parse(a, what);
   }
 
   const client: ClusterClient = {
@@ -364,8 +496,9 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     },
 
     async get(ref) {
-      const a = await call('GET', await objectPath(ref), `get ${showRef(ref)}`);
-      return a.status === 404 ? undefined : parse(a.body);
+      const what = `get ${showRef(ref)}`;
+      const a = await call('GET', await objectPath(ref), what);
+      return a.status === 404 ? undefined : parse(a, what);
     },
 
     async list(apiVersion, kind, o: ListOptions = {}) {
@@ -384,10 +517,10 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         });
         const a = await call('GET', path + q, `list ${kind}`);
         if (a.status === 404) return { items: [], resourceVersion: '' };
-        const doc = JSON.parse(a.body) as {
+        const doc = parse<{
           items?: KubeObject[];
           metadata?: { continue?: string; resourceVersion?: string };
-        };
+        }>(a, `list ${kind}`);
         // Built-in list items come without apiVersion/kind; put them back.
         for (const item of doc.items ?? []) items.push({ ...item, apiVersion, kind });
         cont = doc.metadata?.continue || undefined;
@@ -413,6 +546,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         timeoutSeconds: o.timeoutSeconds === undefined ? undefined : String(o.timeoutSeconds),
       });
       const path = basePath + collectionPath(apiVersion, info, o.namespace) + q;
+      const auth = await authHeaders();
       return new Promise<WatchEnd>((resolve) => {
         if (signal?.aborted) return resolve('aborted');
         stats.requests++;
@@ -431,7 +565,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
             port: server.port,
             path,
             method: 'GET',
-            headers: { ...baseHeaders, Accept: 'application/json' },
+            headers: { ...auth, Accept: 'application/json' },
             agent,
           },
           (res) => {
@@ -536,7 +670,21 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           s.reason,
         );
       }
-      return parse(a.body);
+      return parse(a, `create ${showRef(obj)}`);
+    },
+
+    async replace(obj) {
+      return guardedWrite('PUT', obj, JSON.stringify(obj), 'application/json', `replace ${showRef(obj)}`);
+    },
+
+    async patchJson(ref, ops) {
+      return guardedWrite(
+        'PATCH',
+        ref,
+        JSON.stringify(ops),
+        'application/json-patch+json',
+        `patch ${showRef(ref)}`,
+      );
     },
 
     async delete(ref, o: WriteOptions) {

@@ -22,9 +22,9 @@ export type ConnectedClient = ClusterClient & { readonly target: KubeTarget };
 
 /**
  * Loads the kubeconfig (its problems are `KubeconfigError`s, exit 2) and makes a client. With
- * `verbose`, says which context and server it uses. When the server cannot be reached (refused,
- * unknown host, no answer), says once, on stderr, which server and context that was and how to
- * pick another: the client's own error names only the host.
+ * `verbose`, says which context and server it uses (and that it speaks plain HTTP, which kubectl
+ * does without a word). The client's errors name the context, server and kubeconfig themselves,
+ * in their one line.
  */
 export async function connect(
   opts: ConnectOptions,
@@ -37,6 +37,8 @@ export async function connect(
       stderr(`netpack: KUBECONFIG: skipped ${target.skipped.join(', ')} (no such file), as kubectl does`);
   }
   for (const w of warnings) stderr(`netpack: ${w}`);
+  if (opts.verbose && target.server.startsWith('http:'))
+    stderr(`netpack: talking to ${target.server} in plain HTTP, as the kubeconfig says`);
   // The API server's warnings, each once: a deprecated API in a custom manifest would otherwise
   // repeat on every read of it.
   const seen = new Set<string>();
@@ -45,23 +47,16 @@ export async function connect(
     throw new KubeconfigError(
       `--request-timeout must be a duration like 15s or 1m (got "${opts.requestTimeout}")`,
     );
-  let hinted = false;
   const client = await createClusterClient(kc, {
     ...(opts.verbose ? { log: (l: string) => stderr(`netpack: ${l}`) } : {}),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(opts.retry ? { retry: opts.retry } : {}),
+    // Errors name the context, server and kubeconfig: "is this the right cluster?"
+    target: describeTarget(target),
     onWarning: (what, text) => {
       if (seen.has(text)) return;
       seen.add(text);
       stderr(`netpack: warning from the API server (${what}): ${text}`);
-    },
-    // Once, before the client's own error line: which server that was, and where to look.
-    onUnreachable: () => {
-      if (hinted) return;
-      hinted = true;
-      stderr(
-        `netpack: the API server of ${describeTarget(target)} did not answer: check that the cluster is up and reachable from here, or pick another with --context NAME or --kubeconfig FILE`,
-      );
     },
   });
   return Object.assign(client, { target });

@@ -6,20 +6,26 @@
  * does not bypass it.
  */
 import { parseCidr } from '../config/cidr.ts';
+import { clusterDnsIp } from '../config/derived.ts';
 import type { NetworkConfig } from '../config/types.ts';
 import { IPPOOL_NAME } from '../providers/calico/constants.ts';
 import type { StoredState } from './inventory.ts';
+import type { RunningNetwork, ServiceIp } from './running.ts';
 
 /** What the live cluster says about the network already in place. */
 export interface LiveFacts {
   /** Calico IPPools (crd.projectcalico.org/v1), when that API is served. */
   ipPools: { name: string; cidr: string }[];
   nodes: { name: string; podCIDRs: string[] }[];
-  /** Network providers whose DaemonSet netpack applied and that runs now (from the component label). */
-  runningProviders: string[];
+  /** Pod networks that run in the cluster, whoever applied them (`running.ts`). */
+  networks: RunningNetwork[];
+  /** ClusterIPs of Services default/kubernetes and kube-system/kube-dns, when they exist. */
+  serviceIps?: ServiceIp[];
+  /** The range a running weave-net allocates pod addresses from. */
+  weaveRange?: { where: string; cidr: string };
 }
 
-export type RefusalSource = 'state' | 'ippool' | 'node' | 'daemonset';
+export type RefusalSource = 'state' | 'ippool' | 'node' | 'daemonset' | 'service' | 'operator';
 
 export interface Refusal {
   /** The config field that cannot change, e.g. `network.pod_network_cidr`. */
@@ -101,20 +107,26 @@ export function guardChanges(
       );
     }
   }
-  for (const p of live.runningProviders) {
-    if (p !== network.provider && !out.some((r) => r.field === 'network.provider')) {
-      out.push(
-        refuse(
-          'network.provider',
-          p,
-          network.provider,
-          'daemonset',
-          `the cluster (its ${p} DaemonSet, applied by netpack, is running)`,
-        ),
-      );
-    }
-  }
+  out.push(...networkRefusals(network, live.networks, out));
+  out.push(...serviceRefusals(network, live.serviceIps ?? [], out));
   const pod = parseCidr(network.pod_network_cidr, { allowV6: true });
+  const weave = live.weaveRange;
+  if (
+    network.provider === 'weave' &&
+    weave &&
+    weave.cidr !== network.pod_network_cidr &&
+    !out.some((r) => r.field === 'network.pod_network_cidr')
+  ) {
+    out.push(
+      refuse(
+        'network.pod_network_cidr',
+        weave.cidr,
+        network.pod_network_cidr,
+        'daemonset',
+        `the cluster (${weave.where})`,
+      ),
+    );
+  }
   if (network.provider === 'calico' && network.calico.datastore === 'kubernetes') {
     const pool = live.ipPools.find((p) => p.name === IPPOOL_NAME);
     if (
@@ -152,4 +164,70 @@ export function guardChanges(
     }
   }
   return out;
+}
+
+/**
+ * Another pod network than the config's runs (whoever applied it), or Calico runs under the
+ * Tigera operator: two networks on one cluster, or netpack and the operator undoing each other.
+ */
+function networkRefusals(
+  network: NetworkConfig,
+  running: readonly RunningNetwork[],
+  so: Refusal[],
+): Refusal[] {
+  if (so.some((r) => r.field === 'network.provider')) return [];
+  const foreign = running.filter((n) => n.provider !== network.provider || n.operator);
+  if (foreign.length === 0) return [];
+  const first = foreign[0]!;
+  const where = foreign
+    .map((n) => `${n.provider} (${n.where}${n.ours ? ', applied by netpack' : ''})`)
+    .join(', ');
+  const field = 'network.provider';
+  if (first.provider === network.provider) {
+    return [
+      {
+        field,
+        current: `${first.provider} (Tigera operator)`,
+        wanted: network.provider,
+        source: 'operator',
+        message: `${field} is ${first.provider} (Tigera operator) in the cluster: ${where}; the config asks for ${network.provider}: the operator manages Calico there and would undo netpack's objects; remove the operator first or keep Calico under it`,
+      },
+    ];
+  }
+  return [
+    {
+      field,
+      current: first.provider,
+      wanted: network.provider,
+      source: 'daemonset',
+      message: `${field} is ${first.provider} in the cluster (another pod network runs: ${where}); the config asks for ${network.provider}: ${WHY[field]}`,
+    },
+  ];
+}
+
+/** The running Services' ClusterIPs: the API server's inside the service range, kube-dns at the address node-local-dns uses. */
+function serviceRefusals(network: NetworkConfig, ips: readonly ServiceIp[], so: Refusal[]): Refusal[] {
+  if (so.some((r) => r.field === 'network.service_cidr')) return [];
+  const range = parseCidr(network.service_cidr, { allowV6: true });
+  if (!range.ok) return [];
+  const wanted = network.service_cidr;
+  for (const { service, ip } of ips) {
+    const at = parseCidr(ip.includes(':') ? `${ip}/128` : `${ip}/32`, { allowV6: true });
+    if (!at.ok || at.value.family !== range.value.family) continue;
+    const inside = range.value.start <= at.value.start && at.value.end <= range.value.end;
+    const where = `the cluster (ClusterIP of Service ${service})`;
+    if (!inside) return [refuse('network.service_cidr', ip, wanted, 'service', where)];
+    if (
+      service === 'kube-system/kube-dns' &&
+      network.node_local_dns_cache.enabled &&
+      ip !== clusterDnsIp(wanted)
+    )
+      return [
+        {
+          ...refuse('network.service_cidr', ip, wanted, 'service', where),
+          message: `network.service_cidr ${wanted} puts the cluster DNS at ${clusterDnsIp(wanted)}, but it is ${ip} in ${where}: node-local-dns would forward to an address nothing answers; ${WHY['network.service_cidr']}`,
+        },
+      ];
+  }
+  return [];
 }

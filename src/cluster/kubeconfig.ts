@@ -6,11 +6,12 @@
  * `KubeconfigError` (exit 2: the command line or its environment is wrong).
  * client-node is imported here, lazily: `validate` and `render` never pay for it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
-import { ClusterError } from './types.ts';
+import { FileRefused, readRegularFile, refuseNonRegular } from '../files.ts';
+import { ClusterError, type ClusterErrorCode } from './types.ts';
 
 export interface KubeconfigOptions {
   /** `--kubeconfig`: this file only. */
@@ -23,11 +24,11 @@ export interface KubeconfigOptions {
  * The kubeconfig is missing or unusable, or `--kubeconfig`/`--context` names nothing: the
  * command line or its environment is wrong (exit 2), not the cluster.
  */
-export class KubeconfigError extends ClusterError {}
-
-/** The former name, still what the CLI's `clusterAction` tests for: one class, two names. */
-export const KubeconfigFlagError = KubeconfigError;
-export type KubeconfigFlagError = KubeconfigError;
+export class KubeconfigError extends ClusterError {
+  constructor(message: string, code: ClusterErrorCode = 'KubeconfigInvalid') {
+    super(message, code);
+  }
+}
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -54,17 +55,11 @@ const ELSEWHERE = 'point --kubeconfig/KUBECONFIG at the right file';
 function readKubeconfigFile(KubeConfigClass: new () => KubeConfig, file: string): KubeConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // Checked before it is opened: a FIFO or a device is refused, not read for ever.
+    text = readRegularFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EISDIR'
-          ? 'is a directory, not a file'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'cannot be read (permission denied)'
-            : `cannot be read (${(e as Error).message})`;
+    if (!(e instanceof FileRefused)) throw e;
+    const why = e.reason === 'directory' ? 'is a directory, not a file' : e.why;
     throw new KubeconfigError(`the kubeconfig ${file} ${why}: ${ELSEWHERE}`);
   }
   const kc = new KubeConfigClass();
@@ -247,14 +242,25 @@ export async function loadKubeConfig(
       `cluster "${cluster.name}" of ${fileOf(`cluster:${cluster.name}`)} has server "${cluster.server}", which is not an https:// or http:// URL: correct it`,
     );
 
+  // client-node reads these files itself, without looking first: a FIFO there would block.
+  const user = context.user ? kc.getUser(context.user) : undefined;
+  for (const [entry, path] of [
+    [`cluster "${cluster.name}" certificate-authority`, cluster.caFile],
+    [`user "${user?.name}" client-certificate`, user?.certFile],
+    [`user "${user?.name}" client-key`, user?.keyFile],
+  ] as const) {
+    if (!path) continue;
+    try {
+      refuseNonRegular(path);
+    } catch (e) {
+      throw new KubeconfigError(`the ${entry} of ${where}: ${(e as Error).message}: fix it, or ${ELSEWHERE}`);
+    }
+  }
   const warnings: string[] = [];
   if (cluster.skipTLSVerify && cluster.server.startsWith('https:')) {
     warnings.push(
       `TLS certificate of ${cluster.server} is NOT verified: the kubeconfig sets insecure-skip-tls-verify`,
     );
-  }
-  if (cluster.server.startsWith('http:')) {
-    warnings.push(`talking to ${cluster.server} in plain HTTP, as the kubeconfig says`);
   }
   const target: KubeTarget = {
     source,

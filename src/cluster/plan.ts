@@ -18,6 +18,19 @@ export type PlanItem =
   | { action: 'create'; ref: ObjectRef; desired: KubeObject }
   | { action: 'update'; ref: ObjectRef; desired: KubeObject; changes: FieldChange[] }
   | { action: 'unchanged'; ref: ObjectRef; desired: KubeObject }
+  /**
+   * Exists without netpack's label (kubectl, Pharos, another tool made it): `apply --adopt`
+   * takes it over; `changes` are against the live object, fields others own that the render
+   * does not set included (they go).
+   */
+  | {
+      action: 'adopt';
+      ref: ObjectRef;
+      desired: KubeObject;
+      changes: FieldChange[];
+      /** A create-only Secret: only netpack's labels are set, its value and other fields stay. */
+      valueKept?: boolean;
+    }
   | { action: 'prune'; ref: ObjectRef }
   /** In the previous inventory, gone from the render, but not ours any more: left alone. */
   | { action: 'keep'; ref: ObjectRef; why: string };
@@ -93,23 +106,59 @@ function valueAt(obj: unknown, path: string[]): unknown {
   return cur;
 }
 
-/** Fields netpack applied before (per managedFields) that the render no longer sets. */
-function droppedFields(desired: KubeObject, live: KubeObject): FieldChange[] {
-  const entries = (live.metadata.managedFields ?? []) as {
-    manager?: string;
-    operation?: string;
-    fieldsV1?: unknown;
-  }[];
+/** One entry of metadata.managedFields. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+  subresource?: string;
+}
+
+const ownApply = (e: ManagedFieldsEntry) => e.manager === FIELD_MANAGER && e.operation === 'Apply';
+
+/** Field managers of client-side `kubectl apply` (and the name csaupgrade gives fields set before any apply). */
+const CLIENT_SIDE_APPLY = new Set(['kubectl-client-side-apply', 'before-first-apply']);
+
+/**
+ * The entries an adoption takes over, as kubectl's csaupgrade moves client-side apply's fields to
+ * a server-side apply manager: client-side apply's Update entries, and other tools' server-side
+ * apply entries, of the object itself (not of its status). Controllers' Update entries stay theirs.
+ */
+export function takenOver(e: ManagedFieldsEntry): boolean {
+  if (e.subresource || e.manager === FIELD_MANAGER) return false;
+  return (e.operation === 'Update' && CLIENT_SIDE_APPLY.has(e.manager ?? '')) || e.operation === 'Apply';
+}
+
+/** Fields the chosen managedFields entries own that the render does not set. */
+function fieldsNotRendered(
+  desired: KubeObject,
+  live: KubeObject,
+  chosen: (e: ManagedFieldsEntry) => boolean,
+): FieldChange[] {
+  const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   const out: FieldChange[] = [];
+  const seen = new Set<string>();
   for (const e of entries) {
-    if (e.manager !== FIELD_MANAGER || e.operation !== 'Apply') continue;
+    if (!chosen(e)) continue;
     for (const path of ownedPaths(e.fieldsV1)) {
       if (path[0] === 'metadata' && !COMPARED_METADATA.includes(path[1] ?? '')) continue;
-      if (path[0] === 'status') continue;
+      if (path[0] === 'status' || seen.has(path.join('.'))) continue;
+      seen.add(path.join('.'));
       if (!has(desired, path)) out.push({ op: 'remove', path: path.join('.'), from: valueAt(live, path) });
     }
   }
   return out;
+}
+
+/** Field changes that adopting `live` makes: the render's values, and what others set that it does not. */
+export function adoptionChanges(desired: KubeObject, live: KubeObject): FieldChange[] {
+  const out = objectChanges(desired, live);
+  const removed = fieldsNotRendered(desired, live, takenOver);
+  const all = [...out, ...removed.filter((r) => !out.some((c) => c.path === r.path))];
+  return desired.kind === 'Secret' ? all.map(redact) : all;
 }
 
 /** Field changes that turn `live` into `desired`; empty when applying would change nothing. */
@@ -122,7 +171,7 @@ export function objectChanges(desired: KubeObject, live: KubeObject): FieldChang
     if (metadata[m] !== undefined) fieldDiff({ [m]: metadata[m] }, { [m]: liveMeta[m] }, 'metadata', out);
   }
   fieldDiff(body, liveBody, '', out);
-  out.push(...droppedFields(desired, live));
+  out.push(...fieldsNotRendered(desired, live, ownApply));
   return desired.kind === 'Secret' ? out.map(redact) : out;
 }
 
@@ -153,6 +202,7 @@ export function planChanges(
   live: ReadonlyMap<string, KubeObject>,
   inventory: readonly ObjectRef[] | undefined,
   protectedKeys: ReadonlySet<string> = new Set(),
+  unlabelled: ReadonlyMap<string, KubeObject> = new Map(),
 ): Plan {
   const items: PlanItem[] = [];
   let changes = 0;
@@ -161,6 +211,12 @@ export function planChanges(
     const key = refKey(obj);
     wanted.add(key);
     const current = live.get(key);
+    const theirs = current ? undefined : unlabelled.get(key);
+    if (theirs) {
+      items.push({ action: 'adopt', ref: toRef(obj), desired: obj, changes: adoptionChanges(obj, theirs) });
+      changes++;
+      continue;
+    }
     if (!current) {
       items.push({ action: 'create', ref: toRef(obj), desired: obj });
       changes++;

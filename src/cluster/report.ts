@@ -81,7 +81,12 @@ export function formatPlan(plan: Plan, secretsToCreate: readonly string[], state
         lines.push(`+ create ${showRef(item.ref)}`);
         break;
       case 'update':
-        lines.push(`~ change ${showRef(item.ref)}`);
+      case 'adopt':
+        lines.push(
+          item.action === 'update'
+            ? `~ change ${showRef(item.ref)}`
+            : `* adopt  ${showRef(item.ref)} (exists without netpack's label; apply --adopt takes it over)`,
+        );
         for (const c of item.changes) {
           const shown = c.op === 'change' ? details(c.path, c.from, c.to) : [c];
           for (const d of shown.length > 0 ? shown : [c]) lines.push(formatChange(d));
@@ -117,7 +122,7 @@ export interface PlanReport {
   refusals: string[];
   changes: (
     | { action: 'create' | 'prune'; object: string }
-    | { action: 'update'; object: string; fields: FieldChange[] }
+    | { action: 'update' | 'adopt'; object: string; fields: FieldChange[] }
     | { action: 'keep'; object: string; reason: string }
   )[];
   /** Create-only Secrets that would be created (their values are never shown). */
@@ -139,7 +144,8 @@ export function planReport(
   for (const item of plan.items) {
     const object = showRef(item.ref);
     if (item.action === 'unchanged') unchanged++;
-    else if (item.action === 'update') changes.push({ action: 'update', object, fields: item.changes });
+    else if (item.action === 'update' || item.action === 'adopt')
+      changes.push({ action: item.action, object, fields: item.changes });
     else if (item.action === 'keep') changes.push({ action: 'keep', object, reason: item.why });
     else changes.push({ action: item.action, object });
   }

@@ -2,6 +2,8 @@
 import type { NetworkConfig } from '../config/types.ts';
 import { OUR_SELECTOR } from './apply.ts';
 import { parseState, STATE_REF } from './inventory.ts';
+import { isOurs } from './plan.ts';
+import { detectNetworks } from './running.ts';
 import type { ClusterSnapshot } from './status.ts';
 import type { ClusterClient } from './types.ts';
 
@@ -9,13 +11,16 @@ export async function readSnapshot(
   client: ClusterClient,
   network?: NetworkConfig,
 ): Promise<ClusterSnapshot & { stateProblem?: string }> {
-  const [stateCm, nodes, daemonSets, deployments, ipPools] = await Promise.all([
+  const [stateCm, nodes, allDaemonSets, deployments, ipPools, installations] = await Promise.all([
     network ? Promise.resolve(undefined) : client.get(STATE_REF),
     client.list('v1', 'Node'),
-    client.list('apps/v1', 'DaemonSet', { labelSelector: OUR_SELECTOR }),
+    // Every DaemonSet: netpack's are judged, the others are looked at for a second network.
+    client.list('apps/v1', 'DaemonSet'),
     client.list('apps/v1', 'Deployment', { labelSelector: OUR_SELECTOR }),
     client.list('crd.projectcalico.org/v1', 'IPPool'),
+    client.list('operator.tigera.io/v1', 'Installation'),
   ]);
+  const daemonSets = { items: allDaemonSets.items.filter(isOurs) };
   let stateProblem: string | undefined;
   let applied = network;
   if (!applied && stateCm) {
@@ -36,6 +41,11 @@ export async function readSnapshot(
     deployments: deployments.items,
     pods,
     ipPools: ipPools.items,
+    networks: detectNetworks({
+      daemonSets: allDaemonSets.items,
+      ipPools: ipPools.items,
+      installations: installations.items,
+    }),
     ...(stateProblem ? { stateProblem } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers
 import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
 import { PEERS_CONTAINER, PEERS_PORT, WEAVE_NAME } from '../providers/weave/index.ts';
 import { COMPONENT_LABEL } from '../render/types.ts';
+import type { RunningNetwork } from './running.ts';
 import type { KubeObject } from './types.ts';
 
 /** Why something is not healthy. A literal union: scripts may switch on it (`-o json`). */
@@ -28,7 +29,8 @@ export type FindingReason =
   | 'RegionsWithoutPeering'
   | 'PeeringSidecarMissing'
   | 'PeeringSidecarNotReady'
-  | 'ProviderMismatch';
+  | 'ProviderMismatch'
+  | 'ForeignNetwork';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -64,6 +66,8 @@ export interface ClusterSnapshot {
   /** Pods of the namespaces those run in. */
   pods: KubeObject[];
   ipPools: KubeObject[];
+  /** Every pod network seen, whoever applied it (`running.ts`); absent: not looked for. */
+  networks?: RunningNetwork[];
   /**
    * Why the state ConfigMap exists but cannot be read (then `network` is undefined): status
    * says so instead of "not applied".
@@ -471,6 +475,7 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
       fix: 'netpack apply -f cluster.yml (or pass -f to status to check against a cluster file)',
     });
   }
+  findings.push(...foreignNetworks(network, snap.networks ?? []));
   const dsName = network ? networkDaemonSetName(network) : undefined;
   // Providers whose DaemonSet netpack applied (component label), as apply's guard reads them.
   const running = [
@@ -690,4 +695,25 @@ export function formatStatus(report: StatusReport): string {
   }
   lines.push('', report.healthy ? 'healthy' : 'NOT healthy');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A pod network netpack did not apply, of another provider than the applied one (or, with
+ * nothing applied, beside a first one), or Calico under the Tigera operator: pods get addresses
+ * and routes from two places, or netpack's objects are fought over. netpack's own DaemonSets of
+ * another provider are ProviderMismatch.
+ */
+function foreignNetworks(network: NetworkConfig | undefined, running: readonly RunningNetwork[]): Finding[] {
+  const expected = network?.provider ?? running[0]?.provider;
+  return running
+    .filter((n) => !n.ours && (n.provider !== expected || (n.operator && network)))
+    .map((n) => ({
+      severity: 'error' as const,
+      reason: 'ForeignNetwork' as const,
+      subject: n.where,
+      message: n.operator
+        ? 'Calico here is managed by the Tigera operator, which would undo what netpack applies'
+        : `a second pod network runs: ${n.provider}${n.ours ? ' (applied by netpack)' : ' (not applied by netpack)'}, beside ${expected}`,
+      fix: `remove what runs the ${n.provider} network (${n.where}) if it is left over; if it is the one in use, netpack must not manage this cluster's network as ${expected}`,
+    }));
 }

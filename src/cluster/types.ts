@@ -99,6 +99,13 @@ export interface ClusterClient {
   apply(obj: KubeObject, opts: ApplyOptions): Promise<void>;
   /** Create; `exists` when an object of that name is already there. */
   create(obj: KubeObject, opts: WriteOptions): Promise<KubeObject | 'exists'>;
+  /**
+   * PUT the whole object; its metadata.resourceVersion makes it conditional: `conflict` when the
+   * object changed since it was read (the caller reads again and decides).
+   */
+  replace(obj: KubeObject): Promise<KubeObject | 'conflict'>;
+  /** JSON patch (RFC 6902); `conflict` when a `test` operation (e.g. of the resourceVersion) failed. */
+  patchJson(ref: ObjectRef, ops: readonly JsonPatchOp[]): Promise<KubeObject | 'conflict'>;
   /** Delete; `absent` when it was already gone. */
   delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
   readonly stats: ClientStats;
@@ -111,6 +118,12 @@ export interface ServerVersion {
   minor?: string;
   gitVersion: string;
   platform?: string;
+}
+
+export interface JsonPatchOp {
+  op: 'add' | 'remove' | 'replace' | 'test';
+  path: string;
+  value?: unknown;
 }
 
 /** netpack's field manager name, in managedFields. */
@@ -128,8 +141,26 @@ export class ApiError extends Error {
   }
 }
 
+/** Stable codes of cluster failures (`-o json`, scripts); the message is for people. */
+export type ClusterErrorCode =
+  | 'ClusterError'
+  | 'KubeconfigInvalid'
+  | 'ExecPluginFailed'
+  | 'TlsVerifyFailed'
+  | 'NotKubernetes'
+  | 'ConnectionRefused'
+  | 'Unreachable'
+  | 'Timeout';
+
 /** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
-export class ClusterError extends Error {}
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly code: ClusterErrorCode = 'ClusterError',
+  ) {
+    super(message);
+  }
+}
 
 export function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

@@ -17,6 +17,7 @@ import {
 } from './defaults.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
+import { forbiddenKeyMessage, forbiddenKeys } from './keys.ts';
 import { KNOWN_TOP_LEVEL, PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
@@ -460,13 +461,64 @@ function duplicateKey(doc: Document, offset: number): { key: string; first: numb
   return found;
 }
 
+/** Offset of the first non-blank, non-comment text at or after the line starting at `at`. */
+function contentFrom(text: string, at: number): number | undefined {
+  while (at < text.length) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end === -1 ? text.length : end);
+    const content = line.trimStart();
+    if (content !== '' && !content.startsWith('#')) return at + (line.length - content.length);
+    if (end === -1) return undefined;
+    at = end + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Where an over-indented key really is. For `provider: calico` followed by a line indented deeper
+ * (`    mtu: 1400`), the parser reports the start of `calico` (the scalar it could not turn into a
+ * map), a line where the user sees nothing wrong; with blank or comment lines between, it reports
+ * the first blank line. The line to fix is the next line with content.
+ */
+function overIndentedLine(text: string, e: { code: string; pos: [number, number] }): number | undefined {
+  const lineStart = text.lastIndexOf('\n', e.pos[0] - 1) + 1;
+  if (e.code === 'BAD_INDENT') {
+    const here = contentFrom(text, lineStart);
+    const lineEnd = text.indexOf('\n', lineStart);
+    // Only when the parser pointed at a blank or comment line; otherwise its line is right.
+    return here !== undefined && (lineEnd === -1 || here > lineEnd) ? here : undefined;
+  }
+  const lineEnd = text.indexOf('\n', e.pos[0]);
+  return lineEnd === -1 ? undefined : contentFrom(text, lineEnd + 1);
+}
+
 /** How to fix the YAML errors operators meet most, by the yaml library's error code. */
 function yamlProblem(
   e: { code: string; message: string; pos: [number, number] },
   doc: Document,
   lineCounter: LineCounter,
-): { message: string; hint?: string } {
+  text: string,
+): { message: string; hint?: string; at?: number } {
   const message = e.message.split('\n')[0] ?? e.message;
+  if (e.code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const at = overIndentedLine(text, e);
+    if (at !== undefined) {
+      const { line } = lineCounter.linePos(e.pos[0]);
+      const keyOf = (from: number) => JSON.stringify(text.slice(from).split(/[:\n]/)[0]?.trim() ?? '');
+      const key = keyOf(text.lastIndexOf('\n', e.pos[0]) + 1);
+      const nested = keyOf(at);
+      return {
+        message: `${nested} is indented deeper than ${key} on line ${line}, which already has a value; a key holds either a value or a map, not both`,
+        hint: `indent ${nested} like ${key}, or move it under the map it belongs to`,
+        at,
+      };
+    }
+  }
+  if (e.code === 'BAD_INDENT') {
+    const at = overIndentedLine(text, e);
+    if (at !== undefined)
+      return { message, hint: 'indent this line like the keys of the map it belongs to', at };
+  }
   if (e.code === 'TAB_AS_INDENT') return { message, hint: 'indent with spaces' };
   if (e.code === 'MULTIPLE_DOCS')
     return {
@@ -495,9 +547,15 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
     ...doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
   ];
+  // The parser reports an over-indented key twice at the same place (BLOCK_AS_IMPLICIT_KEY, then
+  // MULTILINE_IMPLICIT_KEY); the first says all there is to say.
+  const overIndented = new Set(
+    doc.errors.filter((e) => e.code === 'BLOCK_AS_IMPLICIT_KEY').map((e) => e.pos[0]),
+  );
   for (const { e, severity } of yamlProblems) {
-    const { line, col } = lineCounter.linePos(e.pos[0]);
-    const { message, hint } = yamlProblem(e, doc, lineCounter);
+    if (e.code === 'MULTILINE_IMPLICIT_KEY' && overIndented.has(e.pos[0])) continue;
+    const { message, hint, at } = yamlProblem(e, doc, lineCounter, text);
+    const { line, col } = lineCounter.linePos(at ?? e.pos[0]);
     r.diagnostics.push({
       severity,
       path: '',
@@ -509,6 +567,18 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     });
   }
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
+  // Before the text becomes objects: a `__proto__` key would become a prototype there.
+  const forbidden = forbiddenKeys(doc);
+  for (const f of forbidden)
+    r.diagnostics.push({
+      severity: 'error',
+      path: [...f.parents, f.key].join('.'),
+      message: forbiddenKeyMessage(f.key),
+      hint: 'remove the key (or rename it)',
+      file: opts.file,
+      ...lineCounter.linePos(f.offset),
+    });
+  if (forbidden.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
 
   let raw: unknown;
   try {

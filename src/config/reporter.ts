@@ -5,7 +5,8 @@ import { posix, win32 } from 'node:path';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { formatPath, type PathSegment, type SourceMap } from './positions.ts';
 
-export type FileKind = 'file' | 'directory' | 'empty' | 'missing' | 'unreadable';
+/** `special`: a FIFO, a device or a socket, never read (it may block or never end). */
+export type FileKind = 'file' | 'directory' | 'empty' | 'missing' | 'unreadable' | 'special';
 
 /** Answers what is at a path; the CLI backs it with the file system, tests with a map. */
 export interface FileProbe {

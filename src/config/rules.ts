@@ -155,6 +155,12 @@ function checkFile(
     );
   else if (kind === 'empty') ctx.r.error(path, `${what} ${shown} is empty`);
   else if (kind === 'unreadable') ctx.r.error(path, `${what} ${shown} cannot be read`);
+  else if (kind === 'special')
+    ctx.r.error(
+      path,
+      `${what} ${shown} is not a regular file (a FIFO, a device or a socket)`,
+      'give a path to a regular file',
+    );
   else if (kind === 'directory' && !allowDirectory)
     ctx.r.error(path, `${what} ${shown} is a directory, expected a file`);
 }

@@ -3,7 +3,7 @@
  * `/metrics` (text format 0.0.4).
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import { nodeHttp } from '../builtin.ts';
 
 export type SyncReason = 'change' | 'resync' | 'router-restart' | 'retry';
@@ -19,6 +19,8 @@ export class SidecarMetrics {
   /** Unix seconds of the last successful list or watch event. */
   lastKube = 0;
   dnatRules = 0;
+  /** Nodes left out for an address that is not an IP (each node and problem once). */
+  skippedNodes = 0;
   readonly syncs = new Map<SyncReason, number>();
   readonly errors = new Map<ErrorKind, number>();
   readonly watchRestarts = new Map<WatchRestart, number>();
@@ -60,6 +62,11 @@ export class SidecarMetrics {
       this.lastKube,
     );
     gauge('netpack_peers_kubelet_dnat_rules', 'Kubelet DNAT rules in place.', this.dnatRules);
+    out.push(
+      '# HELP netpack_peers_skipped_nodes_total Nodes left out of the plan for an address that is not an IPv4 or IPv6 literal.',
+      '# TYPE netpack_peers_skipped_nodes_total counter',
+      `netpack_peers_skipped_nodes_total ${this.skippedNodes}`,
+    );
     counter(
       'netpack_peers_syncs_total',
       'POST /connect calls that succeeded, by reason.',
@@ -85,12 +92,29 @@ export class SidecarMetrics {
   }
 }
 
-/** Parses `host:port`, `:port` or `port`. */
-export function parseListen(text: string): { host: string; port: number } {
+/** Parses `host:port`, `:port` or `port`; `host` is undefined when not given. */
+export function parseListen(text: string): { host?: string; port: number } {
   const m = /^(?:(.*):)?(\d+)$/.exec(text.trim());
   if (!m) throw new Error(`listen address "${text}" is not host:port`);
-  const host = m[1] === undefined || m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, '');
-  return { host, port: Number(m[2]) };
+  const host = m[1] === undefined || m[1] === '' ? undefined : m[1].replace(/^\[|\]$/g, '');
+  return host === undefined ? { port: Number(m[2]) } : { host, port: Number(m[2]) };
+}
+
+/**
+ * The addresses the metrics page listens on. weave-net pods share the host's network, so a
+ * wildcard address would serve it on every address of every node: only when asked for (a host
+ * in `--listen`, or `--metrics-address` / NETPACK_METRICS_ADDRESS). Otherwise 127.0.0.1 (the
+ * probes) and the pod IP from the downward API (POD_IP), when there is one.
+ */
+export function metricsHosts(o: { listenHost?: string; asked?: string; podIp?: string }): string[] {
+  const asked = o.listenHost ?? (o.asked?.trim() || undefined);
+  if (asked !== undefined) {
+    if (isIP(asked) === 0 && asked !== 'localhost')
+      throw new Error(`metrics address "${asked}" is not an IPv4 or IPv6 address`);
+    return [asked];
+  }
+  const podIp = o.podIp?.trim();
+  return podIp && isIP(podIp) !== 0 && podIp !== '127.0.0.1' ? ['127.0.0.1', podIp] : ['127.0.0.1'];
 }
 
 /** Serves `/healthz` (200 while the process runs its loops) and `/metrics`. */

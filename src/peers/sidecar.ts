@@ -18,9 +18,10 @@
  * The Kubernetes and router clients are injected (`NodeSource`, `WeaveRouter`), so tests drive
  * this against a fake API server and a fake router; `kube.ts` has the real source.
  */
+import { addressProblem } from './address.ts';
 import { type DnatRule, kubeletDnatRules } from './dnat.ts';
 import { type ErrorKind, SidecarMetrics, type SyncReason, type WatchRestart } from './metrics.ts';
-import { BRIDGE_IP_ANNOTATION, type NodeObject, peerNodeFromObject } from './node.ts';
+import { BRIDGE_IP_ANNOTATION, type NodeObject, type PeerNode, peerNodeFromObject } from './node.ts';
 import { PeerIndex, samePeers } from './plan.ts';
 import type { WeaveRouter } from './router.ts';
 
@@ -167,6 +168,8 @@ export class PeeringSidecar {
   private warnedUnknown = false;
   private appliedDnat: string | undefined;
   private lastFindings = '';
+  /** Nodes left out for an address that is not an IP, with the problem last reported. */
+  private readonly skipped = new Map<string, string>();
 
   constructor(
     private readonly source: NodeSource,
@@ -304,7 +307,7 @@ export class PeeringSidecar {
   private replaceNodes(items: readonly NodeObject[]): void {
     const next = new PeerIndex([], this.opts.knownPeers);
     for (const item of items) {
-      const n = peerNodeFromObject(item);
+      const n = this.usable(peerNodeFromObject(item));
       if (n) next.upsert(n);
     }
     this.index = next;
@@ -318,10 +321,31 @@ export class PeeringSidecar {
       const name = obj.metadata?.name;
       changed = name !== undefined && this.index.remove(name);
     } else if (type === 'ADDED' || type === 'MODIFIED') {
-      const n = peerNodeFromObject(obj);
-      changed = n !== undefined && this.index.upsert(n);
+      const read = peerNodeFromObject(obj);
+      const n = this.usable(read);
+      if (n) changed = this.index.upsert(n);
+      else if (read) changed = this.index.remove(read.name);
     }
     if (changed) this.nodesChanged();
+  }
+
+  /**
+   * The node when its addresses are IP literals; otherwise undefined, said once per node and
+   * problem (a log line and netpack_peers_skipped_nodes_total), never posted to the router.
+   */
+  private usable(n: PeerNode | undefined): PeerNode | undefined {
+    if (!n) return undefined;
+    const problem = addressProblem(n);
+    if (problem === undefined) {
+      this.skipped.delete(n.name);
+      return n;
+    }
+    if (this.skipped.get(n.name) !== problem) {
+      this.skipped.set(n.name, problem);
+      this.metrics.skippedNodes++;
+      this.opts.log(`node ${n.name} skipped: its ${problem}`);
+    }
+    return undefined;
   }
 
   /** Something the plan reads changed: update gauges, DNAT, and (debounced) the router. */

@@ -43,6 +43,7 @@ const BUILTIN: Record<string, Record<string, KindInfo>> = {
   'networking.k8s.io/v1': { NetworkPolicy: ns('networkpolicies') },
   'scheduling.k8s.io/v1': { PriorityClass: cluster('priorityclasses') },
   'apiextensions.k8s.io/v1': { CustomResourceDefinition: cluster('customresourcedefinitions') },
+  'coordination.k8s.io/v1': { Lease: ns('leases') },
 };
 
 /** The path and scope of a built-in kind, or undefined for any other (ask the cluster). */

@@ -6,6 +6,7 @@
  * `expression.ts`. Every problem is reported, each at the position of its `<%` tag; nothing
  * unsupported is silently printed as blank.
  */
+import { FORBIDDEN_KEYS } from '../config/keys.ts';
 import {
   type Expr,
   ExpressionError,
@@ -403,6 +404,10 @@ class Renderer {
         value = item ?? null;
         continue;
       }
+      if (FORBIDDEN_KEYS.has(segment)) {
+        this.error(`${here}: ${segment} is not a variable (it names a property of every object)`, offset);
+        return FAILED;
+      }
       const isMap = typeof value === 'object' && !Array.isArray(value);
       if (isMap && Object.hasOwn(value as object, segment)) {
         value = (value as Record<string, unknown>)[segment];
@@ -431,7 +436,7 @@ class Renderer {
       return '';
     let value: unknown = this.vars.network;
     for (const segment of segments.slice(1)) {
-      if (typeof value !== 'object' || value === null) return '';
+      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) return '';
       value = (value as Record<string | number, unknown>)[segment];
     }
     if (value === undefined) return '';

@@ -35,8 +35,10 @@ describe('netpack apply', () => {
     const data = state.data as Record<string, string>;
     assert.match(data['network.yaml']!, /provider: calico/);
     assert.equal((data['inventory.yaml']!.match(/^- apiVersion/gm) ?? []).length, items.length);
-    // Every write is server-side apply with field manager netpack, and strict about fields.
-    for (const w of env.server.writes()) {
+    // Every write is server-side apply with field manager netpack, and strict about fields
+    // (but for the lock, a Lease created and deleted, gone afterwards).
+    assert.equal(env.server.store.find('Lease', 'netpack-lock', 'kube-system'), undefined);
+    for (const w of env.server.writes().filter((w) => w.resource !== 'leases')) {
       assert.equal(w.verb, 'apply');
       assert.equal(w.query.fieldManager, 'netpack');
       assert.equal(w.query.fieldValidation, 'Strict');
@@ -69,7 +71,10 @@ describe('netpack apply', () => {
     const after = env.server.store.find('IPPool', 'default-ipv4-ippool')!;
     assert.equal(after.metadata.uid, pool.metadata.uid);
     assert.equal((after.spec as { natOutgoing: boolean }).natOutgoing, false);
-    const writes = env.server.writes().slice(before);
+    const writes = env.server
+      .writes()
+      .slice(before)
+      .filter((w) => w.resource !== 'leases');
     assert.ok(writes.every((w) => w.verb === 'apply'));
     assert.ok(writes.some((w) => w.resource === 'ippools'));
     assert.ok(
@@ -113,7 +118,7 @@ describe('netpack apply', () => {
       'foreign ConfigMap deleted',
     );
     assert.ok(env.server.store.find('DaemonSet', 'calico-node', 'kube-system'));
-    const deletes = env.server.writes().filter((w) => w.verb === 'delete');
+    const deletes = env.server.writes().filter((w) => w.verb === 'delete' && w.resource !== 'leases');
     assert.ok(
       deletes.every((w) => w.path.includes('node-local-dns') || w.path.includes('kube-dns-upstream')),
       deletes.map((d) => d.path).join(', '),

@@ -15,6 +15,7 @@ import { OFFLINE_COMMANDS } from '../../src/cli/offline.ts';
 import { VERSION } from '../../src/cli/run.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
 import { type BuiltBundle, buildBundle, plainNodeEnv, repoRoot } from '../support/bundle.ts';
+import { runChild } from '../support/child.ts';
 import { runCli } from '../support/cli.ts';
 
 function runBundle(
@@ -22,20 +23,7 @@ function runBundle(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: plainNodeEnv({ KUBECONFIG: '', ...env }),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runChild(process.execPath, [cli, ...args], { env: plainNodeEnv({ KUBECONFIG: '', ...env }) });
 }
 
 describe('the bundled CLI against the fake API server', () => {

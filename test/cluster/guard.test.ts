@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { guardChanges, type LiveFacts, type RefusalSource } from '../../src/cluster/guard.ts';
 import type { StoredState } from '../../src/cluster/inventory.ts';
+import type { RunningNetwork } from '../../src/cluster/running.ts';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { NetworkConfig } from '../../src/config/types.ts';
 
@@ -29,8 +30,16 @@ const state = (network: NetworkConfig): StoredState => ({ network, inventory: []
 
 const nodes = (...podCIDRs: string[]) => podCIDRs.map((c, i) => ({ name: `node-${i + 1}`, podCIDRs: [c] }));
 
+const DS_NAME = { weave: 'weave-net', calico: 'calico-node' } as Record<string, string>;
+/** A network DaemonSet as running.ts reports it (netpack's own unless `ours` is false). */
+const ds = (provider: RunningNetwork['provider'], ours = true): RunningNetwork => ({
+  provider,
+  where: `DaemonSet kube-system/${DS_NAME[provider] ?? provider}`,
+  ours,
+});
+
 function facts(f: Partial<LiveFacts> = {}): LiveFacts {
-  return { ipPools: [], nodes: nodes('10.244.1.0/24', '10.244.2.0/24'), runningProviders: [], ...f };
+  return { ipPools: [], nodes: nodes('10.244.1.0/24', '10.244.2.0/24'), networks: [], ...f };
 }
 
 interface Row {
@@ -51,7 +60,7 @@ const ROWS: Row[] = [
     name: 'same config again',
     config: net('calico'),
     state: net('calico'),
-    live: { ipPools: [{ name: 'default-ipv4-ippool', cidr: POD }], runningProviders: ['calico'] },
+    live: { ipPools: [{ name: 'default-ipv4-ippool', cidr: POD }], networks: [ds('calico')] },
     want: [],
   },
   {
@@ -65,7 +74,7 @@ const ROWS: Row[] = [
       n.node_local_dns_cache = { enabled: false };
     }),
     state: net('calico'),
-    live: { ipPools: [{ name: 'default-ipv4-ippool', cidr: POD }], runningProviders: ['calico'] },
+    live: { ipPools: [{ name: 'default-ipv4-ippool', cidr: POD }], networks: [ds('calico')] },
     want: [],
   },
   {
@@ -76,7 +85,7 @@ const ROWS: Row[] = [
       n.weave.peering.enabled = true;
     }),
     state: net('weave'),
-    live: { runningProviders: ['weave'] },
+    live: { networks: [ds('weave')] },
     want: [],
   },
   {
@@ -204,23 +213,82 @@ const ROWS: Row[] = [
   {
     name: 'a running provider DaemonSet (no state)',
     config: net('weave'),
-    live: { runningProviders: ['calico'] },
+    live: { networks: [ds('calico')] },
     want: ['network.provider daemonset calico->weave'],
     message: [
-      /^network\.provider is calico in the cluster \(its calico DaemonSet, applied by netpack, is running\)/,
+      /^network\.provider is calico in the cluster \(another pod network runs: calico \(DaemonSet kube-system\/calico-node, applied by netpack\)\)/,
     ],
   },
   {
     name: 'state and running DaemonSet agree: refused once, from the state',
     config: net('weave'),
     state: net('calico'),
-    live: { runningProviders: ['calico'] },
+    live: { networks: [ds('calico')] },
     want: ['network.provider state calico->weave'],
+  },
+  {
+    name: "a foreign Cilium DaemonSet (not netpack's)",
+    config: net('weave'),
+    live: { networks: [ds('cilium', false)] },
+    want: ['network.provider daemonset cilium->weave'],
+    message: [/cilium \(DaemonSet kube-system\/cilium\)/],
+  },
+  {
+    name: 'the same provider applied by someone else: no refusal (that is adoption)',
+    config: net('weave'),
+    live: { networks: [ds('weave', false)] },
+    want: [],
+  },
+  {
+    name: 'Calico under the Tigera operator, config Calico',
+    config: net('calico'),
+    live: {
+      networks: [
+        { provider: 'calico', where: 'Installation.operator.tigera.io default', ours: false, operator: true },
+      ],
+    },
+    want: ['network.provider operator calico (Tigera operator)->calico'],
+  },
+  {
+    name: 'lost state: the kubernetes Service IP is outside the new service range',
+    config: net('weave', (n) => (n.service_cidr = '10.100.0.0/16')),
+    live: { serviceIps: [{ service: 'default/kubernetes', ip: '10.96.0.1' }] },
+    want: ['network.service_cidr service 10.96.0.1->10.100.0.0/16'],
+  },
+  {
+    name: 'lost state: kube-dns is not where node-local-dns would look',
+    config: net('weave', (n) => (n.service_cidr = '10.96.0.0/12')),
+    live: {
+      serviceIps: [
+        { service: 'default/kubernetes', ip: '10.96.0.1' },
+        { service: 'kube-system/kube-dns', ip: '10.96.0.3' },
+      ],
+    },
+    want: ['network.service_cidr service 10.96.0.3->10.96.0.0/12'],
+    message: [/10\.96\.0\.10/],
+  },
+  {
+    name: 'lost state: weave-net allocates from another range',
+    config: net('weave'),
+    live: { weaveRange: { where: 'IPALLOC_RANGE of DaemonSet kube-system/weave-net', cidr: '10.32.0.0/12' } },
+    want: ['network.pod_network_cidr daemonset 10.32.0.0/12->10.244.0.0/16'],
+  },
+  {
+    name: 'service IPs where the config puts them: no refusal',
+    config: net('weave', (n) => (n.service_cidr = '10.96.0.0/12')),
+    live: {
+      serviceIps: [
+        { service: 'default/kubernetes', ip: '10.96.0.1' },
+        { service: 'kube-system/kube-dns', ip: '10.96.0.10' },
+      ],
+      weaveRange: { where: 'IPALLOC_RANGE of DaemonSet kube-system/weave-net', cidr: POD },
+    },
+    want: [],
   },
   {
     name: 'the provider in place is running: no refusal',
     config: net('calico'),
-    live: { runningProviders: ['calico'] },
+    live: { networks: [ds('calico')] },
     want: [],
   },
 ];
@@ -239,7 +307,11 @@ describe('guardChanges', () => {
         // The message names the exact field and both values.
         assert.ok(r.message.includes(r.field), r.message);
         assert.ok(r.message.includes(r.current) && r.message.includes(r.wanted), r.message);
-        assert.ok((['state', 'ippool', 'node', 'daemonset'] as RefusalSource[]).includes(r.source));
+        assert.ok(
+          (['state', 'ippool', 'node', 'daemonset', 'service', 'operator'] as RefusalSource[]).includes(
+            r.source,
+          ),
+        );
       }
     });
   }

@@ -121,7 +121,8 @@ describe('state ConfigMap', () => {
       state: undefined,
       stateObject: undefined,
       live: new Map(),
-      facts: { ipPools: [], nodes: [], runningProviders: [] },
+      unlabelled: new Map(),
+      facts: { ipPools: [], nodes: [], networks: [] },
       existingSecrets: new Set(),
       staleSecrets: new Set(),
     });

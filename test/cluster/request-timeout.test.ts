@@ -70,9 +70,10 @@ it('gives a silent server up after the request timeout, tried twice, and says wh
   }
 });
 
-it('status --request-timeout 200ms against it: exit 1 with the reason, not a hang', async () => {
+it('status --request-timeout 200ms against it: exit 2 with the reason, not a hang', async () => {
   const r = await runCli('status', '--kubeconfig', kubeconfig, '--request-timeout', '200ms');
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
+  assert.equal(r.lines.length, 1, r.stderr);
   assert.match(r.stderr, /sent no answer within 200ms \(2 tries\)/);
 });
 

@@ -312,6 +312,33 @@ const ROWS: Row[] = [
     },
   },
   {
+    name: "Flannel (not netpack's) runs beside the applied Weave: a second network",
+    snap: () => {
+      const s = healthyWeave();
+      s.networks = [
+        { provider: 'weave', where: 'DaemonSet kube-system/weave-net', ours: true },
+        { provider: 'flannel', where: 'DaemonSet kube-flannel/kube-flannel-ds', ours: false },
+      ];
+      return s;
+    },
+    want: ['ForeignNetwork'],
+    healthy: false,
+    check: (f) => assert.equal(f[0]!.subject, 'DaemonSet kube-flannel/kube-flannel-ds'),
+  },
+  {
+    name: 'Calico under the Tigera operator, applied Calico: the operator fights netpack',
+    snap: () => {
+      const s = healthyCalico();
+      s.networks = [
+        { provider: 'calico', where: 'DaemonSet kube-system/calico-node', ours: true },
+        { provider: 'calico', where: 'Installation.operator.tigera.io default', ours: false, operator: true },
+      ];
+      return s;
+    },
+    want: ['ForeignNetwork'],
+    healthy: false,
+  },
+  {
     name: 'the file says weave, the cluster runs calico: the same, the other way round',
     snap: () => {
       const s = healthyCalico();
@@ -1029,6 +1056,7 @@ describe('clusterStatus: one row per finding reason', () => {
       PeeringSidecarMissing: true,
       PeeringSidecarNotReady: true,
       ProviderMismatch: true,
+      ForeignNetwork: true,
     };
     const reached = new Set(ROWS.flatMap((r) => r.want));
     assert.deepEqual(

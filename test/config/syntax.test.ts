@@ -34,6 +34,25 @@ describe('YAML syntax and whole-file errors', () => {
     assert.equal(first.line, 3);
   });
 
+  test('an over-indented key after a key with a value is one error at the over-indented line', () => {
+    // The parser's own position is the start of `calico` (line 2), where nothing is wrong.
+    const r = load('network:\n  provider: calico\n    mtu: 1400\n  service_cidr: 10.96.0.0/12\n');
+    assert.equal(r.config, undefined);
+    assert.equal(r.diagnostics.length, 1);
+    const d = r.diagnostics[0]!;
+    assert.deepEqual([d.severity, d.path, d.line, d.col], ['error', '', 3, 5]);
+    assert.ok(d.hint);
+  });
+
+  test('an over-indented key is found past blank and comment lines, deeper in the file', () => {
+    const r = load('network:\n  calico:\n    mode: x\n\n    # why\n        mtu: 1400\n');
+    assert.equal(r.config, undefined);
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.line, d.col]),
+      [[6, 9]],
+    );
+  });
+
   test('a tab used for indentation is a syntax error on its line', () => {
     const r = load('network:\n\tprovider: weave\n');
     assert.equal(r.config, undefined);

@@ -26,6 +26,8 @@ export interface FaultRule {
   rate?: number;
   /** Hit at most this many requests, then the rule is spent. Unlimited when absent. */
   times?: number;
+  /** Let this many matching requests through first (e.g. "every write after the 5th fails"). */
+  skip?: number;
   /** Delay before the request is handled (or fails). */
   latencyMs?: number;
   /** Answer with this HTTP status and a Kubernetes Status body (e.g. 500, 503, 429). */
@@ -63,7 +65,7 @@ function prng(seed: number): () => number {
 }
 
 export class Faults {
-  private rules: { rule: FaultRule; hits: number }[] = [];
+  private rules: { rule: FaultRule; hits: number; seen: number }[] = [];
   private random: () => number;
   /** Applies left that will fail with a forced 409 Conflict (whatever `force` says). */
   conflictApplies = 0;
@@ -81,7 +83,7 @@ export class Faults {
 
   /** Adds a rule; returns a function removing it. */
   add(rule: FaultRule): () => void {
-    const entry = { rule, hits: 0 };
+    const entry = { rule, hits: 0, seen: 0 };
     this.rules.push(entry);
     return () => {
       this.rules = this.rules.filter((r) => r !== entry);
@@ -120,6 +122,7 @@ export class Faults {
         const hit = typeof rule.path === 'string' ? path.includes(rule.path) : rule.path.test(path);
         if (!hit) continue;
       }
+      if (rule.skip !== undefined && entry.seen++ < rule.skip) continue;
       if (rule.times !== undefined && entry.hits >= rule.times) continue;
       if (this.random() >= (rule.rate ?? 1)) continue;
       entry.hits++;

@@ -228,6 +228,17 @@ function finish(
   return { obj: store.commit(w.rt, next), created: !prev };
 }
 
+/**
+ * A write that sets metadata.managedFields itself (kubectl's csaupgrade, netpack's adoption) is
+ * taken at its word, as real servers do: ownership starts from the sent entries, not the stored
+ * ones. A write that leaves them out (or sends them unchanged) keeps the stored ones.
+ */
+function ownersAsSent(prev: KubeObject, next: KubeObject): KubeObject {
+  const sent = next.metadata.managedFields;
+  if (!Array.isArray(sent) || deepEqual(sent, prev.metadata.managedFields)) return prev;
+  return { ...prev, metadata: { ...prev.metadata, managedFields: clone(sent) } };
+}
+
 function defaultManager(req: IncomingMessage): string {
   const ua = req.headers['user-agent'] ?? '';
   return ua.split('/')[0]?.trim() || 'unknown';
@@ -323,7 +334,7 @@ export async function handleResource(
       }
       const next = subresource === 'status' ? { ...prev, status: body.status } : body;
       next.metadata = subresource === 'status' ? clone(prev.metadata) : next.metadata;
-      next.metadata.managedFields = trackUpdate(prev, next, w.manager, scope, w.now);
+      next.metadata.managedFields = trackUpdate(ownersAsSent(prev, next), next, w.manager, scope, w.now);
       return sendJson(res, 200, finish(w, prev, next).obj, record);
     }
     case 'apply':
@@ -352,7 +363,7 @@ export async function handleResource(
       }
       if (subresource === 'status') next = { ...prev, status: next.status };
       checkIdentity(rt, { namespace, name }, next);
-      next.metadata.managedFields = trackUpdate(prev, next, w.manager, scope, w.now);
+      next.metadata.managedFields = trackUpdate(ownersAsSent(prev, next), next, w.manager, scope, w.now);
       return sendJson(res, 200, finish(w, prev, next).obj, record);
     }
     case 'delete': {

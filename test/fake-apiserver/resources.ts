@@ -103,6 +103,7 @@ const BUILTINS: ResourceType[] = [
   builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
   builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
   builtin('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], true),
+  builtin('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   builtin(
     'apiextensions.k8s.io',
     'v1',

@@ -556,7 +556,7 @@ describe('weave: peering side-car', () => {
     assert.equal(sc.livenessProbe.httpGet.path, '/healthz');
     assert.equal(sc.readinessProbe.httpGet.path, '/healthz');
     assert.equal(sc.livenessProbe.httpGet.port, sc.ports[0]!.containerPort);
-    assert.ok(sc.command.includes(`--listen=0.0.0.0:${sc.ports[0]!.containerPort}`));
+    assert.ok(sc.command.includes(`--listen=:${sc.ports[0]!.containerPort}`));
     assert.ok(sc.resources.requests.cpu && sc.resources.limits.memory);
     assert.equal(sc.securityContext.runAsNonRoot, true);
     assert.deepEqual(sc.securityContext.capabilities, { drop: ['ALL'] });

@@ -82,7 +82,7 @@ Exit status, as kubectl diff: 0 nothing would change, 1 something would change o
             client.close();
           }
         },
-        DIFF_EXIT.error,
+        { json: opts.output === 'json' },
       ),
     );
 }

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { FileRefused, readRegularFile } from '../../files.ts';
 import { renderPeersHtml } from '../../peers/html.ts';
-import { parseListen, startMetricsServer } from '../../peers/metrics.ts';
+import { metricsHosts, parseListen, startMetricsServer } from '../../peers/metrics.ts';
 import type { PeerNode } from '../../peers/node.ts';
 import { type Finding, PeerIndex } from '../../peers/plan.ts';
 import { DEFAULT_ROUTER_URL, httpWeaveRouter } from '../../peers/router.ts';
@@ -24,6 +25,7 @@ interface RunOpts {
   knownPeers?: string;
   routerUrl: string;
   listen: string;
+  metricsAddress?: string;
   resync: string;
   routerCheck: string;
   kubeletDnat: boolean;
@@ -50,17 +52,15 @@ const KUBECTL_NODES = 'give the output of `kubectl get nodes -o json`';
 function readNodesFile(path: string): PeerNode[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof FileRefused)) throw e;
     const why =
-      code === 'ENOENT'
+      e.reason === 'missing'
         ? 'no such file'
-        : code === 'EISDIR'
+        : e.reason === 'directory'
           ? `is a directory; ${KUBECTL_NODES}`
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'permission denied'
-            : (e as Error).message;
+          : e.why;
     throw new UsageError(`cannot read ${path}: ${why}`);
   }
   try {
@@ -141,9 +141,15 @@ async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts)
   if (!nodeName)
     throw new UsageError('no node name: pass --node-name, or set NODE_NAME (downward API spec.nodeName)');
   const knownPeers = (opts.knownPeers ?? process.env.KNOWN_PEERS ?? '').split(/[\s,]+/).filter(Boolean);
-  let listen: { host: string; port: number };
+  let listen: { host?: string; port: number };
+  let hosts: string[];
   try {
     listen = parseListen(opts.listen);
+    hosts = metricsHosts({
+      ...(listen.host !== undefined ? { listenHost: listen.host } : {}),
+      ...(opts.metricsAddress !== undefined ? { asked: opts.metricsAddress } : {}),
+      ...(process.env.POD_IP !== undefined ? { podIp: process.env.POD_IP } : {}),
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -169,9 +175,14 @@ async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts)
     log,
     ...(dnatOn ? { dnat: iptablesDnat(), bridgeIp: () => weaveBridgeIp() } : {}),
   });
-  const server = await startMetricsServer(listen, sidecar.metrics, () => sidecar.health());
+  const servers = [];
+  for (const host of hosts)
+    servers.push(
+      await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
+    );
+  const where = servers.map((s, i) => `${hosts[i]}:${s.port}`).join(', ');
   log(
-    `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${listen.host}:${server.port}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
+    `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${where}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
   );
   sidecar.start();
   await new Promise<void>((resolve) => {
@@ -187,7 +198,7 @@ async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts)
     process.on('SIGINT', onInt);
   });
   await sidecar.stop();
-  await server.close();
+  for (const server of servers) await server.close();
   setExit(EXIT.ok);
 }
 
@@ -240,8 +251,13 @@ Exit status: 0 planned (findings about the nodes are printed, not failures), 1 i
     .option('--router-url <url>', "the local Weave router's HTTP API", DEFAULT_ROUTER_URL)
     .option(
       '--listen <addr>',
-      '/healthz and /metrics address',
-      process.env.PEERS_LISTEN ?? `0.0.0.0:${PEERS_PORT}`,
+      '/healthz and /metrics [host:]port (a host here is as --metrics-address)',
+      process.env.PEERS_LISTEN ?? `:${PEERS_PORT}`,
+    )
+    .option(
+      '--metrics-address <ip>',
+      'serve /healthz and /metrics on this address only, 0.0.0.0 for all (default $NETPACK_METRICS_ADDRESS, else 127.0.0.1 and $POD_IP)',
+      process.env.NETPACK_METRICS_ADDRESS,
     )
     .option('--resync <seconds>', 'post the peers again this often, changed or not', '300')
     .option('--router-check <seconds>', 'check the router (GET /status) this often to catch restarts', '10')

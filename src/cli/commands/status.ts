@@ -24,29 +24,35 @@ Examples:
   netpack status
   netpack status -o json | jq '.findings[] | select(.reason == "NetworkPodNotReady")'
 
-Exit status: 0 healthy, 1 not healthy (or the cluster cannot be reached: see stderr), 2 usage.`,
+Exit status: 0 healthy, 1 not healthy, 2 usage or the cluster cannot be talked to (one line on
+stderr; with -o json also {"error": {"code", "message"}} on stdout).`,
     )
     .action((opts: ClusterFlags & { output: string }) =>
-      clusterAction(io, setExit, async () => {
-        if (opts.output !== 'text' && opts.output !== 'json')
-          throw new UsageError(`--output must be text or json (got "${opts.output}")`);
-        let network: import('../../config/types.ts').NetworkConfig | undefined;
-        if (opts.file) {
-          const loaded = loadClusterFile(opts.file, (l) => io.stderr(`${l}\n`));
-          printDiagnostics(io, loaded.diagnostics);
-          if (!loaded.config || hasErrors(loaded.diagnostics)) return EXIT.invalid;
-          network = loaded.config.network;
-        }
-        const client = await connect(opts, (l) => io.stderr(`${l}\n`));
-        try {
-          const snapshot = await readSnapshot(client, network);
-          // An unreadable state is a finding of the report (StateUnreadable), not said twice.
-          const report = clusterStatus(snapshot);
-          io.stdout(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-          return report.healthy ? EXIT.ok : EXIT.invalid;
-        } finally {
-          client.close();
-        }
-      }),
+      clusterAction(
+        io,
+        setExit,
+        async () => {
+          if (opts.output !== 'text' && opts.output !== 'json')
+            throw new UsageError(`--output must be text or json (got "${opts.output}")`);
+          let network: import('../../config/types.ts').NetworkConfig | undefined;
+          if (opts.file) {
+            const loaded = loadClusterFile(opts.file, (l) => io.stderr(`${l}\n`));
+            printDiagnostics(io, loaded.diagnostics);
+            if (!loaded.config || hasErrors(loaded.diagnostics)) return EXIT.invalid;
+            network = loaded.config.network;
+          }
+          const client = await connect(opts, (l) => io.stderr(`${l}\n`));
+          try {
+            const snapshot = await readSnapshot(client, network);
+            // An unreadable state is a finding of the report (StateUnreadable), not said twice.
+            const report = clusterStatus(snapshot);
+            io.stdout(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+            return report.healthy ? EXIT.ok : EXIT.invalid;
+          } finally {
+            client.close();
+          }
+        },
+        { json: opts.output === 'json' },
+      ),
     );
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../../config/diagnostics.ts';
+import { readRegularFile } from '../../files.ts';
 import {
   type ClusterMember,
   checkClusterSet,
@@ -28,7 +28,7 @@ export function clusterMember(loaded: Loaded): ClusterMember | undefined {
   const password = loaded.config.network.weave.password;
   if (password !== undefined) {
     try {
-      member.passwordDigest = passwordDigest(readFileSync(password, 'utf8'));
+      member.passwordDigest = passwordDigest(readRegularFile(password));
     } catch {
       // The loader already reported a missing or unreadable file.
     }

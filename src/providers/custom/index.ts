@@ -5,6 +5,7 @@
  */
 import { isMap, isSeq, type Node, parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../config/diagnostics.ts';
+import { forbiddenKeyMessage, forbiddenKeys } from '../../config/keys.ts';
 import type { ClusterConfig } from '../../config/types.ts';
 import { builtinKind } from '../../render/kinds.ts';
 import { objectRef } from '../../render/order.ts';
@@ -177,6 +178,17 @@ function workloadSelectorProblem(obj: KubeObject): string | undefined {
 }
 
 /** Splits one manifest into objects, reporting YAML errors and malformed objects. */
+/** Whether netpack reads the map under these keys of a manifest object. */
+function readByNetpack(parents: readonly string[]): boolean {
+  const [a, b, c] = parents;
+  return (
+    a === undefined ||
+    a === 'metadata' ||
+    (a === 'spec' &&
+      (b === undefined || b === 'selector' || (b === 'template' && (c === undefined || c === 'metadata'))))
+  );
+}
+
 function parseManifest(
   source: Source,
   objects: { obj: KubeObject; where: ReturnType<typeof at> }[],
@@ -204,6 +216,18 @@ function parseManifest(
         ...at(source, warning.pos[0]),
       });
     }
+    // In the maps netpack reads (the object's top level, metadata, selectors and the pod
+    // template's metadata), before they become objects.
+    const forbidden = forbiddenKeys(doc, readByNetpack);
+    for (const f of forbidden)
+      diagnostics.push({
+        severity: 'error',
+        path: [...f.parents, f.key].join('.'),
+        message: forbiddenKeyMessage(f.key),
+        hint: 'remove the key (or rename it)',
+        ...at(source, f.offset),
+      });
+    if (forbidden.length > 0) continue;
     let value: unknown;
     try {
       value = doc.toJS();

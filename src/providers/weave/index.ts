@@ -310,6 +310,9 @@ function peeringSidecars(config: ClusterConfig): Record<string, unknown>[] {
   const env: unknown[] = [
     // The node's name as the API knows it; HOSTNAME is the machine's, which may differ.
     { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+    // The metrics page listens on 127.0.0.1 and this address only, not on every address of the
+    // host (the pod shares its network).
+    { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
   ];
   const knownPeers = config.network.weave.known_peers;
   if (knownPeers.length > 0) env.push({ name: 'KNOWN_PEERS', value: knownPeers.join(' ') });
@@ -326,7 +329,7 @@ function peeringSidecars(config: ClusterConfig): Record<string, unknown>[] {
       name: PEERS_CONTAINER,
       image: peering.image,
       imagePullPolicy: 'IfNotPresent',
-      command: ['netpack', 'peers', 'run', `--listen=0.0.0.0:${PEERS_PORT}`],
+      command: ['netpack', 'peers', 'run', `--listen=:${PEERS_PORT}`],
       env,
       ports: [{ name: 'peers-metrics', containerPort: PEERS_PORT, protocol: 'TCP' }],
       livenessProbe: probe(30),

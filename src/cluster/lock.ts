@@ -1,0 +1,191 @@
+/**
+ * One apply or delete at a time per cluster: a `coordination.k8s.io/v1` Lease
+ * `kube-system/netpack-lock`, held while the command writes and renewed while it runs. Taking
+ * it is create-only (POST; 409 means someone holds it); a lease whose holder stopped renewing
+ * (or, on this machine, whose holder process is gone) is taken over with a PUT guarded by the
+ * resourceVersion read, so of two that race for it exactly one wins. Hand-written (client-node's leader election is built for long-running
+ * controllers and would pull its informer machinery into every CLI start).
+ */
+import { hostname, userInfo } from 'node:os';
+import { COMPONENT_LABEL, MANAGED_BY } from '../render/types.ts';
+import { type ClusterClient, ClusterError, type KubeObject, type ObjectRef } from './types.ts';
+
+export const LOCK_REF: ObjectRef = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  namespace: 'kube-system',
+  name: 'netpack-lock',
+};
+
+/** How long a lease lasts without renewal: a holder that died frees the cluster within this. */
+export const LEASE_SECONDS = 45;
+
+/** Another apply or delete holds the lock. */
+export class LockHeldError extends ClusterError {
+  constructor(
+    readonly holder: string,
+    readonly since: string,
+  ) {
+    super(
+      `another netpack run holds the lock (Lease ${LOCK_REF.namespace}/${LOCK_REF.name}): ${holder}, since ${since}; try again when it is done (a holder that died frees it within ${LEASE_SECONDS}s)`,
+    );
+    this.name = 'LockHeldError';
+  }
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+/** The Lease's MicroTime format: RFC 3339 with microseconds. */
+const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+/** `user@host/pid command`: who holds the lock, for the message the next run prints. */
+export function holderIdentity(command: string): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers): the pid and host still say who.
+  }
+  return `${user}@${hostname()}/${process.pid} ${command}`;
+}
+
+function leaseObject(spec: LeaseSpec, resourceVersion?: string): KubeObject {
+  return {
+    apiVersion: LOCK_REF.apiVersion,
+    kind: LOCK_REF.kind,
+    metadata: {
+      name: LOCK_REF.name,
+      namespace: LOCK_REF.namespace,
+      // Not managed-by: the lease is no object of the network (never in the inventory, never pruned).
+      labels: { 'app.kubernetes.io/part-of': MANAGED_BY, [COMPONENT_LABEL]: 'lock' },
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
+    spec: { ...spec },
+  };
+}
+
+/** Whether a lease's holder stopped renewing it (or it names no holder). */
+export function expired(lease: KubeObject, now: Date): boolean {
+  const spec = (lease.spec ?? {}) as LeaseSpec;
+  if (!spec.holderIdentity) return true;
+  const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? '');
+  if (!Number.isFinite(renewed)) return true;
+  return renewed + (spec.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 < now.getTime();
+}
+
+/**
+ * Whether the holder was a process on this machine that is gone (killed, crashed): its lease
+ * need not run out before the next run here goes on. Holders elsewhere are judged by expiry.
+ */
+export function holderGone(lease: KubeObject): boolean {
+  const id = /^[^@]*@([^/]+)\/(\d+) /.exec(((lease.spec ?? {}) as LeaseSpec).holderIdentity ?? '');
+  if (!id || id[1] !== hostname()) return false;
+  const pid = Number(id[2]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export interface Lock {
+  /** Stops renewing and deletes the lease if this run still holds it. */
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  /** Renewal period; a third of the lease duration by default. */
+  renewEveryMs?: number;
+  log?: (line: string) => void;
+}
+
+function heldBy(lease: KubeObject): LockHeldError {
+  const spec = (lease.spec ?? {}) as LeaseSpec;
+  return new LockHeldError(spec.holderIdentity ?? 'unknown', spec.acquireTime ?? spec.renewTime ?? 'unknown');
+}
+
+/** Takes the lock or throws `LockHeldError` at once; never waits for another holder. */
+export async function acquireLock(
+  client: ClusterClient,
+  identity: string,
+  opts: LockOptions = {},
+): Promise<Lock> {
+  const now = microTime(new Date());
+  const spec: LeaseSpec = {
+    holderIdentity: identity,
+    leaseDurationSeconds: LEASE_SECONDS,
+    acquireTime: now,
+    renewTime: now,
+    leaseTransitions: 0,
+  };
+  let held: KubeObject | undefined;
+  for (let attempt = 0; attempt < 3 && !held; attempt++) {
+    const created = await client.create(leaseObject(spec), { dryRun: false });
+    if (created !== 'exists') {
+      held = created;
+      break;
+    }
+    const live = await client.get(LOCK_REF);
+    if (!live) continue; // released between the two calls: try to create it again
+    if (!expired(live, new Date()) && !holderGone(live)) throw heldBy(live);
+    const was = (live.spec ?? {}) as LeaseSpec;
+    opts.log?.(`lock: taking over the expired lease of ${was.holderIdentity ?? 'nobody'}`);
+    const taken = await client.replace(
+      leaseObject(
+        { ...spec, leaseTransitions: (was.leaseTransitions ?? 0) + 1 },
+        live.metadata.resourceVersion as string | undefined,
+      ),
+    );
+    if (taken === 'conflict') {
+      const winner = await client.get(LOCK_REF);
+      if (winner) throw heldBy(winner);
+      continue;
+    }
+    held = taken;
+  }
+  if (!held) throw new ClusterError(`could not take the lock (Lease ${LOCK_REF.namespace}/${LOCK_REF.name})`);
+  return keepRenewed(client, held, spec, opts);
+}
+
+function keepRenewed(client: ClusterClient, held: KubeObject, spec: LeaseSpec, opts: LockOptions): Lock {
+  let current = held;
+  let renewing: Promise<void> = Promise.resolve();
+  const timer = setInterval(
+    () => {
+      renewing = (async () => {
+        const next = await client
+          .replace(
+            leaseObject(
+              { ...spec, renewTime: microTime(new Date()) },
+              current.metadata.resourceVersion as string | undefined,
+            ),
+          )
+          .catch((e: Error) => {
+            opts.log?.(`lock: renewal failed: ${e.message}`);
+            return undefined;
+          });
+        if (next === 'conflict') opts.log?.('lock: the lease was taken over; another run may be writing');
+        else if (next) current = next;
+      })();
+    },
+    opts.renewEveryMs ?? (LEASE_SECONDS * 1000) / 3,
+  );
+  timer.unref();
+  return {
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      const live = await client.get(LOCK_REF);
+      if (live && (live.spec as LeaseSpec | undefined)?.holderIdentity === spec.holderIdentity)
+        await client.delete(LOCK_REF, { dryRun: false });
+    },
+  };
+}
