@@ -1,9 +1,12 @@
-# The peering side-car image (network.weave.peering.image): this package's CLI, run in each
-# weave-net pod as `netpack peers run`.
-#   docker build -t docker.io/netpack/netpack:0.1.0 .
-# Node 20 like the rest of netpack (package.json engines); Debian slim so iptables is one apt away.
+# A self-built peering side-car image (network.weave.peering.image): this package's CLI, run in
+# each weave-net pod as `netpack peers run`. Not needed by default: the official node image runs
+# the side-car script from ConfigMap weave-net-peers. Build it for kubelet_dnat, which needs
+# iptables (the node image has none), or to mirror one image of your own.
+#   docker build -t registry.example.com/netpack:0.1.0 .
+# The same official node:24-slim image, pinned by the same digest, as src/render/node-image.ts
+# (a supported LTS release); Debian slim so iptables is one apt away.
 
-FROM node:20-slim AS build
+FROM docker.io/library/node:24.19.0-slim@sha256:cd84903a12dbd26b46f1f3b8144a2568c41c5d37ddd0c7a80a34c7a19786b35f AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # No lifecycle scripts yet: `prepare` builds, and the sources are not here yet.
@@ -18,15 +21,15 @@ RUN npx tsc -p tsconfig.build.json \
  && node scripts/bundle.mjs --no-code-cache \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-slim
+FROM docker.io/library/node:24.19.0-slim@sha256:cd84903a12dbd26b46f1f3b8144a2568c41c5d37ddd0c7a80a34c7a19786b35f
 # iptables/iptables-restore: only used with kubelet_dnat (the pod then runs as root with NET_ADMIN).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/package.json ./
-# @kubernetes/client-node stays outside the bundle (loaded lazily by `peers run`), so the
-# production node_modules come along.
+# The production node_modules come along for the library entry (dist/index.js); the CLI bundle
+# itself needs none.
 COPY --from=build /src/node_modules/ ./node_modules/
 # The launcher, the bundle, its code cache and the data files it reads (dist/*.json).
 COPY --from=build /src/dist/ ./dist/

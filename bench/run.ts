@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   apply: async () => (await import('./apply.ts')).benchApply,
   peers: async () => (await import('./peers.ts')).benchPeers,
   'node-versions': async () => (await import('./node-versions.ts')).benchNodeVersions,
+  check: async () => (await import('./check.ts')).benchCheck,
 };
 
 const wanted = process.argv.slice(2);

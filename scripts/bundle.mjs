@@ -7,8 +7,7 @@
 // One CommonJS file because V8's code cache (vm.Script cachedData) works for classic scripts
 // only; Node 20 has no code cache for ES modules. client-node's KubeConfig is bundled too but
 // initialised on first use (a dynamic import), so only cluster commands pay for it. The peering
-// side-car imports the whole client-node package, left external: it is a long-running process,
-// and bundling the package index would drag every generated API client in.
+// side-car is bundled on its own into dist/netpack-sidecar.cjs (see bundleSidecar).
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -17,11 +16,13 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleProbe } from './probe-bundle.mjs';
 
 const scripts = dirname(fileURLToPath(import.meta.url));
 const clientNodeDist = '/@kubernetes/client-node/dist/';
@@ -29,6 +30,37 @@ const clientNodeDist = '/@kubernetes/client-node/dist/';
 // Output of earlier layouts (an ES module bundle with lazy chunks) would only confuse.
 rmSync('dist/chunks', { recursive: true, force: true });
 rmSync('dist/netpack.mjs.map', { force: true });
+
+const nodeFetchShim = {
+  // client-node imports `node-fetch` for `Headers` (in KubeConfig.applyToFetchOptions) and its
+  // generated API clients; netpack calls neither. Node's own fetch classes serve.
+  name: 'node-fetch-shim',
+  setup(b) {
+    b.onResolve({ filter: /^node-fetch$/ }, (args) =>
+      args.importer.includes(clientNodeDist) ? { path: join(scripts, 'shims', 'node-fetch.mjs') } : undefined,
+    );
+  },
+};
+
+const genHelpersOnly = {
+  // KubeConfig imports two helpers from the generated API's index, which re-exports models and
+  // clients for every kind (3.3 MB). Pointing that one import at the two modules that define
+  // them keeps the rest out.
+  name: 'client-node-gen-helpers-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+      args.importer.endsWith(`${clientNodeDist}config.js`)
+        ? { path: 'gen-helpers', namespace: 'netpack', pluginData: dirname(args.importer) }
+        : undefined,
+    );
+    b.onLoad({ filter: /^gen-helpers$/, namespace: 'netpack' }, (args) => ({
+      contents:
+        "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
 
 /**
  * One core: the whole CLI (run.ts) or the commands that never talk to a cluster (offline.ts).
@@ -57,18 +89,7 @@ const bundleCore = (entry, outfile, sourcemap) =>
     footer: { js: '})' },
     logLevel: 'warning',
     plugins: [
-      {
-        // client-node imports `node-fetch` for `Headers` (in KubeConfig.applyToFetchOptions) and its
-        // generated API clients; netpack calls neither. Node's own fetch classes serve.
-        name: 'node-fetch-shim',
-        setup(b) {
-          b.onResolve({ filter: /^node-fetch$/ }, (args) =>
-            args.importer.includes(clientNodeDist)
-              ? { path: join(scripts, 'shims', 'node-fetch.mjs') }
-              : undefined,
-          );
-        },
-      },
+      nodeFetchShim,
       {
         name: 'client-node-index-external',
         setup(b) {
@@ -78,25 +99,7 @@ const bundleCore = (entry, outfile, sourcemap) =>
           }));
         },
       },
-      {
-        // KubeConfig imports two helpers from the generated API's index, which re-exports models and
-        // clients for every kind (3.3 MB). Pointing that one import at the two modules that define
-        // them keeps the rest out.
-        name: 'client-node-gen-helpers-only',
-        setup(b) {
-          b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
-            args.importer.endsWith(`${clientNodeDist}config.js`)
-              ? { path: 'gen-helpers', namespace: 'netpack', pluginData: dirname(args.importer) }
-              : undefined,
-          );
-          b.onLoad({ filter: /^gen-helpers$/, namespace: 'netpack' }, (args) => ({
-            contents:
-              "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
-            resolveDir: args.pluginData,
-            loader: 'js',
-          }));
-        },
-      },
+      genHelpersOnly,
       {
         // commander loads child_process (with net, stream and dgram) for executable subcommands,
         // which netpack has none of: a stand-in loads it if a property is ever read.
@@ -150,8 +153,42 @@ const bundleCore = (entry, outfile, sourcemap) =>
 await Promise.all([
   bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs', true),
   bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs', false),
+  // `netpack check`'s probe program, read at run time into the check's ConfigMap.
+  bundleProbe('dist/netpack-probe.cjs'),
 ]);
 rmSync('dist/netpack-offline.cjs.map', { force: true });
+
+/**
+ * The peering side-car script (dist/netpack-sidecar.cjs): `peers run` alone, with everything it
+ * needs bundled in (netpack's own API client and client-node's KubeConfig for the in-cluster
+ * service account), so the official node image runs it from a ConfigMap with no node_modules.
+ * A plain CommonJS script: it runs once per pod and stays up, so no code cache. Render reads it
+ * (src/peers/script.ts); it must stay well under a ConfigMap's 1 MiB.
+ */
+const bundleSidecar = () =>
+  build({
+    entryPoints: ['src/peers/script-main.ts'],
+    outfile: 'dist/netpack-sidecar.cjs',
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'none',
+    define: { 'import.meta.url': '__netpackUrl' },
+    banner: {
+      js: "// netpack peering side-car: `node sidecar.cjs peers run --help`\nvar __netpackUrl = require('node:url').pathToFileURL(__filename).href;",
+    },
+    logLevel: 'warning',
+    plugins: [nodeFetchShim, genHelpersOnly],
+  });
+await bundleSidecar();
+const SIDECAR_LIMIT = 900 * 1024;
+const sidecarSize = statSync('dist/netpack-sidecar.cjs').size;
+if (sidecarSize > SIDECAR_LIMIT)
+  throw new Error(
+    `dist/netpack-sidecar.cjs is ${sidecarSize} bytes: too large for ConfigMap weave-net-peers`,
+  );
 
 copyFileSync(join(scripts, 'launcher.cjs'), 'dist/netpack.cjs');
 chmodSync('dist/netpack.cjs', 0o755);

@@ -6,6 +6,9 @@
  *   if (config) process.stdout.write(toYamlStream(renderCluster(config, inputs, opts).objects));
  */
 
+export { planRuns, targetsOf } from './check/plan.ts';
+export { buildReport, type CheckFinding, type CheckReport, formatReport } from './check/report.ts';
+export { checkObjects } from './check/resources.ts';
 export { clusterStatus, formatStatus } from './cluster/status.ts';
 export { deriveFacts, deriveValues } from './config/derived.ts';
 export { type Diagnostic, formatDiagnostic, hasErrors } from './config/diagnostics.ts';

@@ -246,7 +246,7 @@ describe('netpack explain', () => {
     assert.match(r.stdout, /^dns_service_ip: 172\.31\.0\.10$/m);
     assert.match(r.stdout, /^kubernetes_service_ip: 172\.31\.0\.1$/m);
     assert.match(r.stdout, /^workload_mtu: 1350 /m);
-    assert.match(r.stdout, /^max_nodes: 256 /m);
+    assert.match(r.stdout, /^max_nodes: 1024 \(Calico IPAM: one \/26 block/m, 'a /16 holds 1024 /26 blocks');
     assert.match(r.stdout, /node-2\.example\.com/);
   });
 

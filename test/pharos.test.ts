@@ -84,7 +84,7 @@ describe('a whole Pharos 3.x file (hosts, addons, authentication, audit, cloud, 
     );
     assert.ok(images.length > 0);
     for (const image of images) assert.match(image, /^registry\.example\.com\/pharos\/[^/]+:[^/]+$/);
-    assert.ok(images.includes('registry.example.com/pharos/weave-kube:2.8.1'));
+    assert.ok(images.includes('registry.example.com/pharos/weave-kube:2.9.0'));
   });
 
   it('images --upstream prints "upstream mirrored" pairs by Pharos\' naming rule', async () => {
@@ -92,7 +92,7 @@ describe('a whole Pharos 3.x file (hosts, addons, authentication, audit, cloud, 
     assert.equal(r.code, 0, r.stderr);
     const pairs = r.stdout.trim().split('\n');
     assert.ok(
-      pairs.includes('weaveworks/weave-kube:2.8.1 registry.example.com/pharos/weave-kube:2.8.1'),
+      pairs.includes('rajchaudhuri/weave-kube:2.9.0 registry.example.com/pharos/weave-kube:2.9.0'),
       r.stdout,
     );
     assert.ok(

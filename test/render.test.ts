@@ -304,7 +304,7 @@ describe('render: images', () => {
     const pairs = listImagePairs(c);
     assert.ok(
       pairs.some(
-        (p) => p.upstream === 'weaveworks/weave-kube:2.8.1' && p.mirrored === 'REPO/weave-kube:2.8.1',
+        (p) => p.upstream === 'rajchaudhuri/weave-kube:2.9.0' && p.mirrored === 'REPO/weave-kube:2.9.0',
       ),
     );
     assert.ok(pairs.every((p) => p.mirrored === mirrorImage(p.upstream, 'REPO')));

@@ -8,6 +8,8 @@ import { type LoadResult, loadConfig } from '../config/load.ts';
 import type { FileKind, FileProbe } from '../config/reporter.ts';
 import type { ClusterConfig } from '../config/types.ts';
 import { FileRefused, readManifestTree, readRegularFile } from '../files.ts';
+import { readPeersScript } from '../peers/script.ts';
+import { peersFromScript } from '../providers/weave/index.ts';
 import type { RenderInputs } from '../render/types.ts';
 
 /** A usage problem or an unreadable file: exit code 2. */
@@ -141,6 +143,10 @@ export function readRenderInputs(config: ClusterConfig): RenderInputs {
   };
   const net = config.network;
   if (net.provider === 'weave' && net.weave.password) inputs.weavePassword = read(net.weave.password);
+  if (net.provider === 'weave' && peersFromScript(config)) {
+    const script = readPeersScript();
+    if (script !== undefined) inputs.peersScript = script;
+  }
   if (net.provider === 'calico' && net.calico.datastore === 'etcd' && net.calico.etcd) {
     const { ca_file, cert_file, key_file } = net.calico.etcd;
     inputs.etcdTls = {};

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerApply } from './commands/apply.ts';
+import { registerCheck } from './commands/check.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDiff } from './commands/diff.ts';
@@ -23,6 +24,7 @@ function registerAll(program: Command, io: Io, setExit: (code: number) => void):
   registerStatus(program, io, setExit);
   registerDelete(program, io, setExit);
   registerPeers(program, io, setExit);
+  registerCheck(program, io, setExit);
   registerVersion(program, io, setExit);
   registerCompletion(program, io, setExit);
 }

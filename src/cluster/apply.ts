@@ -12,6 +12,8 @@ import { isCustomResource } from '../render/order.ts';
 import { COMPONENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
 import { adoptObject, findUnlabelled, labelAdoptions } from './adopt.ts';
 import { type Desired, secretValues } from './desired.ts';
+import { dnsCacheRemovalRefusals } from './dns-cache-guard.ts';
+import { etcdPoolNotices } from './etcd-pool-notice.ts';
 import { guardChanges, type LiveFacts, type Refusal } from './guard.ts';
 import { parseState, STATE_REF, type StoredState, stateConfigMap } from './inventory.ts';
 import type { Lock } from './lock.ts';
@@ -158,6 +160,8 @@ export interface Decision {
   /** The state ConfigMap differs from what this apply would store. */
   stateChanges: boolean;
   stateObject: KubeObject;
+  /** Changes that apply makes but that have no effect (etcd-pool-notice.ts), for a warning. */
+  noEffect: string[];
   /**
    * Stored before the first write when this apply may create objects the stored inventory does
    * not name: the old inventory and the new one together, so that whatever an interrupted run
@@ -167,13 +171,26 @@ export interface Decision {
 }
 
 /** Pure: the guard and the plan from what `readCluster` found. */
-export function decide(config: ClusterConfig, desired: Desired, view: ClusterView): Decision {
+export function decide(
+  config: ClusterConfig,
+  desired: Desired,
+  view: ClusterView,
+  opts: { allowDnsCacheRemoval?: boolean } = {},
+): Decision {
   // A network DaemonSet this render applies (a custom provider's, say) is the config's own network.
   const rendered = new Set(
     desired.objects.filter((o) => o.kind === 'DaemonSet').map((o) => daemonSetWhere(o)),
   );
   const facts = { ...view.facts, networks: view.facts.networks.filter((n) => !rendered.has(n.where)) };
   const refusals = guardChanges(config.network, view.state, facts);
+  refusals.push(
+    ...dnsCacheRemovalRefusals(
+      config.network,
+      view.state,
+      view.live.values(),
+      opts.allowDnsCacheRemoval === true,
+    ),
+  );
   const createOnlyKeys = new Set(
     desired.createOnly.map((s) =>
       refKey({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name }),
@@ -225,13 +242,25 @@ export function decide(config: ClusterConfig, desired: Desired, view: ClusterVie
   const pendingState = inventory.some((r) => !known.has(refKey(r)))
     ? stateConfigMap(config, [...stored, ...inventory])
     : undefined;
-  return { plan, refusals, secretsToCreate, secretsStale, stateChanges, stateObject, pendingState };
+  const noEffect = etcdPoolNotices(config.network, view.state);
+  return {
+    plan,
+    refusals,
+    secretsToCreate,
+    secretsStale,
+    stateChanges,
+    stateObject,
+    pendingState,
+    noEffect,
+  };
 }
 
 export interface ApplyOptions {
   dryRun: boolean;
   /** SSA force: take over fields other managers own. Refusals are never bypassed. */
   force: boolean;
+  /** The operator confirmed removing a running node-local DNS cache (see dns-cache-guard.ts). */
+  allowDnsCacheRemoval?: boolean;
   concurrency?: number;
   /** Deadline (ms since epoch) for CRDs to become Established. */
   deadline: number;
@@ -397,7 +426,7 @@ export async function applyCluster(
     report.stopped = `${view.stateProblem}; fix or delete it (netpack then rebuilds it from the live cluster)`;
     return report;
   }
-  const decision = decide(config, desired, view);
+  const decision = decide(config, desired, view, { allowDnsCacheRemoval: opts.allowDnsCacheRemoval });
   report.decision = decision;
   if (decision.refusals.length > 0) {
     report.stopped = 'refused changes (see above); nothing was sent';

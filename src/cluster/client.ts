@@ -244,6 +244,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     path: string,
     body?: string,
     contentType?: string,
+    timeoutMs = requestTimeoutMs,
+    signal?: AbortSignal,
   ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...auth, Accept: 'application/json' };
@@ -261,6 +263,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           method,
           headers,
           agent,
+          ...(signal ? { signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -279,8 +282,12 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       );
       req.on('error', reject);
       // No byte from the server for this long: give the request up (the socket goes with it).
-      req.setTimeout(requestTimeoutMs, () =>
-        req.destroy(new RequestTimeout(`no answer within ${timeoutText}`)),
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(
+          new RequestTimeout(
+            `no answer within ${timeoutMs === requestTimeoutMs ? timeoutText : `${timeoutMs}ms`}`,
+          ),
+        ),
       );
       req.end(body);
     });
@@ -701,6 +708,34 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         );
       }
       return 'deleted';
+    },
+
+    async nodeConfigz(node) {
+      // Best-effort evidence for status: one try, no retries (an unreachable kubelet is a 503
+      // that retrying does not mend).
+      const a = await send(
+        await authHeaders(),
+        'GET',
+        `/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`,
+      );
+      if (a.status === 200) return JSON.parse(a.body) as unknown;
+      const s = statusOf(a.body);
+      throw new ApiError(
+        `configz of node ${node}: ${a.status} ${s.message ?? ''}`.trim(),
+        a.status,
+        s.reason,
+      );
+    },
+
+    async proxyGet(path, timeoutMs, signal) {
+      // One try: what answers is a program in a pod, and the caller knows what a failure means.
+      try {
+        const a = await send(await authHeaders(), 'GET', path, undefined, undefined, timeoutMs, signal);
+        return { status: a.status, body: a.body };
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        return { status: 0, body: (e as Error).message };
+      }
     },
 
     close() {

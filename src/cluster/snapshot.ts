@@ -2,6 +2,7 @@
 import type { NetworkConfig } from '../config/types.ts';
 import { OUR_SELECTOR } from './apply.ts';
 import { parseState, STATE_REF } from './inventory.ts';
+import { readKubeletDns } from './kubelet-dns.ts';
 import { isOurs } from './plan.ts';
 import { detectNetworks } from './running.ts';
 import type { ClusterSnapshot } from './status.ts';
@@ -31,9 +32,16 @@ export async function readSnapshot(
   const namespaces = [
     ...new Set([...daemonSets.items, ...deployments.items].map((o) => o.metadata.namespace ?? 'kube-system')),
   ].sort();
-  const pods = (
-    await Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns })))
-  ).flatMap((l) => l.items);
+  const [podLists, kubelets, services] = await Promise.all([
+    Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns }))),
+    readKubeletDns(client, nodes.items),
+    client.list('v1', 'Service', { namespace: 'kube-system' }),
+  ]);
+  const pods = podLists.flatMap((l) => l.items);
+  const kubeSystemServiceIps = services.items.flatMap((s) => {
+    const spec = (s.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
+    return spec.clusterIPs ?? (spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : []);
+  });
   return {
     network: applied,
     nodes: nodes.items,
@@ -47,5 +55,6 @@ export async function readSnapshot(
       installations: installations.items,
     }),
     ...(stateProblem ? { stateProblem } : {}),
+    ...(kubelets ? { kubelets, kubeSystemServiceIps } : {}),
   };
 }

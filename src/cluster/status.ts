@@ -9,6 +9,7 @@ import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers
 import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
 import { PEERS_CONTAINER, PEERS_PORT, WEAVE_NAME } from '../providers/weave/index.ts';
 import { COMPONENT_LABEL } from '../render/types.ts';
+import { type KubeletDns, kubeletDnsFindings } from './kubelet-dns.ts';
 import type { RunningNetwork } from './running.ts';
 import type { KubeObject } from './types.ts';
 
@@ -30,7 +31,9 @@ export type FindingReason =
   | 'PeeringSidecarMissing'
   | 'PeeringSidecarNotReady'
   | 'ProviderMismatch'
-  | 'ForeignNetwork';
+  | 'ForeignNetwork'
+  | 'KubeletDnsUnanswered'
+  | 'KubeletDnsBypassesCache';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -73,6 +76,10 @@ export interface ClusterSnapshot {
    * says so instead of "not applied".
    */
   stateProblem?: string;
+  /** Kubelets' clusterDNS from their configz, where the API server shows it (kubelet-dns.ts). */
+  kubelets?: KubeletDns[];
+  /** ClusterIPs of the Services in kube-system, when read. */
+  kubeSystemServiceIps?: string[];
 }
 
 export { REGION_LABEL };
@@ -577,7 +584,9 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
     }
     const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
     const cidrs = spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []);
-    if (cidrs.length === 0 && network?.provider !== 'calico') {
+    // Only custom manifests may rely on spec.podCIDR (flannel, host-local IPAM); Weave's and
+    // Calico's IPAM allocate without it, so an empty one says nothing there.
+    if (cidrs.length === 0 && network?.provider === 'custom') {
       findings.push({
         severity: 'warning',
         reason: 'NodeWithoutPodCidr',
@@ -635,6 +644,9 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
   }
 
   if (network?.provider === 'weave' && !mismatch) checkPeering(network, snap, findings, checks);
+  const kubeletDns = kubeletDnsFindings(snap);
+  findings.push(...kubeletDns.findings);
+  if (kubeletDns.check) checks.push(kubeletDns.check);
   return { healthy: !findings.some((f) => f.severity === 'error'), checks, findings };
 }
 

@@ -2,7 +2,10 @@
  * `netpack explain`: the effective configuration with every default filled in, where each value
  * came from, and the facts that follow from it. Pure: returns data and text.
  */
+
+import { NODE_IMAGE_NODE_VERSION } from '../render/node-image.ts';
 import { parseIp } from './cidr.ts';
+import { DEFAULT_PEERING_IMAGE } from './defaults.ts';
 import { type DerivedFacts, type DerivedValues, deriveFacts, deriveValues } from './derived.ts';
 import type { ClusterConfig, Origin } from './types.ts';
 
@@ -64,14 +67,15 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
     notes.push(
       `cloud: ${net.cloud}${net.cloud === 'azure' ? ' (Azure carries no IP-in-IP: Calico uses VXLAN)' : ''}`,
     );
-  if (net.node_local_dns_cache.enabled && net.kube_proxy_mode === 'ipvs')
+  if (net.node_local_dns_cache.enabled && net.kube_proxy_mode !== 'iptables')
     notes.push(
-      "kube-proxy runs in IPVS mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10",
+      `kube-proxy runs in ${net.kube_proxy_mode === 'ipvs' ? 'IPVS' : 'nftables'} mode: node-local-dns binds only 169.254.20.10, so kubelet's clusterDNS must be 169.254.20.10`,
     );
   if (net.provider === 'calico' && net.calico.typha)
     notes.push(
       `Typha is on: Deployment kube-system/calico-typha runs ${net.calico.typha_replicas} replica${net.calico.typha_replicas === 1 ? '' : 's'}, and Felix on every node reads the datastore through it (5473/tcp between nodes)`,
     );
+  if (net.provider === 'weave') notes.push(...weaveNotes(config));
   if (net.provider === 'weave' && !net.weave.password)
     notes.push(
       'no weave.password: apply generates a random shared secret once and keeps it in Secret kube-system/weave-passwd',
@@ -84,6 +88,25 @@ export function explain(config: ClusterConfig, origins: Record<string, Origin>):
     hosts: { count: config.hosts.length, hostnames },
     notes,
   };
+}
+
+/** What the Weave options mean on the nodes: where the peers come from, IPAM start, side-car. */
+function weaveNotes(config: ClusterConfig): string[] {
+  const w = config.network.weave;
+  const notes = [
+    `Weave ${w.image_version} (${w.image_version === '2.8.1' ? 'upstream weaveworks images, archived' : 'the maintained fork, rajchaudhuri images'}); iptables backend ${w.iptables_backend === 'auto' ? 'detected by launch.sh on each node' : w.iptables_backend}`,
+    `peers: this cluster's nodes from the Kubernetes node list${w.known_peers.length > 0 ? `, plus known_peers ${w.known_peers.join(', ')}` : ''}`,
+    w.ipalloc_init === 'observer'
+      ? 'IP allocation: observer: the nodes take address space from peers that have it (another cluster of the pod network), so pods here get addresses once those are reachable'
+      : `IP allocation: starts once a majority of this cluster's nodes agree (launch.sh's consensus over the node list${config.hosts.length > 0 ? `, ${config.hosts.length} with these hosts` : ''})`,
+  ];
+  if (w.peering.enabled)
+    notes.push(
+      w.peering.image === DEFAULT_PEERING_IMAGE
+        ? `peering side-car: the official node image runs netpack's side-car script from ConfigMap kube-system/weave-net-peers (node ${NODE_IMAGE_NODE_VERSION})`
+        : `peering side-car: the self-built image ${w.peering.image} runs netpack peers run`,
+    );
+  return notes;
 }
 
 function describeOrigin(o: Origin, file: string, path: string): string {

@@ -6,12 +6,14 @@
 import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import {
   autoTypha,
-  DEFAULT_MTU,
   DEFAULT_OPEN_PORTS,
   DEFAULT_PEERING_IMAGE,
   DEFAULT_POD_NETWORK_CIDR,
   DEFAULT_SERVICE_CIDR,
+  DEFAULT_WEAVE_VERSION,
+  defaultAutodetection,
   defaultDnsReplicas,
+  defaultMtu,
   defaultTyphaReplicas,
   typhaReplicasReason,
 } from './defaults.ts';
@@ -21,7 +23,7 @@ import { forbiddenKeyMessage, forbiddenKeys } from './keys.ts';
 import { KNOWN_TOP_LEVEL, PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { type FileProbe, Reporter, resolvePath } from './reporter.ts';
-import { checkRules } from './rules.ts';
+import { checkRules, hostRegions } from './rules.ts';
 import { type RawCluster, topLevelSchema } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import type {
@@ -171,10 +173,11 @@ function resolveTypha(
 function resolveCalico(
   res: Resolver,
   r: Reporter,
-  cloud: string | undefined,
+  cloud: NetworkConfig['cloud'],
   baseDir: string,
-  hostCount: number,
+  hosts: Host[],
 ): CalicoConfig {
+  const hostCount = hosts.length;
   const C = [N, 'calico'];
   // Encapsulation: netpack's `encapsulation`, implied by `ipip_mode`/`vxlan_mode`, or the Spectro
   // pack's `encapsulationType`.
@@ -229,8 +232,24 @@ function resolveCalico(
     ],
     'Always',
   );
-  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], DEFAULT_MTU);
+  const mtuDefault = defaultMtu(cloud);
+  const mtu = res.pick<number | 'auto'>('network.calico.mtu', [[...C, 'mtu']], mtuDefault.mtu);
+  if (res.origins['network.calico.mtu']?.from === 'default')
+    res.fromDefault('network.calico.mtu', mtuDefault.reason);
   const nat_outgoing = res.pick('network.calico.nat_outgoing', [[...C, 'nat_outgoing']], true);
+  const autodetect = defaultAutodetection(hosts);
+  // calico-node's own variable in `environment` is the same setting: one value, from either place.
+  const ip_autodetection_method = res.pick(
+    'network.calico.ip_autodetection_method',
+    [
+      [...C, 'ip_autodetection_method'],
+      [...C, 'environment', 'IP_AUTODETECTION_METHOD'],
+    ],
+    autodetect.method,
+    String,
+  );
+  if (res.origins['network.calico.ip_autodetection_method']?.from === 'default')
+    res.fromDefault('network.calico.ip_autodetection_method', autodetect.reason);
   const environment = res.pick<Record<string, string>>(
     'network.calico.environment',
     [[...C, 'environment']],
@@ -253,6 +272,7 @@ function resolveCalico(
     mode,
     mtu,
     nat_outgoing,
+    ip_autodetection_method,
     environment,
     datastore,
     ...resolveTypha(res, hostCount, datastore),
@@ -319,7 +339,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     'network.kube_proxy_mode',
     [['kube_proxy', 'mode']],
     'iptables',
-    (v) => (v === 'ipvs' ? 'ipvs' : 'iptables'),
+    (v) => (v === 'ipvs' || v === 'nftables' ? v : 'iptables'),
   );
 
   const W = [N, 'weave'];
@@ -336,6 +356,9 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
         atKey: true,
       },
     );
+  // Pharos always ran its peering side-car; netpack turns it on by itself where it matters: hosts
+  // in more than one region, whose private addresses do not route between regions.
+  const regions = hostRegions(hosts);
   const password = res.get<string>([...W, 'password']);
   const ipalloc = res.get<string>([...W, 'ipalloc_default_subnet']);
   const weave: NetworkConfig['weave'] = {
@@ -343,8 +366,15 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     no_masq_local: res.pick('network.weave.no_masq_local', [[...W, 'no_masq_local']], false),
     known_peers: res.pick<string[]>('network.weave.known_peers', [[...W, 'known_peers']], []),
     remote_subnets: res.pick<string[]>('network.weave.remote_subnets', [[...W, 'remote_subnets']], []),
+    image_version: res.pick('network.weave.image_version', [[...W, 'image_version']], DEFAULT_WEAVE_VERSION),
+    iptables_backend: res.pick(
+      'network.weave.iptables_backend',
+      [[...W, 'iptables_backend']],
+      'auto' as const,
+    ),
+    ipalloc_init: res.pick('network.weave.ipalloc_init', [[...W, 'ipalloc_init']], 'consensus' as const),
     peering: {
-      enabled: res.pick('network.weave.peering.enabled', [[...W, 'peering', 'enabled']], false),
+      enabled: res.pick('network.weave.peering.enabled', [[...W, 'peering', 'enabled']], regions.length > 1),
       image: res.pick('network.weave.peering.image', [[...W, 'peering', 'image']], DEFAULT_PEERING_IMAGE),
       kubelet_dnat: res.pick(
         'network.weave.peering.kubelet_dnat',
@@ -353,6 +383,15 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
       ),
     },
   };
+  if (regions.length > 1 && res.get([...W, 'peering', 'enabled']) === undefined)
+    res.fromDefault('network.weave.peering.enabled', `the hosts span regions ${regions.join(', ')}`);
+  if (res.get([...W, 'peering', 'image']) === undefined)
+    res.fromDefault(
+      'network.weave.peering.image',
+      'the official Node.js image, running the side-car script from ConfigMap weave-net-peers',
+    );
+  if (res.get([...W, 'image_version']) === undefined)
+    res.fromDefault('network.weave.image_version', 'the maintained fork; upstream 2.8.1 is archived');
   if (password) {
     weave.password = resolvePath(baseDir, password);
     res.fromFile('network.weave.password', [...W, 'password']);
@@ -385,7 +424,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
     node_local_dns_cache,
     dns_replicas,
     weave,
-    calico: resolveCalico(res, r, cloud, baseDir, hosts.length),
+    calico: resolveCalico(res, r, cloud, baseDir, hosts),
     kube_proxy_mode,
   };
   if (cloud) network.cloud = cloud;

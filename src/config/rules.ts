@@ -4,14 +4,20 @@
  * skips values that already failed the schema, so one mistake gives one diagnostic.
  */
 
+import { checkAutodetectionMethod } from './autodetect.ts';
 import { type Cidr, contains, containsAddress, overlaps, parseCidr, parseIp } from './cidr.ts';
-import { NODE_LOCAL_DNS_IP, TYPHA_MAX_REPLICAS, TYPHA_NODES_PER_REPLICA } from './defaults.ts';
+import {
+  DEFAULT_PEERING_IMAGE,
+  NODE_LOCAL_DNS_IP,
+  TYPHA_MAX_REPLICAS,
+  TYPHA_NODES_PER_REPLICA,
+} from './defaults.ts';
 import type { Resolver } from './load.ts';
 import type { PathSegment } from './positions.ts';
 import { type FileProbe, type Reporter, resolvePath } from './reporter.ts';
 import { networkSchema } from './schema.ts';
 import { closest } from './suggest.ts';
-import type { ClusterConfig } from './types.ts';
+import type { ClusterConfig, Host } from './types.ts';
 
 export interface RuleContext {
   r: Reporter;
@@ -228,6 +234,20 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     );
   }
 
+  // Azure routes only the addresses it assigned: pod traffic between nodes must be encapsulated
+  // (VXLAN) unless user-defined routes carry the pod ranges, which netpack does not make.
+  const unencapsulatedSomewhere =
+    calico.mode === 'Never' || (calico.encapsulation === 'vxlan' && calico.mode === 'CrossSubnet');
+  if (config.network.cloud === 'azure' && unencapsulatedSomewhere) {
+    r.error(
+      at(ctx, 'network.calico.mode'),
+      `Azure drops pod traffic that is not encapsulated (mode ${calico.mode} sends it unencapsulated${calico.mode === 'CrossSubnet' ? ' within a subnet' : ''}) unless user-defined routes carry every node's pod range`,
+      'use network.calico.encapsulation: vxlan with mode: Always',
+    );
+  }
+
+  checkCalicoEnvironment(config, ctx);
+
   if (calico.datastore === 'etcd' && !calico.etcd && !r.isBad([...C, 'etcd'])) {
     r.error(
       at(ctx, 'network.calico.datastore'),
@@ -288,6 +308,39 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   const port = env.FELIX_PROMETHEUSMETRICSPORT;
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     r.error([...E, 'FELIX_PROMETHEUSMETRICSPORT'], `must be a port number 1..65535 (got "${port}")`);
+  }
+}
+
+/**
+ * calico-node settings given through `environment` that contradict the pool: the backend that
+ * routes it, and the address autodetection method's shape (also written as
+ * ip_autodetection_method, where the schema checks it).
+ */
+function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
+  const { r } = ctx;
+  const calico = config.network.calico;
+  const E = ['network', 'calico', 'environment'];
+  const backend = calico.environment.CALICO_NETWORKING_BACKEND;
+  const needsBgp = calico.mode === 'Never' || calico.encapsulation === 'ipip';
+  // Other values than these are settings.ts' error (one of bird, vxlan, none).
+  if ((backend === 'vxlan' || backend === 'none') && needsBgp) {
+    const pool =
+      calico.mode === 'Never'
+        ? 'an unencapsulated pool (mode Never)'
+        : `an IP-in-IP pool (mode ${calico.mode})`;
+    r.error(
+      [...E, 'CALICO_NETWORKING_BACKEND'],
+      `backend ${backend} runs no BGP (BIRD), but ${pool} is routed between nodes only by BGP: pods on different nodes could not reach each other`,
+      backend === 'vxlan'
+        ? 'remove CALICO_NETWORKING_BACKEND and set network.calico.encapsulation: vxlan (the backend follows)'
+        : 'remove CALICO_NETWORKING_BACKEND (the backend follows network.calico.encapsulation)',
+    );
+  }
+  const method = calico.environment.IP_AUTODETECTION_METHOD;
+  const path = [...E, 'IP_AUTODETECTION_METHOD'];
+  if (method !== undefined && !r.isBad(path)) {
+    const checked = checkAutodetectionMethod(method);
+    if (!checked.ok) r.error(path, `must be a Calico IP autodetection method: ${checked.reason}`);
   }
 }
 
@@ -375,6 +428,22 @@ function checkDnsReplicas(config: ClusterConfig, ctx: RuleContext): void {
 /** The node labels that name a region (the legacy one as Pharos-era clusters have it). */
 const REGION_LABELS = ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region'];
 
+/** Whether a Weave release's launch.sh reads IPTABLES_BACKEND (the fork's, from 2.9.0). */
+export function weaveReadsIptablesBackend(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 9);
+}
+
+/** The distinct regions the hosts' labels name, sorted. */
+export function hostRegions(hosts: readonly Host[]): string[] {
+  const regions = new Set(
+    hosts
+      .map((h) => REGION_LABELS.map((l) => h.labels[l]).find((v) => typeof v === 'string' && v !== ''))
+      .filter((r): r is string => r !== undefined),
+  );
+  return [...regions].sort();
+}
+
 function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
   if (config.network.provider !== 'weave') return;
   const peers = config.network.weave.known_peers;
@@ -384,17 +453,26 @@ function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
       ctx.r.warning([...at(ctx, 'network.weave.known_peers'), i], `${peer} is listed twice`);
     seen.add(peer);
   });
-  // Hosts in several regions without the region-aware side-car: Weave then finds its peers
-  // itself, over addresses that may not route between regions (status says so too, later).
-  const regions = new Set(
-    config.hosts
-      .map((h) => REGION_LABELS.map((l) => h.labels[l]).find((v) => typeof v === 'string' && v !== ''))
-      .filter((r): r is string => r !== undefined),
-  );
-  if (regions.size > 1 && !config.network.weave.peering.enabled)
+  const weave = config.network.weave;
+  if (weave.iptables_backend !== 'auto' && !weaveReadsIptablesBackend(weave.image_version))
+    ctx.r.error(
+      at(ctx, 'network.weave.iptables_backend'),
+      `has no effect with weave.image_version ${weave.image_version}: only the fork's 2.9.0 reads IPTABLES_BACKEND (earlier images use iptables-legacy)`,
+      'set network.weave.image_version: 2.9.0, or remove iptables_backend',
+    );
+  if (weave.peering.enabled && weave.peering.kubelet_dnat && weave.peering.image === DEFAULT_PEERING_IMAGE)
+    ctx.r.error(
+      at(ctx, 'network.weave.peering.kubelet_dnat'),
+      'needs iptables in the side-car, and the official node image the side-car runs on by default has none',
+      "set network.weave.peering.image to an image built from netpack's Dockerfile (it adds iptables), or turn kubelet_dnat off",
+    );
+  // Hosts in several regions with the region-aware side-car turned off (it is on by default
+  // then): Weave finds its peers itself, over addresses that may not route between regions.
+  const regions = hostRegions(config.hosts);
+  if (regions.length > 1 && !config.network.weave.peering.enabled)
     ctx.r.warning(
       at(ctx, 'network.weave.peering.enabled'),
-      `the hosts span regions ${[...regions].sort().join(', ')}, but region-aware peering is off: Weave then peers over the addresses it finds, and private ones do not route between regions`,
+      `the hosts span regions ${regions.join(', ')}, but region-aware peering is off: Weave then peers over the addresses it finds, and private ones do not route between regions`,
       'set network.weave.peering.enabled: true (nodes in one region peer over private addresses, across regions over public ones)',
     );
 }
@@ -405,6 +483,13 @@ function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {
     ctx.r.warning(
       at(ctx, 'network.kube_proxy_mode'),
       `with IPVS, node-local-dns cannot take over the cluster DNS service IP and binds only ${NODE_LOCAL_DNS_IP}`,
+      `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
+    );
+  }
+  if (net.kube_proxy_mode === 'nftables' && net.node_local_dns_cache.enabled) {
+    ctx.r.warning(
+      at(ctx, 'network.kube_proxy_mode'),
+      `with nftables, node-local-dns binds only ${NODE_LOCAL_DNS_IP}: node-cache takes over the cluster DNS service IP with iptables rules only (it has no nftables support), and a node that runs kube-proxy in nftables mode need not have iptables working`,
       `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
     );
   }

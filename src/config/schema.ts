@@ -4,6 +4,7 @@
  * carry the field's path; checks across fields live in rules.ts.
  */
 import { z } from 'zod';
+import { checkAutodetectionMethod } from './autodetect.ts';
 import { parseCidr, parseIp } from './cidr.ts';
 import { PHAROS_CLOUD_PROVIDERS, PHAROS_TOP_LEVEL } from './pharos.ts';
 import { looksLikeUnexpandedVariable } from './suggest.ts';
@@ -12,8 +13,11 @@ import {
   DATASTORES,
   ENCAPSULATION_MODES,
   ENCAPSULATIONS,
+  IPALLOC_INITS,
+  IPTABLES_BACKENDS,
   KUBE_PROXY_MODES,
   PROVIDERS,
+  WEAVE_VERSIONS,
 } from './types.ts';
 
 /**
@@ -110,13 +114,34 @@ export const weaveSchema = z
       .array(cidr())
       .describe("Other clusters' allocation subnets to route through the bridge.")
       .nullish(),
+    image_version: z
+      .enum(WEAVE_VERSIONS)
+      .describe(
+        'Weave Net release: 2.8.1 (upstream, archived) or the maintained fork 2.8.2..2.9.0 (default 2.9.0).',
+      )
+      .nullish(),
+    iptables_backend: z
+      .enum(IPTABLES_BACKENDS)
+      .describe(
+        'iptables backend of Weave 2.9.0 (IPTABLES_BACKEND): auto (detected, default), nft or legacy.',
+      )
+      .nullish(),
+    ipalloc_init: z
+      .enum(IPALLOC_INITS)
+      .describe(
+        "IP allocation start: consensus among this cluster's nodes (default), or observer (take space from the other clusters).",
+      )
+      .nullish(),
     peering: z
       .strictObject({
-        enabled: z.boolean().describe('Run the region-aware peering side-car (default false).').nullish(),
+        enabled: z
+          .boolean()
+          .describe('Run the region-aware peering side-car (default: on when hosts span regions).')
+          .nullish(),
         image: z
           .string()
           .min(1)
-          .describe('Side-car image (default docker.io/netpack/netpack:<version>).')
+          .describe('Side-car image (default: the official node image running the side-car script).')
           .nullish(),
         kubelet_dnat: z
           .boolean()
@@ -162,11 +187,18 @@ export const calicoSchema = z
       .union([z.int().min(576).max(9000), z.literal('auto')], {
         error: 'must be a whole number from 576 to 9000 (the MTU of the host network) or "auto"',
       })
-      .describe('MTU of the host network (576..9000), or auto.')
+      .describe(
+        'MTU of the host network (576..9000), or auto (default; the cloud network MTU when cloud is set).',
+      )
       .nullish(),
     nat_outgoing: z
       .boolean()
       .describe('NAT traffic from pods leaving the pod network (default true).')
+      .nullish(),
+    ip_autodetection_method: parsedString('a Calico IP autodetection method', checkAutodetectionMethod)
+      .describe(
+        "How calico-node picks the node's address (IP_AUTODETECTION_METHOD): kubernetes-internal-ip (default), can-reach=DEST, interface=REGEX, skip-interface=REGEX, cidr=CIDR or first-found.",
+      )
       .nullish(),
     environment: z.record(z.string(), scalar).describe('Extra env vars for calico-node.').nullish(),
     datastore: z

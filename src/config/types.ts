@@ -20,7 +20,34 @@ export type Encapsulation = (typeof ENCAPSULATIONS)[number];
 export const DATASTORES = ['kubernetes', 'etcd'] as const;
 export type Datastore = (typeof DATASTORES)[number];
 
-export const KUBE_PROXY_MODES = ['iptables', 'ipvs'] as const;
+/**
+ * Weave Net releases netpack renders: upstream's last (2.8.1, `weaveworks/...`) and the
+ * maintained fork's (`rajchaudhuri/...`, 2.8.2 to 2.9.0; see src/providers/weave/index.ts).
+ */
+export const WEAVE_VERSIONS = [
+  '2.8.1',
+  '2.8.2',
+  '2.8.3',
+  '2.8.4',
+  '2.8.5',
+  '2.8.6',
+  '2.8.7',
+  '2.8.8',
+  '2.8.9',
+  '2.8.10',
+  '2.9.0',
+] as const;
+export type WeaveVersion = (typeof WEAVE_VERSIONS)[number];
+
+/** The fork's launch.sh (2.9.0) reads IPTABLES_BACKEND; `auto` leaves it to its detection. */
+export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
+export type IptablesBackend = (typeof IPTABLES_BACKENDS)[number];
+
+/** How a cluster's routers start IP allocation (launch.sh's IPALLOC_INIT). */
+export const IPALLOC_INITS = ['consensus', 'observer'] as const;
+export type IpallocInit = (typeof IPALLOC_INITS)[number];
+
+export const KUBE_PROXY_MODES = ['iptables', 'ipvs', 'nftables'] as const;
 export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 
 export interface Host {
@@ -42,13 +69,27 @@ export interface WeaveConfig {
   ipalloc_default_subnet?: string;
   /** Other clusters' allocation subnets, routed through the weave bridge (multi-cluster). */
   remote_subnets: string[];
+  /** Weave Net release: upstream 2.8.1 or the maintained fork's 2.8.2..2.9.0. */
+  image_version: WeaveVersion;
+  /** IPTABLES_BACKEND of the fork's launch.sh (2.9.0 on); `auto`: launch.sh detects it. */
+  iptables_backend: IptablesBackend;
+  /**
+   * `consensus`: this cluster's own nodes seed IP allocation (launch.sh counts the Kubernetes
+   * node list); `observer`: they take address space from peers that already have it (the other
+   * clusters of a shared pod network).
+   */
+  ipalloc_init: IpallocInit;
   peering: PeeringConfig;
 }
 
 /** The region-aware peering side-car on the weave-net DaemonSet. */
 export interface PeeringConfig {
   enabled: boolean;
-  /** Image of the side-car (this package's `netpack peers run`). */
+  /**
+   * Image of the side-car. The default, the official Node.js image (`NODE_IMAGE`), runs
+   * netpack's side-car script from ConfigMap `weave-net-peers`; any other image is a self-built
+   * one whose `netpack peers run` is the side-car.
+   */
   image: string;
   /** Route kubelet traffic (port 10250) to peers in other regions through the overlay. */
   kubelet_dnat: boolean;
@@ -69,6 +110,11 @@ export interface CalicoConfig {
   /** MTU of the host network, or 'auto' to let Calico detect it. */
   mtu: number | 'auto';
   nat_outgoing: boolean;
+  /**
+   * calico-node's IP_AUTODETECTION_METHOD: how it picks the node address BGP and tunnels use.
+   * Default: can-reach= a master's private address when hosts: gives one, else kubernetes-internal-ip.
+   */
+  ip_autodetection_method: string;
   /** Extra env vars for calico-node; values are strings. */
   environment: Record<string, string>;
   datastore: Datastore;

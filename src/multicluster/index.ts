@@ -10,6 +10,7 @@ import { type Cidr, contains, overlaps, parseCidr, parseIp } from '../config/cid
 import type { Diagnostic, Severity } from '../config/diagnostics.ts';
 import { formatPath, type PathSegment, type Position } from '../config/positions.ts';
 import type { ClusterConfig } from '../config/types.ts';
+import { weavePasswordOf } from '../providers/weave/index.ts';
 
 export { parsePath, positionDiagnostics, sourceLocator, writtenPaths } from './locate.ts';
 
@@ -27,13 +28,12 @@ export interface ClusterMember {
 }
 
 /**
- * Digest of a Weave password file as Weave reads it (trailing newlines are not part of the
- * password). Only digests are compared, so the secret itself never reaches a diagnostic.
+ * Digest of a Weave password file as render reads it into Secret weave-passwd (surrounding
+ * whitespace stripped, as Pharos did: `weavePasswordOf`). Only digests are compared, so the
+ * secret itself never reaches a diagnostic.
  */
 export function passwordDigest(contents: string): string {
-  return createHash('sha256')
-    .update(contents.replace(/[\r\n]+$/, ''), 'utf8')
-    .digest('hex');
+  return createHash('sha256').update(weavePasswordOf(contents), 'utf8').digest('hex');
 }
 
 function cidr(text: string | undefined): Cidr | undefined {
@@ -244,6 +244,21 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
           );
       });
     }
+
+    // 8. One cluster seeds IP allocation. Each cluster whose nodes start by consensus claims
+    // the whole pod network (Weave's ring spans IPALLOC_RANGE, not the default subnet) among its
+    // own nodes; when two such clusters meet, Weave refuses the connection ("IP allocation was
+    // seeded by different peers") until one is reset. The others start as observers and take
+    // address space from the seeding cluster.
+    const seed = weaveMembers.find((o) => o.config.network.weave.ipalloc_init === 'consensus');
+    if (seed && m !== seed && net.weave.ipalloc_init === 'consensus')
+      r.report(
+        'warning',
+        m,
+        r.at(m, 'network.weave.ipalloc_init'),
+        `this cluster and ${seed.file} (${r.where(seed, 'network.weave.ipalloc_init')}) would both allocate from ${net.pod_network_cidr} by a consensus of their own nodes; Weave refuses the connection when they meet ("IP allocation was seeded by different peers") until one is reset`,
+        `set network.weave.ipalloc_init: observer in every cluster but ${seed.file} (observers take address space from it once they reach it)`,
+      );
 
     // 7. A host belongs to one cluster.
     m.config.hosts.forEach((h, i) => {

@@ -1,70 +1,94 @@
 /**
- * The side-car's shell: the real `NodeSource` (on `@kubernetes/client-node`, loaded lazily so
- * the rest of the CLI never pays for it), the iptables `DnatApplier` and the bridge address.
+ * The side-car's shell: the real `NodeSource` (netpack's own API client, src/cluster/client.ts,
+ * so the side-car script bundles into one file with no node_modules beside it), the iptables
+ * `DnatApplier` and the bridge address.
  */
 import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
+import { connect } from '../cluster/connect.ts';
+import { ApiError } from '../cluster/types.ts';
 import { type DnatRule, dnatCleanupCommands, dnatHookCommands, dnatRestoreInput } from './dnat.ts';
-import type { NodeListResult, NodeSource } from './sidecar.ts';
-
-const PAGE = 500;
-
-type ClientNode = typeof import('@kubernetes/client-node');
-
-/**
- * The package index is ESM-only. The shipped CLI runs as a classic script compiled with a code
- * cache (scripts/launcher.cjs), where `import()` has no loader, so the launcher lends its own;
- * from the sources (tsx, the library) the plain dynamic import serves.
- */
-function importClientNode(): Promise<ClientNode> {
-  const lent = (globalThis as { netpackImport?: (specifier: string) => Promise<unknown> }).netpackImport;
-  return lent ? (lent('@kubernetes/client-node') as Promise<ClientNode>) : import('@kubernetes/client-node');
-}
+import type { NodeObject } from './node.ts';
+import type { NodeSource } from './sidecar.ts';
 
 /**
  * Nodes from the cluster: `kubeconfig` when given, else KUBECONFIG / ~/.kube/config, else the
- * pod's service account (in-cluster).
+ * pod's service account (in-cluster), by the same rules as every other command.
  */
-export async function kubeNodeSource(kubeconfig?: string, watchTimeoutSeconds = 300): Promise<NodeSource> {
-  const k8s = await importClientNode();
-  const kc = new k8s.KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
-  const api = kc.makeApiClient(k8s.CoreV1Api);
-  return {
-    async list(): Promise<NodeListResult> {
-      const items: NodeListResult['items'] = [];
-      let cont: string | undefined;
-      let resourceVersion = '';
-      do {
-        const page = await api.listNode({ limit: PAGE, _continue: cont });
-        items.push(...(page.items as NodeListResult['items']));
-        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-        cont = page.metadata?._continue || undefined;
-      } while (cont);
-      return { items, resourceVersion };
+export async function kubeNodeSource(
+  kubeconfig?: string,
+  watchTimeoutSeconds = 300,
+  log: (line: string) => void = () => {},
+): Promise<NodeSource & { close(): void }> {
+  // One attempt per request: the side-car retries with its own backoff and counts each failure
+  // in its metrics, which the client's own retries would hide.
+  const open = () =>
+    connect(
+      { ...(kubeconfig ? { kubeconfig } : {}), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } },
+      log,
+    );
+  let client = await open();
+  // The in-cluster credentials are a service-account token that kubelet rotates in its file;
+  // the client reads it once. When the API server refuses us, the next attempt starts from a
+  // client made afresh (the current token), so a long-running side-car outlives its first token.
+  let stale = false;
+  const current = async () => {
+    if (stale) {
+      stale = false;
+      client.close();
+      client = await open();
+    }
+    return client;
+  };
+  const source: NodeSource = {
+    async list() {
+      try {
+        const { items, resourceVersion } = await (await current()).list('v1', 'Node');
+        return { items: items as NodeObject[], resourceVersion };
+      } catch (e) {
+        if (e instanceof ApiError && (e.code === 401 || e.code === 403)) stale = true;
+        throw e;
+      }
     },
-    watch(resourceVersion, onEvent, signal) {
-      return new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return resolve();
-        const watch = new k8s.Watch(kc);
-        watch
-          .watch(
-            '/api/v1/nodes',
-            { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds },
-            (type, object) => onEvent(type, object),
-            (err) => (err && !signal.aborted ? reject(err) : resolve()),
-          )
-          .then((ctrl) => signal.addEventListener('abort', () => ctrl.abort(), { once: true }), reject);
-      });
+    async watch(resourceVersion, onEvent, signal) {
+      let events = 0;
+      const started = Date.now();
+      const end = await (await current()).watch(
+        'v1',
+        'Node',
+        { resourceVersion, timeoutSeconds: watchTimeoutSeconds },
+        (e) => {
+          events++;
+          onEvent(e.type, e.object);
+        },
+        signal,
+      );
+      // The client reports a 410 as how the watch ended; the side-car reads it as the API
+      // server's ERROR event, and lists again.
+      if (end === 'expired') onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+      // A watch the server refused (401, 403, 5xx) also ends as 'closed': at once, with nothing
+      // delivered. That is a failure, so the side-car backs off instead of watching again at
+      // once, and the next attempt uses fresh credentials.
+      else if (
+        end === 'closed' &&
+        events === 0 &&
+        !signal.aborted &&
+        Date.now() - started < (watchTimeoutSeconds * 1000) / 2
+      ) {
+        stale = true;
+        throw new Error('the node watch was refused or cut before any event');
+      }
     },
     async annotateNode(name, annotations) {
-      await api.patchNode(
-        { name, body: { metadata: { annotations } } },
-        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      // Server-side apply of just these annotations (the RBAC verb is patch): the node is the
+      // one this pod runs on, so it exists.
+      await (await current()).apply(
+        { apiVersion: 'v1', kind: 'Node', metadata: { name, annotations } },
+        { dryRun: false, force: true },
       );
     },
   };
+  return Object.assign(source, { close: () => client.close() });
 }
 
 function run(cmd: string, args: string[], input?: string): Promise<void> {

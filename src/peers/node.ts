@@ -8,7 +8,10 @@
 
 /** The region label Kubernetes sets (well-known since 1.17). */
 export const REGION_LABEL = 'topology.kubernetes.io/region';
-/** The deprecated label Pharos read; used only when the new one is absent. */
+/**
+ * The deprecated label Pharos read; used only when the new one is absent. Both names are also
+ * read as annotations, after the labels.
+ */
 export const LEGACY_REGION_LABEL = 'failure-domain.beta.kubernetes.io/region';
 /** Pharos' label for a public address the node itself does not report (e.g. behind 1:1 NAT). */
 export const EXTERNAL_IP_LABEL = 'node-address.kontena.io/external-ip';
@@ -52,7 +55,14 @@ export function peerNodeFromObject(obj: NodeObject): PeerNode | undefined {
   if (!name) return undefined;
   const labels = obj.metadata?.labels ?? {};
   const node: PeerNode = { name };
-  const region = nonEmpty(labels[REGION_LABEL]) ?? nonEmpty(labels[LEGACY_REGION_LABEL]);
+  // Labels first; then annotations of the same names, where the Pharos guide says the region
+  // is ("determined by failure-domain.beta.kubernetes.io/region annotations value").
+  const annotations = obj.metadata?.annotations ?? {};
+  const region =
+    nonEmpty(labels[REGION_LABEL]) ??
+    nonEmpty(labels[LEGACY_REGION_LABEL]) ??
+    nonEmpty(annotations[REGION_LABEL]) ??
+    nonEmpty(annotations[LEGACY_REGION_LABEL]);
   if (region) node.region = region;
   for (const a of obj.status?.addresses ?? []) {
     const address = nonEmpty(a.address);
@@ -62,7 +72,7 @@ export function peerNodeFromObject(obj: NodeObject): PeerNode | undefined {
   }
   const labelIp = nonEmpty(labels[EXTERNAL_IP_LABEL]);
   if (labelIp) node.labelExternalIp = labelIp;
-  const bridgeIp = nonEmpty(obj.metadata?.annotations?.[BRIDGE_IP_ANNOTATION]);
+  const bridgeIp = nonEmpty(annotations[BRIDGE_IP_ANNOTATION]);
   if (bridgeIp) node.bridgeIp = bridgeIp;
   return node;
 }

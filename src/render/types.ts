@@ -25,6 +25,8 @@ export interface RenderInputs {
   etcdTls?: { ca?: string; cert?: string; key?: string };
   /** Custom provider manifests: every file under `manifest_path`, sorted by path. */
   customManifests?: { path: string; text: string }[];
+  /** The peering side-car script (dist/netpack-sidecar.cjs), when it runs on the node image. */
+  peersScript?: string;
 }
 
 export interface RenderOptions {

@@ -105,10 +105,11 @@ describe('netpack apply', () => {
       data: {},
     });
     const off = env.file('b.yml', calicoYaml(NLD_OFF));
-    const diff = await env.np('diff', '-f', off);
+    // Removing a running DNS cache needs the operator's word (test/cluster/dns-cache.test.ts).
+    const diff = await env.np('diff', '-f', off, '--allow-dns-cache-removal');
     assert.equal(diff.code, 1);
     assert.match(diff.stdout, /- prune {2}DaemonSet\.apps\/kube-system\/node-local-dns/);
-    const r = await env.np('apply', '-f', off, '--no-wait');
+    const r = await env.np('apply', '-f', off, '--no-wait', '--allow-dns-cache-removal');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(env.server.store.find('DaemonSet', 'node-local-dns', 'kube-system'), undefined);
     assert.equal(env.server.store.find('ConfigMap', 'node-local-dns', 'kube-system'), undefined);

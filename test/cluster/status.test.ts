@@ -832,9 +832,24 @@ const ROWS: Row[] = [
     healthy: false,
   },
   {
-    name: 'a node without podCIDR: a warning for Weave',
+    name: 'a node without podCIDR: nothing for Weave (its IPAM allocates without spec.podCIDR)',
     snap: () => {
       const s = healthyWeave();
+      s.nodes[0] = node('node-1', { podCIDR: null });
+      return s;
+    },
+    want: [],
+    healthy: true,
+  },
+  {
+    name: 'a node without podCIDR: a warning for custom manifests (host-local IPAM reads it)',
+    snap: () => {
+      const s = healthyWeave();
+      s.network = weaveNetwork((n) => {
+        n.provider = 'custom';
+      });
+      s.daemonSets = [NLD];
+      s.pods = NODES.map((n) => pod(NLD, n));
       s.nodes[0] = node('node-1', { podCIDR: null });
       return s;
     },
@@ -1014,6 +1029,82 @@ const ROWS: Row[] = [
       assertDescribeNotLogs(f[0]!.fix, 'weave-net-node-1');
     },
   },
+  {
+    name: 'kubelets at 169.254.20.10 with node-local-dns ready everywhere: healthy',
+    snap: () => ({
+      ...healthyCalico(),
+      kubelets: NODES.map((node) => ({ node, clusterDNS: ['169.254.20.10'] })),
+      kubeSystemServiceIps: ['10.96.0.10'],
+    }),
+    want: [],
+    healthy: true,
+    check: (_f, text) => assert.match(text, /kubelet clusterDNS answered\s+yes\s+3\/3/),
+  },
+  {
+    name: 'node-local-dns removed while a kubelet still points at 169.254.20.10',
+    snap: () => {
+      const snap = healthyCalico();
+      snap.daemonSets = snap.daemonSets.filter((d) => d !== NLD);
+      snap.pods = snap.pods.filter((p) => !p.metadata.name.startsWith('node-local-dns'));
+      return {
+        ...snap,
+        kubelets: [
+          { node: 'node-1', clusterDNS: ['169.254.20.10'] },
+          { node: 'node-2', clusterDNS: ['10.96.0.10'] },
+        ],
+        kubeSystemServiceIps: ['10.96.0.10'],
+      };
+    },
+    want: ['KubeletDnsUnanswered'],
+    healthy: false,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'node node-1');
+      assert.match(f[0]!.message, /169\.254\.20\.10.*node-local-dns does not run/);
+      assert.match(f[0]!.fix!, /clusterDNS to the kube-dns Service IP 10\.96\.0\.10/);
+      assert.match(text, /kubelet clusterDNS answered\s+NO\s+1\/2/);
+    },
+  },
+  {
+    name: 'node-local-dns runs but not on the node whose kubelet points at it',
+    snap: () => {
+      const snap = withPod(healthyCalico(), NLD, 'node-3', undefined);
+      return { ...snap, kubelets: [{ node: 'node-3', clusterDNS: ['169.254.20.10'] }] };
+    },
+    want: ['KubeletDnsUnanswered', 'NodeWithoutNetworkPod'],
+    healthy: false,
+    check: (f) =>
+      assert.match(f.find((x) => x.reason === 'KubeletDnsUnanswered')!.message, /no ready pod on this node/),
+  },
+  {
+    name: 'IPVS: a kubelet still at the kube-dns IP bypasses the link-local-only cache (warning)',
+    snap: () => ({
+      ...healthyCalico(),
+      network: calicoNetwork((n) => (n.kube_proxy_mode = 'ipvs')),
+      kubelets: [
+        { node: 'node-1', clusterDNS: ['169.254.20.10'] },
+        { node: 'node-2', clusterDNS: ['10.96.0.10'] },
+      ],
+      kubeSystemServiceIps: ['10.96.0.10'],
+    }),
+    want: ['KubeletDnsBypassesCache'],
+    healthy: true,
+    check: (f, text) => {
+      assert.equal(f[0]!.subject, 'node node-2');
+      assert.match(f[0]!.fix!, /clusterDNS to 169\.254\.20\.10/);
+      assert.match(text, /kubelet clusterDNS answered\s+yes\s+2\/2/);
+    },
+  },
+  {
+    name: "a kubelet's clusterDNS that no Service in kube-system has",
+    snap: () => ({
+      ...healthyCalico(),
+      kubelets: [{ node: 'node-2', clusterDNS: ['10.96.0.99'] }],
+      kubeSystemServiceIps: ['10.96.0.10', '10.96.0.1'],
+    }),
+    want: ['KubeletDnsUnanswered'],
+    healthy: false,
+    check: (f) => assert.match(f[0]!.message, /10\.96\.0\.99, which no Service in kube-system has/),
+  },
 ];
 
 describe('clusterStatus: one row per finding reason', () => {
@@ -1057,6 +1148,8 @@ describe('clusterStatus: one row per finding reason', () => {
       PeeringSidecarNotReady: true,
       ProviderMismatch: true,
       ForeignNetwork: true,
+      KubeletDnsUnanswered: true,
+      KubeletDnsBypassesCache: true,
     };
     const reached = new Set(ROWS.flatMap((r) => r.want));
     assert.deepEqual(

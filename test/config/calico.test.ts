@@ -444,11 +444,12 @@ describe('Azure', () => {
     });
   }
 
-  test('azure + ipip with mode Never (no encapsulation at all) passes', () => {
-    expectClean(
+  test('azure + ipip with mode Never (no encapsulation at all) is refused at mode: Azure drops it', () => {
+    expectOnly(
       load(
         'network:\n  provider: calico\n  cloud: azure\n  calico:\n    encapsulation: ipip\n    mode: Never\n',
       ),
+      [{ path: 'network.calico.mode', severity: 'error', line: 6, col: 11 }],
     );
   });
 

@@ -50,8 +50,9 @@ describe('defaults', () => {
         calico: {
           encapsulation: 'ipip',
           mode: 'Always',
-          mtu: 1500,
+          mtu: 'auto',
           nat_outgoing: true,
+          ip_autodetection_method: 'kubernetes-internal-ip',
           environment: {},
           datastore: 'kubernetes',
         },
@@ -90,13 +91,15 @@ describe('defaults', () => {
       'network.weave.remote_subnets',
       'network.calico.encapsulation',
       'network.calico.mode',
-      'network.calico.mtu',
       'network.calico.nat_outgoing',
       'network.calico.environment',
       'network.calico.datastore',
     ]) {
       assert.deepEqual(origins[path], { from: 'default' }, path);
     }
+    // Defaults that depend on something carry the reason explain shows.
+    for (const path of ['network.calico.mtu', 'network.calico.ip_autodetection_method'])
+      assert.equal(origins[path]?.from, 'default', path);
   });
 
   describe('dns_replicas: 1 for at most one host, else 1 + ceil(hosts/10)', () => {

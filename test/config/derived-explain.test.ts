@@ -17,8 +17,9 @@ import { explain, explainText } from '../../src/config/explain.ts';
 import type { CalicoConfig, NetworkConfig } from '../../src/config/types.ts';
 import { at, expectClean, expectValid, FILE, load, yml } from './helpers.ts';
 
+/** Calico with a host MTU of 1500 (the default is auto) and `edit`. */
 function calico(edit: Partial<CalicoConfig>): CalicoConfig {
-  return { ...defaultNetwork().calico, ...edit };
+  return { ...defaultNetwork().calico, mtu: 1500, ...edit };
 }
 
 describe('derived facts', () => {
@@ -63,16 +64,20 @@ describe('derived facts', () => {
       dns_service_ip: '10.96.0.10',
       kubernetes_service_ip: '10.96.0.1',
       pod_dns_server: '10.96.0.10',
-      max_nodes: 4096,
+      // Weave: no per-node range; one address per node at least.
+      max_nodes: 2 ** 20,
       pod_addresses: 2 ** 20,
       service_addresses: 2 ** 20,
+      weave_conn_limit: 0,
     });
     net.provider = 'calico';
     net.calico.mtu = 'auto';
     assert.equal(deriveValues(net).workload_mtu, null, 'detected by Calico');
+    assert.equal(deriveValues(net).max_nodes, 2 ** 14, 'a /12 holds 16384 Calico /26 blocks');
+    net.provider = 'custom';
     net.pod_network_cidr = 'fd00::/48';
     net.service_cidr = 'fd01::/108';
-    assert.equal(deriveValues(net).max_nodes, 65536);
+    assert.equal(deriveValues(net).max_nodes, 65536, 'host-local IPAM: a /64 per node');
     net.pod_network_cidr = 'fd00::/8';
     assert.equal(
       deriveValues(net).pod_addresses,
@@ -85,7 +90,8 @@ describe('derived facts', () => {
     const facts = deriveFacts(defaultNetwork());
     assert.equal(facts.dns_service_ip, '10.96.0.10');
     assert.equal(facts.kubernetes_service_ip, '10.96.0.1');
-    assert.match(facts.max_nodes, /^4096 \(a \/24 per node\)$/);
+    assert.match(facts.max_nodes, /^1048576 \(Weave IPAM: no per-node range/);
+    assert.match(facts.weave_conn_limit ?? '', /^unlimited \(CONN_LIMIT=0\).*200/);
     assert.equal(facts.pod_addresses, String(2 ** 20));
     assert.equal(facts.service_addresses, String(2 ** 20));
     assert.match(facts.pod_dns_server, /^10\.96\.0\.10 .*node-local-dns/);
@@ -93,7 +99,7 @@ describe('derived facts', () => {
   });
 
   test('max nodes follows the pod range: a /16 holds 256 /24s', () => {
-    const net: NetworkConfig = { ...defaultNetwork(), pod_network_cidr: '10.244.0.0/16' };
+    const net: NetworkConfig = { ...defaultNetwork(), provider: 'custom', pod_network_cidr: '10.244.0.0/16' };
     assert.match(deriveFacts(net).max_nodes, /^256 /);
   });
 
@@ -118,7 +124,7 @@ describe('derived facts', () => {
       calico: calico({ encapsulation: 'vxlan' }),
     };
     assert.match(deriveFacts(vxlan).workload_mtu!, /^1450 .*VXLAN/);
-    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico' };
+    const ipip: NetworkConfig = { ...defaultNetwork(), provider: 'calico', calico: calico({}) };
     assert.match(deriveFacts(ipip).workload_mtu!, /^1480 .*IP-in-IP/);
     const never: NetworkConfig = {
       ...defaultNetwork(),
@@ -259,5 +265,47 @@ describe('explain: calico.environment entries', () => {
       { line: (entry('FELIX_PROMETHEUSMETRICSENABLED').origin as { line: number }).line },
       { line: at(text, '"true"').line },
     );
+  });
+});
+
+describe('explain: Weave', () => {
+  test('notes say where peers come from, how IP allocation starts and what runs the side-car', () => {
+    const text = yml`
+      hosts:
+        - {address: 10.0.0.1, role: master, labels: {topology.kubernetes.io/region: eu}}
+        - {address: 10.0.1.1, role: worker, labels: {topology.kubernetes.io/region: us}}
+      network:
+        weave:
+          password: weave.secret
+          known_peers: [192.0.2.7]
+    `;
+    const r = load(text);
+    const e = explain(expectClean(r), r.origins);
+    const notes = e.notes.join('\n');
+    assert.match(notes, /Weave 2\.9\.0 \(the maintained fork/);
+    assert.match(
+      notes,
+      /peers: this cluster's nodes from the Kubernetes node list, plus known_peers 192\.0\.2\.7/,
+    );
+    assert.match(
+      notes,
+      /IP allocation: starts once a majority of this cluster's nodes agree .*2 with these hosts/,
+    );
+    assert.match(
+      notes,
+      /peering side-car: the official node image runs netpack's side-car script from ConfigMap/,
+    );
+    const entry = (path: string) => e.entries.find((x) => x.path === path)!;
+    assert.deepEqual(entry('network.weave.peering.enabled').origin, {
+      from: 'default',
+      reason: 'the hosts span regions eu, us',
+    });
+    assert.equal(entry('network.weave.image_version').value, '2.9.0');
+    assert.match(explainText(e), /weave_conn_limit: unlimited \(CONN_LIMIT=0\)/);
+  });
+
+  test('observer: the note says the pods wait for the seeding cluster', () => {
+    const r = load('network:\n  weave:\n    ipalloc_init: observer\n');
+    assert.ok(explain(expectClean(r), r.origins).notes.some((n) => n.startsWith('IP allocation: observer')));
   });
 });

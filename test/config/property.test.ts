@@ -81,10 +81,21 @@ const calicoArb = (pod: (typeof PODS)[number], azure: boolean) =>
       // One spelling of encapsulation + mode at a time, as an operator would write it.
       encap: fc.constantFrom('netpack', 'pharos-ipip', 'pharos-vxlan', 'spectro', 'none'),
       vxlan: azure ? fc.constant(true) : fc.boolean(),
-      mode: fc.constantFrom('Always', 'CrossSubnet', 'Never'),
+      // Azure carries only encapsulated pod traffic: VXLAN Always.
+      mode: azure ? fc.constant('Always') : fc.constantFrom('Always', 'CrossSubnet', 'Never'),
       calicoNetworkCIDR: optional(fc.constant(pod.cidr)),
       mtu: optional(fc.oneof(fc.integer({ min: 576, max: 9000 }), fc.constant('auto'))),
       nat_outgoing: optional(fc.boolean()),
+      ip_autodetection_method: optional(
+        fc.constantFrom(
+          'first-found',
+          'kubernetes-internal-ip',
+          'can-reach=192.0.2.1',
+          'interface=eth.*,ens[0-9]+',
+          'skip-interface=docker.*',
+          'cidr=192.0.2.0/24',
+        ),
+      ),
       environment: optional(
         fc.record(
           {
@@ -110,6 +121,7 @@ const calicoArb = (pod: (typeof PODS)[number], azure: boolean) =>
         calicoNetworkCIDR: c.calicoNetworkCIDR,
         mtu: c.mtu,
         nat_outgoing: c.nat_outgoing,
+        ip_autodetection_method: c.ip_autodetection_method,
         environment: c.environment,
       };
       const encapsulation = c.vxlan || (azure && c.mode !== 'Never') ? 'vxlan' : 'ipip';

@@ -385,8 +385,8 @@ describe('kube_proxy.mode', () => {
   });
 
   test('an unknown mode is an error', () => {
-    expectOnly(load('kube_proxy:\n  mode: nftables\n'), [
-      { path: 'kube_proxy.mode', line: 2, col: 9, message: ['iptables, ipvs', '"nftables"'] },
+    expectOnly(load('kube_proxy:\n  mode: ebpf\n'), [
+      { path: 'kube_proxy.mode', line: 2, col: 9, message: ['iptables, ipvs, nftables', '"ebpf"'] },
     ]);
   });
 });

@@ -140,7 +140,7 @@ describe('fixed in the loader after the first test pass', () => {
         severity: 'warning',
         line: 5,
         col: 5,
-        message: ['is empty, so the default applies (1500)'],
+        message: ['is empty, so the default applies ("auto")'],
       },
     ]);
     assert.equal(r.config?.network.pod_network_cidr, '10.32.0.0/12');

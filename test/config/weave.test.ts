@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
+import { NODE_IMAGE } from '../../src/render/node-image.ts';
 import {
   at,
   BASE,
@@ -261,13 +262,49 @@ describe('legacy network.trusted_subnets (Pharos 1.x)', () => {
 });
 
 describe('network.weave.peering', () => {
-  test('defaults: the side-car is off, with the built-in image and no kubelet DNAT', () => {
+  test('defaults: the side-car is off in one region, on the official node image, no kubelet DNAT', () => {
     const c = expectClean(load('network:\n  provider: weave\n'));
-    assert.deepEqual(c.network.weave.peering, {
-      enabled: false,
-      image: 'docker.io/netpack/netpack:0.1.0',
-      kubelet_dnat: false,
+    assert.deepEqual(c.network.weave.peering, { enabled: false, image: NODE_IMAGE, kubelet_dnat: false });
+    assert.match(NODE_IMAGE, /^docker\.io\/library\/node:24\.[\d.]+-slim@sha256:[0-9a-f]{64}$/);
+  });
+
+  test("defaults: the fork's 2.9.0, iptables backend auto, consensus; each with its origin", () => {
+    const r = load('network:\n  provider: weave\n');
+    const c = expectClean(r);
+    assert.equal(c.network.weave.image_version, '2.9.0');
+    assert.equal(c.network.weave.iptables_backend, 'auto');
+    assert.equal(c.network.weave.ipalloc_init, 'consensus');
+    assert.deepEqual(r.origins['network.weave.image_version'], {
+      from: 'default',
+      reason: 'the maintained fork; upstream 2.8.1 is archived',
     });
+  });
+
+  test('image_version, iptables_backend and ipalloc_init are read; a wrong value is refused at its position', () => {
+    const c = expectClean(load('network:\n  weave:\n    image_version: 2.8.1\n    ipalloc_init: observer\n'));
+    assert.equal(c.network.weave.image_version, '2.8.1');
+    assert.equal(c.network.weave.ipalloc_init, 'observer');
+    const bad = load('network:\n  weave:\n    image_version: "2.7.0"\n');
+    assert.ok(
+      bad.diagnostics.some(
+        (d) => d.severity === 'error' && d.path === 'network.weave.image_version' && d.line === 3,
+      ),
+      JSON.stringify(bad.diagnostics),
+    );
+  });
+
+  test('iptables_backend other than auto with a release that does not read it: an error at the option', () => {
+    expectOnly(load('network:\n  weave:\n    image_version: 2.8.10\n    iptables_backend: nft\n'), [
+      {
+        path: 'network.weave.iptables_backend',
+        severity: 'error',
+        line: 4,
+        col: 23,
+        message: ["only the fork's 2.9.0 reads IPTABLES_BACKEND"],
+        hint: ['image_version: 2.9.0'],
+      },
+    ]);
+    expectClean(load('network:\n  weave:\n    iptables_backend: legacy\n'));
   });
 
   test('every option is read from the file, with its origin', () => {
@@ -313,14 +350,38 @@ describe('hosts in several regions', () => {
       )
       .join('')}`;
 
-  test('without region-aware peering: a warning at weave, pointing at the option', () => {
-    const text = `${hosts(['eu', 'eu', 'us'])}network:\n  provider: weave\n  weave:\n    no_masq_local: true\n`;
+  test('kubelet_dnat on the default node image (no iptables there): an error at the option', () => {
+    expectOnly(load('network:\n  weave:\n    peering:\n      enabled: true\n      kubelet_dnat: true\n'), [
+      {
+        path: 'network.weave.peering.kubelet_dnat',
+        severity: 'error',
+        line: 5,
+        col: 21,
+        message: ['needs iptables in the side-car'],
+        hint: ['set network.weave.peering.image'],
+      },
+    ]);
+  });
+
+  test('hosts in several regions: peering on by default, with the regions as its origin', () => {
+    const text = `${hosts(['eu', 'eu', 'us'])}network:\n  provider: weave\n`;
+    const r = load(text);
+    const c = expectClean(r);
+    assert.equal(c.network.weave.peering.enabled, true);
+    assert.deepEqual(r.origins['network.weave.peering.enabled'], {
+      from: 'default',
+      reason: 'the hosts span regions eu, us',
+    });
+  });
+
+  test('peering turned off by hand across regions: a warning at the option', () => {
+    const text = `${hosts(['eu', 'eu', 'us'])}network:\n  provider: weave\n  weave:\n    peering:\n      enabled: false\n`;
     expectOnly(load(text), [
       {
         path: 'network.weave.peering.enabled',
         severity: 'warning',
-        line: 16, // the weave: key
-        col: 3,
+        line: 18,
+        col: 16,
         message: ['the hosts span regions eu, us, but region-aware peering is off'],
         hint: ['set network.weave.peering.enabled: true'],
       },

@@ -14,6 +14,8 @@ export type Route =
   | { type: 'doc'; body: unknown }
   | { type: 'raw'; contentType: string; body: string }
   | { type: 'resource'; rt: ResourceType; namespace?: string; name?: string; subresource?: string }
+  /** `/api/v1/nodes/NAME/proxy/PATH`: the API server passes the request on to the node's kubelet. */
+  | { type: 'nodeProxy'; node: string; path: string }
   | { type: 'notFound' };
 
 export interface HandlerContext {
@@ -26,6 +28,8 @@ export interface HandlerContext {
   address: string;
   /** Fields of `obj` its kind does not declare, checked for writes with fieldValidation=Strict. */
   unknownFields?: (obj: KubeObject) => string[];
+  /** The next free ClusterIP for a Service created without one; undefined: none is given. */
+  allocateClusterIp?: () => string | undefined;
 }
 
 /** fieldValidation=Strict: a field the kind does not declare refuses the write (400), as on real servers. */
@@ -60,6 +64,8 @@ export function parseRoute(path: string, store: Store, address: string): Route {
     }
     return { type: 'notFound' };
   }
+  if (segs[0] === 'api' && segs[1] === 'v1' && segs[2] === 'nodes' && segs[3] && segs[4] === 'proxy')
+    return { type: 'nodeProxy', node: segs[3], path: `/${segs.slice(5).join('/')}` };
   let group: string;
   let version: string;
   let rest: string[];
@@ -90,6 +96,7 @@ export function classify(
   query: Record<string, string>,
   contentType: string,
 ): Verb {
+  if (route.type === 'nodeProxy') return 'get';
   if (route.type !== 'resource') return 'discovery';
   switch (method) {
     case 'GET':
@@ -316,6 +323,11 @@ export async function handleResource(
             kind: rt.plural,
           },
         );
+      }
+      const spec = obj.spec as { type?: string; clusterIP?: string } | undefined;
+      if (rt.kind === 'Service' && spec && spec.type !== 'ExternalName' && !spec.clusterIP && !w.dryRun) {
+        const ip = ctx.allocateClusterIp?.();
+        if (ip) spec.clusterIP = ip;
       }
       obj.metadata.managedFields = trackUpdate(undefined, obj, w.manager, scope, w.now);
       return sendJson(res, 201, finish(w, undefined, obj).obj, record);

@@ -10,6 +10,7 @@ import { type ControllerOptions, Controllers } from './controllers.ts';
 import { Faults, WRITE_VERBS } from './faults.ts';
 import { classify, handleResource, parseRoute } from './handlers.ts';
 import { ApiError, type RequestRecord, sendError, sendJson } from './http.ts';
+import { handlePodProxy, POD_PROXY_RE, type PodConnect } from './proxy.ts';
 import type { KubeObject } from './resources.ts';
 import { Rollout } from './rollout.ts';
 import { Store, type StoreOptions } from './store.ts';
@@ -37,6 +38,26 @@ export interface FakeApiServerOptions extends ControllerOptions, StoreOptions {
    * does not declare (a write with any is refused with 400). Default: no check.
    */
   unknownFields?: (obj: KubeObject) => string[];
+  /**
+   * The kubelet configuration `/api/v1/nodes/NAME/proxy/configz` returns for a node that exists
+   * (`{"kubeletconfig": ...}`, as kubelets answer), or `'unreachable'` for a kubelet the API
+   * server cannot reach (503, as real servers answer), or undefined for a node whose configz
+   * the API server does not show (404). Default: none shown. `kubeadmKubeletConfig` is what a
+   * kubeadm kubelet answers.
+   */
+  kubeletConfig?: (node: string) => Record<string, unknown> | 'unreachable' | undefined;
+  /**
+   * The pod proxy forwards to `status.podIP`; by default with a plain TCP connection from this
+   * process, or through this (e.g. into a network namespace).
+   */
+  podConnect?: PodConnect;
+  /** ClusterIPs handed, in order, to Services created without one (none by default: no allocation). */
+  clusterIpPool?: string[];
+}
+
+/** The part of a kubeadm kubelet's configz that matters here: clusterDNS, the kube-dns Service IP. */
+export function kubeadmKubeletConfig(clusterDNS = ['10.96.0.10']): Record<string, unknown> {
+  return { clusterDNS, clusterDomain: 'cluster.local', cgroupDriver: 'systemd' };
 }
 
 export interface FakeApiServer {
@@ -92,6 +113,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   }
   if (opts.nodes) rollout.addNodes(opts.nodes);
   let address = '127.0.0.1:0';
+  const clusterIps = [...(opts.clusterIpPool ?? [])];
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -160,6 +182,8 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         record.status = 200;
         return res.end('ok');
       }
+      const proxy = POD_PROXY_RE.exec(url.pathname);
+      if (proxy) return handlePodProxy(req, res, proxy, url.search, body, store, record, opts.podConnect);
       if (route.type === 'doc') return sendJson(res, 200, route.body, record);
       if (route.type === 'raw') {
         res.writeHead(200, {
@@ -171,6 +195,24 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       }
       if (route.type === 'notFound')
         throw new ApiError(404, 'the server could not find the requested resource');
+      if (route.type === 'nodeProxy') {
+        if (!store.find('Node', route.node))
+          throw new ApiError(404, `nodes "${route.node}" not found`, 'NotFound', {
+            name: route.node,
+            kind: 'nodes',
+          });
+        if (route.path !== '/configz' || req.method !== 'GET')
+          throw new ApiError(404, 'the server could not find the requested resource');
+        const config = opts.kubeletConfig?.(route.node);
+        if (config === undefined) throw new ApiError(404, 'the server could not find the requested resource');
+        if (config === 'unreachable')
+          throw new ApiError(
+            503,
+            `error trying to reach service: dial tcp 127.0.0.1:10250: connect: connection refused`,
+            'ServiceUnavailable',
+          );
+        return sendJson(res, 200, { kubeletconfig: config }, record);
+      }
       await handleResource(req, res, route, query, body, record, {
         store,
         faults,
@@ -179,6 +221,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         bookmarkIntervalMs: opts.bookmarkIntervalMs,
         address,
         unknownFields: opts.unknownFields,
+        allocateClusterIp: () => clusterIps.shift(),
       });
     };
     run().catch((e: unknown) => {

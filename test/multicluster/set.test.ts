@@ -67,6 +67,7 @@ function pair(editB: (c: ClusterConfig) => void = () => {}, digestB?: string): C
       c.network.service_cidr = '172.17.0.0/16';
       c.network.weave.ipalloc_default_subnet = '10.34.0.0/16';
       c.network.weave.known_peers = ['192.168.10.11'];
+      c.network.weave.ipalloc_init = 'observer';
       editB(c);
     },
     digestB ?? 'same',
@@ -212,6 +213,35 @@ for (const [file, expected] of broken) {
     assert.ok(!errors.some((l) => l.startsWith(join(examples, 'two/a.yml'))), 'cluster A is not blamed');
   });
 }
+
+test('broken example b-two-seeds.yml: two clusters seeding one range is a located warning in the second', async () => {
+  const path = join(examples, 'broken', 'b-two-seeds.yml');
+  const r = await cli('validate', '-f', join(examples, 'two/a.yml'), '-f', path);
+  // A warning (exit 0): each cluster works alone, they only refuse each other when they meet.
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.includes(': warning: '));
+  assert.equal(lines.length, 1, r.stderr);
+  // Not written in the file: located at the weave block it belongs in.
+  assert.ok(lines[0]!.startsWith(`${path}:14:`), lines[0]);
+  assert.match(
+    lines[0]!,
+    /warning: network\.weave\.ipalloc_init: .*seeded by different peers.*; set network\.weave\.ipalloc_init: observer/,
+  );
+  assert.ok(lines[0]!.includes(`${join(examples, 'two/a.yml')}:`), 'names where the seeding cluster is');
+});
+
+test('password digests agree for files that differ only in surrounding whitespace, as render reads them', () => {
+  assert.equal(passwordDigest('s3cret\n'), passwordDigest('  s3cret  \r\n\n'));
+  assert.equal(passwordDigest('\ts3cret'), passwordDigest('s3cret'));
+  assert.notEqual(passwordDigest('s3cret'), passwordDigest('s3 cret'));
+  const ds = checkClusterSet(
+    pair(() => {}, passwordDigest('same\n')).map((m, i) => ({
+      ...m,
+      passwordDigest: passwordDigest(i === 0 ? ' same' : 'same\n'),
+    })),
+  );
+  assert.deepEqual(errorsAt(ds, 'b.yml'), []);
+});
 
 test('the password mistake does not print either secret', async () => {
   const r = await cli(

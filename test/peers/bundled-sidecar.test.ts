@@ -10,48 +10,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
 import { buildBundle } from '../support/bundle.ts';
+import { RecordingRouter } from '../support/weave-router.ts';
 
 const _repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** Records every POST /connect; answers GET /status with the number of targets it holds. */
-class RecordingRouter {
-  calls: string[][] = [];
-  private targets: string[] = [];
-  private readonly server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/connect') {
-        const form = new URLSearchParams(body);
-        if (form.get('replace') !== 'true') return res.writeHead(400).end('replace=true expected');
-        this.targets = form.getAll('peer');
-        this.calls.push(this.targets);
-        res.writeHead(200).end();
-      } else if (req.method === 'GET' && req.url === '/status') {
-        res.writeHead(200).end(`        Version: 2.8.1\n        Targets: ${this.targets.length}\n`);
-      } else res.writeHead(404).end();
-    });
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((ok) => this.server.close(() => ok()));
-  }
-}
 
 async function waitFor(what: string, pred: () => boolean, capMs = 20_000): Promise<void> {
   const start = Date.now();

@@ -153,7 +153,14 @@ const COMMON: Allowed = {
   [`+${NODE_ENV}[CALICO_IPV4POOL_CIDR]`]: 'network.pod_network_cidr (upstream leaves it commented out)',
   [`+${NODE_ENV}[CALICO_IPV4POOL_NAT_OUTGOING]`]:
     'network.calico.nat_outgoing (upstream: Calico default true)',
-  [`+${NODE_ENV}[IP_AUTODETECTION_METHOD]`]: 'explicit first-found, which is also Calico’s default',
+  [`+${NODE_ENV}[IP_AUTODETECTION_METHOD]`]:
+    'network.calico.ip_autodetection_method (default kubernetes-internal-ip; upstream leaves Calico’s first-found)',
+  [`~${CONFIG}:data.cni_network_config.plugins`]:
+    'the CNI bandwidth plugin after portmap, as Pharos configured it (kubernetes.io/ingress-bandwidth annotations)',
+};
+
+/** A host MTU written in the file: veth_mtu is a number instead of upstream's "0". */
+const MTU_WRITTEN: Allowed = {
   [`~${CONFIG}:data.veth_mtu`]:
     'network.calico.mtu: host MTU minus encapsulation overhead (upstream "0" = detect)',
 };
@@ -168,7 +175,11 @@ describe('Calico render conforms to upstream v3.32.1', () => {
       '+IPPool//default-ipv4-ippool':
         'netpack manages the default pool so later mode/NAT changes take effect',
     });
-    assert.equal(configData(ours).veth_mtu, '1480');
+    assert.equal(configData(ours).veth_mtu, '0', 'mtu auto by default, as upstream');
+    const plugins = JSON.parse(
+      String(configData(ours).cni_network_config).replace('__CNI_MTU__', '0'),
+    ).plugins;
+    assert.deepEqual(plugins.at(-1), { type: 'bandwidth', capabilities: { bandwidth: true } });
   });
 
   test('calico-vxlan.yaml: encapsulation vxlan, mode CrossSubnet (upstream’s VXLAN mode)', (t) => {
@@ -193,15 +204,17 @@ describe('Calico render conforms to upstream v3.32.1', () => {
     });
   });
 
-  test('calico.yaml with mtu auto keeps upstream’s veth_mtu "0"', (t) => {
+  test('calico.yaml with a host MTU of 1500: veth_mtu 1480 instead of "0"', (t) => {
     const upstream = upstreamOrSkip(t, `${DIR}/calico.yaml`);
     if (!upstream) return;
     const allowed: Allowed = {
       ...COMMON,
+      ...MTU_WRITTEN,
       '+IPPool//default-ipv4-ippool': 'netpack manages the default pool',
     };
-    delete allowed[`~${CONFIG}:data.veth_mtu`];
-    checkConformance(upstream, render({ mtu: 'auto' }), allowed);
+    const ours = render({ mtu: 1500 });
+    checkConformance(upstream, ours, allowed);
+    assert.equal(configData(ours).veth_mtu, '1480');
   });
 
   test('calico-etcd.yaml: etcd datastore with TLS, secrets included', (t) => {

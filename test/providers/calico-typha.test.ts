@@ -90,22 +90,22 @@ const ALLOWED: Record<string, AllowedDifference[]> = {
     {
       path: `${NODE_ENV}[name=IP_AUTODETECTION_METHOD]`,
       change: 'added',
-      reason: 'explicit first-found, which is also Calico’s default',
+      reason: 'network.calico.ip_autodetection_method (default kubernetes-internal-ip)',
     },
   ],
   'ConfigMap/kube-system/calico-config': [
     {
-      path: 'data.veth_mtu',
-      change: 'changed',
-      reason: 'network.calico.mtu: host MTU minus encapsulation overhead (upstream "0" = detect)',
-    },
-    {
       path: 'data.cni_network_config',
       change: 'changed',
-      reason: 'the same JSON (compared as data below), formatted by JSON.stringify',
-      check: (d) =>
-        JSON.stringify(JSON.parse(String(d.upstream).replace('__CNI_MTU__', '0'))) ===
-        JSON.stringify(JSON.parse(String(d.ours).replace('__CNI_MTU__', '0'))),
+      reason:
+        'upstream’s JSON plus the bandwidth plugin Pharos configured (compared as data below), formatted by JSON.stringify',
+      check: (d) => {
+        const theirs = JSON.parse(String(d.upstream).replace('__CNI_MTU__', '0'));
+        theirs.plugins.push({ type: 'bandwidth', capabilities: { bandwidth: true } });
+        return (
+          JSON.stringify(theirs) === JSON.stringify(JSON.parse(String(d.ours).replace('__CNI_MTU__', '0')))
+        );
+      },
     },
   ],
 };
@@ -201,9 +201,9 @@ describe('Calico with Typha conforms to upstream calico-typha.yaml', () => {
     const missing = base().filter((o) => ref(o) !== 'PodDisruptionBudget/kube-system/calico-typha');
     assert.ok(conformance(theirs, missing).includes('missing PodDisruptionBudget/kube-system/calico-typha'));
 
-    // Without Typha, calico-typha.yaml's additions are missing, and mtu auto leaves veth_mtu
-    // as upstream, so its allow-list entry goes stale.
-    const off = render({ typha: false, mtu: 'auto' }).objects.filter(
+    // Without Typha, calico-typha.yaml's additions are missing, and a written MTU changes
+    // veth_mtu, which no allow-list entry explains.
+    const off = render({ typha: false, mtu: 1500 }).objects.filter(
       (o) => o.kind !== 'CustomResourceDefinition',
     );
     const problems = conformance(theirs, off);
@@ -212,7 +212,7 @@ describe('Calico with Typha conforms to upstream calico-typha.yaml', () => {
       'missing Deployment/kube-system/calico-typha',
       'ConfigMap/kube-system/calico-config: changed data.typha_service_name',
       `DaemonSet/kube-system/calico-node: removed ${NODE_ENV}[name=FELIX_TYPHAK8SSERVICENAME]`,
-      'stale allow-list entry ConfigMap/kube-system/calico-config: changed data.veth_mtu',
+      'ConfigMap/kube-system/calico-config: changed data.veth_mtu',
     ])
       assert.ok(problems.includes(p), `${p} in ${JSON.stringify(problems)}`);
   });

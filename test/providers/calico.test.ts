@@ -103,9 +103,14 @@ describe('encapsulation and mode', () => {
           bird ? ['/bin/calico-node', '-felix-ready', '-bird-ready'] : ['/bin/calico-node', '-felix-ready'],
         );
 
-        // Default host MTU 1500 minus the overhead of the encapsulation in use.
+        // Default mtu auto: "0", Calico subtracts the overhead itself; a host MTU of 1500 gives
+        // 1500 minus the overhead of the encapsulation in use.
+        assert.equal(configData(out).veth_mtu, '0');
         const overhead = mode === 'Never' ? 0 : encapsulation === 'ipip' ? 20 : 50;
-        assert.equal(configData(out).veth_mtu, String(1500 - overhead));
+        assert.equal(
+          configData(render({ encapsulation, mode, mtu: 1500 })).veth_mtu,
+          String(1500 - overhead),
+        );
       });
     }
   }
@@ -124,7 +129,11 @@ describe('encapsulation and mode', () => {
     });
     assert.equal(find(out, 'IPPool', 'default-ipv4-ippool').apiVersion, 'crd.projectcalico.org/v1');
     assert.equal(nodeEnv(out).get('CALICO_IPV4POOL_CIDR'), '172.31.0.0/16');
-    assert.equal(nodeEnv(out).get('IP_AUTODETECTION_METHOD'), 'first-found');
+    assert.equal(nodeEnv(out).get('IP_AUTODETECTION_METHOD'), 'kubernetes-internal-ip');
+    assert.equal(
+      nodeEnv(render({ ip_autodetection_method: 'interface=eth1' })).get('IP_AUTODETECTION_METHOD'),
+      'interface=eth1',
+    );
   });
 
   test('an IPv6 pod CIDR is an error', () => {

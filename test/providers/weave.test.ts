@@ -9,12 +9,12 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
-import type { ClusterConfig } from '../../src/config/types.ts';
+import type { ClusterConfig, WeaveVersion } from '../../src/config/types.ts';
 import {
   GENERATED_PASSWORD_SOURCE,
+  peersFromScript,
   renderWeave,
-  WEAVE_KUBE_IMAGE,
-  WEAVE_NPC_IMAGE,
+  weaveImages,
 } from '../../src/providers/weave/index.ts';
 import type { KubeObject, ProviderOutput, RenderInputs, RenderOptions } from '../../src/render/types.ts';
 import { MANAGED_BY_LABEL } from '../../src/render/types.ts';
@@ -30,6 +30,12 @@ import {
 } from '../support/upstream.ts';
 
 const UPSTREAM = 'weave-v2.8.1/weave-daemonset-k8s-1.11.yaml';
+/** The maintained fork's own manifest (tag v2.9.0): rajchaudhuri images, CHECKPOINT_DISABLE set. */
+const FORK = 'weave-v2.9.0-fork/weave-daemonset-k8s-1.11.yaml';
+const MANIFESTS: Record<string, { file: string; version: WeaveVersion }> = {
+  upstream: { file: UPSTREAM, version: '2.8.1' },
+  fork: { file: FORK, version: '2.9.0' },
+};
 const NS = 'kube-system';
 const PASSWORD_FILE = '/etc/pharos/weave_passwd';
 const NO_SECRETS: RenderOptions = { includeSecrets: false };
@@ -38,6 +44,8 @@ const WITH_SECRETS: RenderOptions = { includeSecrets: true };
 function config(edit: (c: ClusterConfig) => void = () => {}): ClusterConfig {
   const c = defaultClusterConfig();
   c.baseDir = '/work/cluster';
+  // The 2.8.1 manifest is the reference of most tests here; the fork's has its own describe.
+  c.network.weave.image_version = '2.8.1';
   edit(c);
   return c;
 }
@@ -108,18 +116,21 @@ function expectedExtraArgs(c: ClusterConfig): string {
 }
 
 /**
- * Every way our DaemonSet may differ from upstream's, each tied to the option that explains it.
- * Anything else is a conformance failure.
+ * Every way our DaemonSet may differ from upstream's, each tied to the option that explains it,
+ * listed only when that option is set (so an entry that goes unused fails, see `assertConforms`).
+ * Anything else is a conformance failure. `fork`: the maintained fork's manifest, which already
+ * sets CHECKPOINT_DISABLE.
  */
-function allowedDifferences(c: ClusterConfig): AllowedDifference[] {
+function allowedDifferences(c: ClusterConfig, fork = false): AllowedDifference[] {
   const w = c.network.weave;
+  const images = weaveImages(w.image_version);
   const envAdded = (name: string, reason: string, check: (e: Record<string, unknown>) => boolean) => ({
     path: `${WEAVE_ENV}[name=${name}]`,
     change: 'added' as const,
     reason,
     check: (d: Difference) => check(d.ours as Record<string, unknown>),
   });
-  return [
+  const entries: (AllowedDifference | false)[] = [
     {
       path: /^spec\.template\.spec\.(initContainers\[name=weave-init\]|containers\[name=weave(-npc)?\])\.image$/,
       change: 'changed',
@@ -127,8 +138,8 @@ function allowedDifferences(c: ClusterConfig): AllowedDifference[] {
       check: (d) =>
         typeof d.upstream === 'string' &&
         d.upstream.endsWith(':latest') &&
-        d.ours === d.upstream.replace(/:latest$/, ':2.8.1') &&
-        [WEAVE_KUBE_IMAGE, WEAVE_NPC_IMAGE].includes(d.ours as string),
+        d.ours === d.upstream.replace(/:latest$/, `:${w.image_version}`) &&
+        [images.kube, images.npc].includes(d.ours as string),
     },
     {
       path: /^spec\.template\.spec\.(initContainers\[name=weave-init\]|containers\[name=weave(-npc)?\])\.imagePullPolicy$/,
@@ -143,33 +154,60 @@ function allowedDifferences(c: ClusterConfig): AllowedDifference[] {
       check: (d) => d.upstream === null,
     },
     envAdded('IPALLOC_RANGE', 'network.pod_network_cidr', (e) => e.value === c.network.pod_network_cidr),
-    envAdded('CHECKPOINT_DISABLE', 'no version checks against the vendor', (e) => e.value === '1'),
+    !fork && envAdded('CHECKPOINT_DISABLE', 'no version checks against the vendor', (e) => e.value === '1'),
     envAdded(
       'NO_MASQ_LOCAL',
       'network.weave.no_masq_local (launch.sh turns it on unless the value is "0")',
       (e) => e.value === (w.no_masq_local ? '1' : '0'),
     ),
-    envAdded(
-      'EXTRA_ARGS',
-      'network.weave.trusted_subnets / ipalloc_default_subnet as weaver flags',
-      (e) => expectedExtraArgs(c) !== '' && e.value === expectedExtraArgs(c),
-    ),
-    {
+    envAdded('CONN_LIMIT', 'unlimited connections: a full mesh past 200 nodes', (e) => e.value === '0'),
+    expectedExtraArgs(c) !== '' &&
+      envAdded(
+        'EXTRA_ARGS',
+        'network.weave.trusted_subnets / ipalloc_default_subnet as weaver flags',
+        (e) => e.value === expectedExtraArgs(c),
+      ),
+    w.peering.enabled && {
       path: `${DS}.containers[name=weave-peers]`,
       change: 'added',
       reason: 'network.weave.peering.enabled: the region-aware peering side-car',
-      check: (d) => w.peering.enabled && (d.ours as { image?: string }).image === w.peering.image,
+      check: (d) => (d.ours as { image?: string }).image === w.peering.image,
     },
-    envAdded(
-      'KUBE_PEERS',
-      'network.weave.known_peers',
-      (e) => w.known_peers.length > 0 && e.value === w.known_peers.join(' '),
-    ),
+    peersFromScript(c) && {
+      path: 'spec.template.metadata.annotations',
+      change: 'added',
+      reason: "the side-car script's digest: a new script rolls the pods",
+      check: (d) =>
+        /^[0-9a-f]{64}$/.test((d.ours as Record<string, string>)['netpack.io/peers-script-sha256'] ?? ''),
+    },
+    peersFromScript(c) && {
+      path: `${DS}.volumes[name=weave-net-peers]`,
+      change: 'added',
+      reason: 'ConfigMap weave-net-peers, the side-car script, mounted read-only',
+      check: (d) => (d.ours as { configMap?: { name?: string } }).configMap?.name === 'weave-net-peers',
+    },
+    w.known_peers.length > 0 && {
+      path: `${DS}.containers[name=weave].args`,
+      change: 'added',
+      reason: 'network.weave.known_peers: launch.sh hands its args to weaver as peers, beside the node list',
+      check: (d) => JSON.stringify(d.ours) === JSON.stringify(w.known_peers),
+    },
+    w.ipalloc_init === 'observer' &&
+      envAdded('IPALLOC_INIT', 'network.weave.ipalloc_init: observer', (e) => e.value === 'observer'),
+    ...(w.iptables_backend === 'auto'
+      ? []
+      : ['weave', 'weave-npc'].map((name) => ({
+          path: `${DS}.containers[name=${name}].env[name=IPTABLES_BACKEND]`,
+          change: 'added' as const,
+          reason: 'network.weave.iptables_backend',
+          check: (d: Difference) => (d.ours as { value?: string }).value === w.iptables_backend,
+        }))),
     envAdded('WEAVE_PASSWORD', 'shared secret from Secret weave-passwd', (e) => {
       const ref = (e.valueFrom as { secretKeyRef?: unknown } | undefined)?.secretKeyRef;
       return e.value === undefined && JSON.stringify(ref) === '{"name":"weave-passwd","key":"weave-passwd"}';
     }),
   ];
+  return entries.filter((e): e is AllowedDifference => e !== false);
 }
 
 /** Side-car on with kubelet DNAT: `patch` on nodes, so it can publish its bridge address. */
@@ -194,32 +232,99 @@ const EXTRA_OBJECTS = new Map<string, string>([
   ['Service kube-system/weave-net-metrics', 'headless Service for Prometheus discovery of router metrics'],
   ['Service kube-system/weave-npc-metrics', 'headless Service for Prometheus discovery of weave-npc metrics'],
   ['Secret kube-system/weave-passwd', 'network.weave.password with includeSecrets'],
+  ['ConfigMap kube-system/weave-net-peers', 'the side-car script, with peering on the node image'],
 ]);
 
 const ref = (o: KubeObject) =>
   `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
-function assertConforms(upstream: KubeObject[], c: ClusterConfig, out: ProviderOutput): void {
+function assertConforms(upstream: KubeObject[], c: ClusterConfig, out: ProviderOutput, fork = false): void {
   for (const u of upstream) {
     const ours = findObject(out.objects, u.kind, u.metadata.name, u.metadata.namespace);
     assert.ok(ours, `we render upstream's ${ref(u)}`);
     const allowed =
       u.kind === 'DaemonSet'
-        ? allowedDifferences(c)
+        ? allowedDifferences(c, fork)
         : u.kind === 'ClusterRole'
           ? clusterRoleDifferences(c)
           : [];
-    assert.deepEqual(
-      unexplained(diffObjects(u, ours), allowed),
-      [],
-      `${ref(u)}: differences no option explains`,
-    );
+    const diffs = diffObjects(u, ours);
+    assert.deepEqual(unexplained(diffs, allowed), [], `${ref(u)}: differences no option explains`);
+    if (u.kind === 'DaemonSet') {
+      // Every entry listed for this config explains something: none is left over.
+      const unused = allowed
+        .filter((a) => unexplained(diffs, [a]).length === diffs.length)
+        .map((a) => a.reason);
+      assert.deepEqual(unused, [], `${ref(u)}: allow-list entries that explain nothing`);
+    }
   }
   for (const o of out.objects) {
     if (findObject(upstream, o.kind, o.metadata.name, o.metadata.namespace)) continue;
     assert.ok(EXTRA_OBJECTS.has(ref(o)), `${ref(o)} is not upstream's and not on the list of extra objects`);
   }
 }
+
+describe('weave: conformance with the maintained fork v2.9.0 (the default)', () => {
+  const fork = (edit: (c: ClusterConfig) => void = () => {}) =>
+    config((c) => {
+      c.network.weave.image_version = MANIFESTS.fork!.version;
+      edit(c);
+    });
+
+  test("default config: the fork's images at 2.9.0, every difference explained, none left over", (t) => {
+    const upstream = upstreamOrSkip(t, FORK);
+    if (!upstream) return;
+    const c = fork();
+    const out = render(c);
+    assertConforms(upstream, c, out, true);
+    assert.equal(container(out, 'weave').image, 'rajchaudhuri/weave-kube:2.9.0');
+    assert.equal(container(out, 'weave-npc').image, 'rajchaudhuri/weave-npc:2.9.0');
+    assert.equal(podSpec(out).initContainers[0]!.image, 'rajchaudhuri/weave-kube:2.9.0');
+  });
+
+  test('every option set, iptables backend and observer included: still explained', (t) => {
+    const upstream = upstreamOrSkip(t, FORK);
+    if (!upstream) return;
+    for (const backend of ['nft', 'legacy'] as const) {
+      const c = allOptions();
+      c.network.weave.image_version = '2.9.0';
+      c.network.weave.iptables_backend = backend;
+      c.network.weave.ipalloc_init = 'observer';
+      assertConforms(upstream, c, render(c, { weavePassword: 'x\n' }, WITH_SECRETS), true);
+    }
+  });
+
+  test('an allow-list entry that explains nothing fails (the 2.8.1 list against the fork)', (t) => {
+    const upstream = upstreamOrSkip(t, FORK);
+    if (!upstream) return;
+    const c = fork();
+    // Treated as upstream's manifest, CHECKPOINT_DISABLE would be "added" by us: it is not.
+    assert.throws(() => assertConforms(upstream, c, render(c), false), /explain nothing/);
+  });
+
+  test('iptables_backend: IPTABLES_BACKEND on weave and weave-npc; none with auto', () => {
+    const out = render(fork((c) => (c.network.weave.iptables_backend = 'legacy')));
+    for (const name of ['weave', 'weave-npc'])
+      assert.equal(container(out, name).env?.find((e) => e.name === 'IPTABLES_BACKEND')?.value, 'legacy');
+    const auto = render(fork());
+    for (const name of ['weave', 'weave-npc'])
+      assert.equal(
+        container(auto, name).env?.some((e) => e.name === 'IPTABLES_BACKEND'),
+        false,
+      );
+  });
+
+  test('2.8.2..2.8.10 come from the fork too; 2.8.1 from weaveworks', () => {
+    assert.deepEqual(weaveImages('2.8.10'), {
+      kube: 'rajchaudhuri/weave-kube:2.8.10',
+      npc: 'rajchaudhuri/weave-npc:2.8.10',
+    });
+    assert.deepEqual(weaveImages('2.8.1'), {
+      kube: 'weaveworks/weave-kube:2.8.1',
+      npc: 'weaveworks/weave-npc:2.8.1',
+    });
+  });
+});
 
 describe('weave: conformance with upstream v2.8.1', () => {
   test('default config: same objects, every difference explained', (t) => {
@@ -354,12 +459,28 @@ describe('weave: options', () => {
     assert.equal(env(render(c), 'NO_MASQ_LOCAL'), '1');
   });
 
-  test('known_peers → KUBE_PEERS, space-separated; absent when empty', () => {
+  test("known_peers → the weave container's args (peers beside the node list), never KUBE_PEERS", () => {
     assert.equal(hasEnv(render(config()), 'KUBE_PEERS'), false);
+    assert.equal(container(render(config()), 'weave').args, undefined);
     const c = config((c) => {
       c.network.weave.known_peers = ['203.0.113.10', '203.0.113.11', 'peer.example.com'];
     });
-    assert.equal(env(render(c), 'KUBE_PEERS'), '203.0.113.10 203.0.113.11 peer.example.com');
+    // KUBE_PEERS would replace the Kubernetes node list that launch.sh otherwise fetches.
+    assert.equal(hasEnv(render(c), 'KUBE_PEERS'), false);
+    assert.deepEqual(container(render(c), 'weave').args, [
+      '203.0.113.10',
+      '203.0.113.11',
+      'peer.example.com',
+    ]);
+  });
+
+  test('CONN_LIMIT is 0 (unlimited); IPALLOC_INIT only for observer', () => {
+    assert.equal(env(render(config()), 'CONN_LIMIT'), '0');
+    assert.equal(hasEnv(render(config()), 'IPALLOC_INIT'), false);
+    assert.equal(
+      env(render(config((c) => (c.network.weave.ipalloc_init = 'observer'))), 'IPALLOC_INIT'),
+      'observer',
+    );
   });
 
   test('WEAVE_PASSWORD always comes from Secret weave-passwd, never a literal', () => {
@@ -399,6 +520,17 @@ describe('weave: password Secret', () => {
   test('CRLF line ending is trimmed too', () => {
     const out = render(withFile(), { weavePassword: `${secretValue}\r\n` }, WITH_SECRETS);
     assert.deepEqual(get(out, 'Secret', 'weave-passwd', NS).data, { 'weave-passwd': b64 });
+  });
+
+  test('surrounding whitespace is stripped, as Pharos read the file (spaces, tabs, blank lines)', () => {
+    for (const text of [`  ${secretValue}  \n`, `\n\t${secretValue}\n\n`, ` ${secretValue}\r\n`]) {
+      const out = render(withFile(), { weavePassword: text }, WITH_SECRETS);
+      assert.deepEqual(
+        get(out, 'Secret', 'weave-passwd', NS).data,
+        { 'weave-passwd': b64 },
+        JSON.stringify(text),
+      );
+    }
   });
 
   test('file without includeSecrets: no Secret, no value anywhere, a pending Secret naming the file', () => {
@@ -531,6 +663,27 @@ function withPeering(kubeletDnat: boolean): ClusterConfig {
 }
 
 describe('weave: peering side-car', () => {
+  test('on the default node image: the script in ConfigMap weave-net-peers, mounted, digest on the pods; conformant', (t) => {
+    const upstream = upstreamOrSkip(t, UPSTREAM);
+    if (!upstream) return;
+    const c = allOptions();
+    c.network.weave.peering.enabled = true;
+    const out = render(c, { peersScript: '// the side-car\n' });
+    assert.deepEqual(out.diagnostics ?? [], []);
+    assertConforms(upstream, c, out);
+    const cm = get(out, 'ConfigMap', 'weave-net-peers', NS);
+    assert.deepEqual(cm.data, { 'sidecar.cjs': '// the side-car\n' });
+    const sc = container(out, 'weave-peers') as SideCar;
+    assert.equal(sc.image, c.network.weave.peering.image);
+    assert.deepEqual(sc.command.slice(0, 4), ['node', '/netpack/sidecar.cjs', 'peers', 'run']);
+    assert.deepEqual(sc.volumeMounts, [{ name: 'weave-net-peers', mountPath: '/netpack', readOnly: true }]);
+    // Without the built script: an error, not a pod that cannot start.
+    const missing = render(c, {});
+    assert.ok(
+      missing.diagnostics?.some((d) => d.severity === 'error' && d.path === 'network.weave.peering.enabled'),
+    );
+  });
+
   test('side-car on (with and without kubelet DNAT): every difference from upstream still explained', (t) => {
     const upstream = upstreamOrSkip(t, UPSTREAM);
     if (!upstream) return;

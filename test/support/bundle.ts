@@ -20,7 +20,11 @@ export interface BuiltBundle {
   remove(): void;
 }
 
-export function buildBundle(): BuiltBundle {
+/**
+ * The built CLI, copied. `codeCache` is kept for callers that once asked to skip training it: the
+ * one build before the suite trains it anyway, and copying costs the same either way.
+ */
+export function buildBundle(_opts: { codeCache?: boolean } = {}): BuiltBundle {
   assert.ok(
     existsSync(join(repoRoot, 'dist', 'netpack-core.cjs')),
     'no dist/: run `npm run build` first (npm test does, before the suite)',

@@ -115,9 +115,10 @@ export async function planAgainst(
   client: ClusterClient,
   ready: { config: ClusterConfig; desired: Desired },
   io: Io,
+  options: Parameters<typeof decide>[3] = {},
 ): Promise<Decision | undefined> {
   const view = await readCluster(client, ready.desired);
-  if (!view.stateProblem) return decide(ready.config, ready.desired, view);
+  if (!view.stateProblem) return decide(ready.config, ready.desired, view, options);
   io.stderr(
     `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
   );
@@ -145,6 +146,7 @@ interface ApplyFlags extends ClusterFlags {
   dryRun?: 'server' | 'client';
   default: boolean;
   force: boolean;
+  allowDnsCacheRemoval: boolean;
   adopt: boolean;
   wait: boolean;
   timeout: string;
@@ -178,6 +180,11 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         false,
       )
       .option(
+        '--allow-dns-cache-removal',
+        'confirm turning node_local_dns_cache off on a cluster where it runs (set kubelet clusterDNS back first)',
+        false,
+      )
+      .option(
         '--adopt',
         'take over objects netpack would create that exist without its label (e.g. a Pharos-made Weave): fields others set that netpack does not render are removed; see diff first',
         false,
@@ -203,7 +210,8 @@ Examples:
 
 Without -f, ./cluster.yml; apply never falls back to the built-in default unless --default is given.
 Refused, whatever the flags: changing network.provider, service_cidr, pod_network_cidr or
-network.calico.datastore of a cluster that runs a network already.
+network.calico.datastore of a cluster that runs a network already. Refused unless
+--allow-dns-cache-removal: turning node_local_dns_cache off while node-local-dns runs.
 Another apply or delete running against the cluster holds its lock (Lease kube-system/netpack-lock):
 apply then stops at once, naming the holder (exit 2).
 Exit status: 0 applied (and rolled out), 1 invalid config, refused, failed or timed out, 2 usage,
@@ -247,7 +255,9 @@ line on stderr).`,
           const client = await connect(opts, err);
           try {
             if (opts.dryRun === 'client') {
-              const d = await planAgainst(client, ready, io);
+              const d = await planAgainst(client, ready, io, {
+                allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
+              });
               if (!d) return EXIT.invalid;
               out.plan = planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges);
               out.result = d.refusals.length > 0 ? 'refused' : 'applied';
@@ -318,6 +328,7 @@ line on stderr).`,
                 for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
                   io.stdout(`${line}\n`);
               if (d) for (const line of formatStaleSecrets(d.secretsStale)) err(`netpack: warning: ${line}`);
+              for (const line of d?.noEffect ?? []) err(`netpack: warning: ${line}`);
               for (const f of report.failures) err(`netpack: failed: ${f.ref}: ${f.message}`);
               const summary = `${report.created} created, ${report.updated} configured, ${report.adopted ? `${report.adopted} adopted, ` : ''}${report.unchanged} unchanged, ${report.pruned} pruned${report.secretsCreated.length ? `, ${report.secretsCreated.length} secret created` : ''}`;
               if (report.failures.length > 0) {

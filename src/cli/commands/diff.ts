@@ -23,6 +23,11 @@ export function registerDiff(program: Command, io: Io, setExit: (code: number) =
         'what apply would create, change (field by field) and prune, and which changes it refuses; changes nothing',
       )
       .option('-f, --file <path>', 'cluster file, - for standard input (default ./cluster.yml)')
+      .option(
+        '--allow-dns-cache-removal',
+        'show the plan as apply --allow-dns-cache-removal would run it (node_local_dns_cache turned off where it runs)',
+        false,
+      )
       .addOption(outputOption('text, json or yaml', ['text', 'json', 'yaml'])),
   )
     .addHelpText(
@@ -36,7 +41,7 @@ Examples:
 Exit status, as kubectl diff: 0 nothing would change, 1 something would change or is refused,
 2 (above 1) an error: invalid config, the cluster cannot be reached, usage.`,
     )
-    .action((opts: ClusterFlags & { output: ReportFormat }) =>
+    .action((opts: ClusterFlags & { output: ReportFormat; allowDnsCacheRemoval: boolean }) =>
       clusterAction(
         io,
         setExit,
@@ -45,7 +50,9 @@ Exit status, as kubectl diff: 0 nothing would change, 1 something would change o
           if (!ready) return DIFF_EXIT.error;
           const client = await connect(opts, (l) => io.stderr(`${l}\n`));
           try {
-            const d = await planAgainst(client, ready, io);
+            const d = await planAgainst(client, ready, io, {
+              allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
+            });
             if (!d) return DIFF_EXIT.error;
             // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
             const refused =
@@ -65,12 +72,14 @@ Exit status, as kubectl diff: 0 nothing would change, 1 something would change o
                 refusedByServer: refused.map((r) => ({ object: r.ref, message: r.message })),
                 conflicts: conflicts.map((c) => ({ object: c.ref, message: c.message })),
                 staleSecrets: d.secretsStale,
+                warnings: d.noEffect,
               });
             } else {
               for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
               for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
                 io.stdout(`${line}\n`);
               for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
+              for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
               for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
               for (const c of conflicts)
                 io.stdout(

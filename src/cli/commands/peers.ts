@@ -2,13 +2,10 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FileRefused, readRegularFile } from '../../files.ts';
 import { renderPeersHtml } from '../../peers/html.ts';
-import { metricsHosts, parseListen, startMetricsServer } from '../../peers/metrics.ts';
 import type { PeerNode } from '../../peers/node.ts';
 import { type Finding, PeerIndex } from '../../peers/plan.ts';
-import { DEFAULT_ROUTER_URL, httpWeaveRouter } from '../../peers/router.ts';
-import { PeeringSidecar } from '../../peers/sidecar.ts';
+import { addRunOptions, type RunOpts, RunUsageError, runPeers } from '../../peers/run.ts';
 import { peerNodeFromHost, peerNodesFromJson } from '../../peers/sources.ts';
-import { PEERS_PORT } from '../../providers/weave/index.ts';
 import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
 
@@ -20,30 +17,11 @@ interface PlanOpts {
   node?: string;
 }
 
-interface RunOpts {
-  nodeName?: string;
-  knownPeers?: string;
-  routerUrl: string;
-  listen: string;
-  metricsAddress?: string;
-  resync: string;
-  routerCheck: string;
-  kubeletDnat: boolean;
-  kubeconfig?: string;
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
     .join('\n');
-}
-
-function seconds(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} must be a positive number of seconds (got "${text}")`);
-  return n * 1000;
 }
 
 const KUBECTL_NODES = 'give the output of `kubectl get nodes -o json`';
@@ -135,70 +113,14 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
   setExit(findings.some((f) => f.kind === 'unknown-node') ? EXIT.usage : EXIT.ok);
 }
 
-/** `peers run`: the side-car; returns when SIGTERM or SIGINT arrives. */
+/** `peers run`: the side-car (src/peers/run.ts); returns when SIGTERM or SIGINT arrives. */
 async function runAction(io: Io, setExit: (code: number) => void, opts: RunOpts): Promise<void> {
-  const nodeName = opts.nodeName || process.env.NODE_NAME || process.env.HOSTNAME;
-  if (!nodeName)
-    throw new UsageError('no node name: pass --node-name, or set NODE_NAME (downward API spec.nodeName)');
-  const knownPeers = (opts.knownPeers ?? process.env.KNOWN_PEERS ?? '').split(/[\s,]+/).filter(Boolean);
-  let listen: { host?: string; port: number };
-  let hosts: string[];
   try {
-    listen = parseListen(opts.listen);
-    hosts = metricsHosts({
-      ...(listen.host !== undefined ? { listenHost: listen.host } : {}),
-      ...(opts.metricsAddress !== undefined ? { asked: opts.metricsAddress } : {}),
-      ...(process.env.POD_IP !== undefined ? { podIp: process.env.POD_IP } : {}),
-    });
+    await runPeers(opts, io.stderr);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof RunUsageError) throw new UsageError(e.message);
+    throw e;
   }
-  const resyncMs = seconds(opts.resync, '--resync');
-  const routerCheckMs = seconds(opts.routerCheck, '--router-check');
-  const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
-  // Loaded here only: the side-car is the one command that needs the Kubernetes client.
-  const { kubeNodeSource, iptablesDnat, weaveBridgeIp } = await import('../../peers/kube.ts');
-  let source: Awaited<ReturnType<typeof kubeNodeSource>>;
-  try {
-    source = await kubeNodeSource(opts.kubeconfig);
-  } catch (e) {
-    throw new UsageError(
-      `no usable kubeconfig (${opts.kubeconfig ?? 'in-cluster or $KUBECONFIG'}): ${(e as Error).message}`,
-    );
-  }
-  const dnatOn = opts.kubeletDnat || process.env.KUBELET_DNAT === 'true' || process.env.KUBELET_DNAT === '1';
-  const sidecar = new PeeringSidecar(source, httpWeaveRouter(opts.routerUrl), {
-    nodeName,
-    knownPeers,
-    resyncMs,
-    routerCheckMs,
-    log,
-    ...(dnatOn ? { dnat: iptablesDnat(), bridgeIp: () => weaveBridgeIp() } : {}),
-  });
-  const servers = [];
-  for (const host of hosts)
-    servers.push(
-      await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
-    );
-  const where = servers.map((s, i) => `${hosts[i]}:${s.port}`).join(', ');
-  log(
-    `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${where}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,
-  );
-  sidecar.start();
-  await new Promise<void>((resolve) => {
-    const done = (sig: string) => {
-      log(`netpack peers: ${sig}, stopping`);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      resolve();
-    };
-    const onTerm = () => done('SIGTERM');
-    const onInt = () => done('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
-  await sidecar.stop();
-  for (const server of servers) await server.close();
   setExit(EXIT.ok);
 }
 
@@ -240,33 +162,7 @@ Exit status: 0 planned (findings about the nodes are printed, not failures), 1 i
 2 usage error (such as an unknown --node or an unreadable --nodes file).`,
     )
     .action((opts: PlanOpts) => planAction(io, setExit, opts));
-  peers
-    .command('run')
-    .description("the side-car in each weave-net pod: watch Nodes, keep the local router's peers in line")
-    .option('--node-name <name>', 'this node (default $NODE_NAME, else $HOSTNAME)')
-    .option(
-      '--known-peers <list>',
-      'extra peers for every list, comma or space separated (default $KNOWN_PEERS)',
-    )
-    .option('--router-url <url>', "the local Weave router's HTTP API", DEFAULT_ROUTER_URL)
-    .option(
-      '--listen <addr>',
-      '/healthz and /metrics [host:]port (a host here is as --metrics-address)',
-      process.env.PEERS_LISTEN ?? `:${PEERS_PORT}`,
-    )
-    .option(
-      '--metrics-address <ip>',
-      'serve /healthz and /metrics on this address only, 0.0.0.0 for all (default $NETPACK_METRICS_ADDRESS, else 127.0.0.1 and $POD_IP)',
-      process.env.NETPACK_METRICS_ADDRESS,
-    )
-    .option('--resync <seconds>', 'post the peers again this often, changed or not', '300')
-    .option('--router-check <seconds>', 'check the router (GET /status) this often to catch restarts', '10')
-    .option(
-      '--kubelet-dnat',
-      'route kubelet traffic (10250) to other regions through the overlay (or $KUBELET_DNAT=true)',
-      false,
-    )
-    .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account, or $KUBECONFIG)')
+  addRunOptions(peers.command('run'))
     .addHelpText(
       'after',
       `

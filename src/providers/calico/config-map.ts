@@ -34,6 +34,9 @@ export function cniNetworkConfig(datastore: CalicoSettings['datastore']): string
         kubernetes: { kubeconfig: '__KUBECONFIG_FILEPATH__' },
       },
       { type: 'portmap', snat: true, capabilities: { portMappings: true } },
+      // Traffic shaping for pods annotated kubernetes.io/ingress-bandwidth / egress-bandwidth, as
+      // Pharos configured it (upstream's calico.yaml has only portmap; install-cni ships the binary).
+      { type: 'bandwidth', capabilities: { bandwidth: true } },
     ],
   };
   return JSON.stringify(conflist, null, 2).replace(`"${CNI_MTU_PLACEHOLDER}"`, CNI_MTU_PLACEHOLDER);

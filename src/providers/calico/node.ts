@@ -58,9 +58,9 @@ export function calicoNodeEnv(s: CalicoSettings): EnvVar[] {
       : [...etcdEnv(), fromField('CALICO_K8S_NODE_REF', 'spec.nodeName')]),
     fromConfig('CALICO_NETWORKING_BACKEND', 'calico_backend'),
     literal('CLUSTER_TYPE', 'k8s,bgp'),
-    // Auto-detect the BGP IP address, from the first interface that has one (Calico's default).
+    // Auto-detect the BGP and tunnel address by network.calico.ip_autodetection_method.
     literal('IP', 'autodetect'),
-    literal('IP_AUTODETECTION_METHOD', 'first-found'),
+    literal('IP_AUTODETECTION_METHOD', s.autodetectionMethod),
     literal('CALICO_IPV4POOL_IPIP', s.ipipMode),
     literal('CALICO_IPV4POOL_VXLAN', s.vxlanMode),
     // IPv6 is off (FELIX_IPV6SUPPORT); upstream still mirrors the IPv4 VXLAN mode here.

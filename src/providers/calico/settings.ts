@@ -14,6 +14,8 @@ export interface CalicoSettings {
   ipipMode: EncapsulationMode;
   vxlanMode: EncapsulationMode;
   natOutgoing: boolean;
+  /** calico-node's IP_AUTODETECTION_METHOD. */
+  autodetectionMethod: string;
   /** calico-config's `calico_backend`. */
   backend: Backend;
   /** calico-config's `veth_mtu`: "0" lets Calico detect the MTU. */
@@ -150,6 +152,7 @@ export function calicoSettings(config: ClusterConfig): {
       ipipMode,
       vxlanMode,
       natOutgoing: calico.nat_outgoing,
+      autodetectionMethod: calico.ip_autodetection_method,
       backend,
       vethMtu,
       environment,

@@ -19,11 +19,47 @@ export function manifestName(path: string): string {
   return base.replace(/\.erb$/, '').replace(/\.ya?ml$/, '');
 }
 
+/** `written` with every key it lacks taken from `defaults`, map by map; what is written wins. */
+function fillDefaults(written: unknown, defaults: unknown): unknown {
+  if (written === undefined || written === null) return defaults;
+  if (!isPlainObject(written) || !isPlainObject(defaults)) return written;
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(written)) out[k] = fillDefaults(v, defaults[k]);
+  return out;
+}
+
+/**
+ * Pharos' `cluster_config`: the cluster file with the network defaults filled in (Pharos passed
+ * its config object, defaults included, so `cluster_config.network.service_cidr` has a value
+ * when the file leaves it out). Keys keep Pharos' spelling: what the file wrote stays as written
+ * (aliases included), `node_local_dns_cache` is a boolean, `kube_proxy.mode` is top-level, and
+ * only the chosen provider's block is filled.
+ */
+export function clusterConfigWithDefaults(config: ClusterConfig): Record<string, unknown> {
+  const net = config.network;
+  const network: Record<string, unknown> = {
+    provider: net.provider,
+    service_cidr: net.service_cidr,
+    pod_network_cidr: net.pod_network_cidr,
+    dns_replicas: net.dns_replicas,
+    node_local_dns_cache: net.node_local_dns_cache.enabled,
+    firewalld: net.firewalld,
+  };
+  if (net.provider === 'weave') network.weave = net.weave;
+  if (net.provider === 'calico')
+    network.calico = {
+      ...net.calico,
+      ...(net.calico.encapsulation === 'ipip' ? { ipip_mode: net.calico.mode } : {}),
+    };
+  const defaults = structuredClone({ network, kube_proxy: { mode: net.kube_proxy_mode } });
+  return fillDefaults(config.raw, defaults) as Record<string, unknown>;
+}
+
 /** The variables a custom template sees: Pharos' (`cluster_config`, `name`, ...) and netpack's. */
 export function templateVariables(config: ClusterConfig, name: string): Record<string, unknown> {
   const network = config.raw.network as { firewalld?: { enabled?: unknown } } | undefined;
   return {
-    cluster_config: config.raw,
+    cluster_config: clusterConfigWithDefaults(config),
     name,
     firewalld_enabled: network?.firewalld?.enabled === true,
     // Pharos set this when a re-up had to reload iptables; netpack never does.

@@ -13,7 +13,7 @@
  *   fills them in at start-up with the IP of Service `kube-dns-upstream` (from `-upstreamsvc`) and with
  *   the node's resolv.conf (or kube-dns' configured upstreams).
  *
- * The two kube-proxy modes (the docs' two recipes):
+ * The kube-proxy modes (the docs' two recipes; nftables takes the IPVS one, see `plan`):
  * - `iptables`: the cache binds both the link-local address and the cluster DNS IP, and node-cache
  *   adds NOTRACK rules so packets to the kube-dns IP reach the local cache before kube-proxy's DNAT.
  *   Pods keep using the kube-dns IP, so kubelet's `clusterDNS` needs no change; cache misses for the
@@ -66,7 +66,11 @@ function plan(config: ClusterConfig): Plan {
   switch (config.network.kube_proxy_mode) {
     case 'iptables':
       return { listen: [NODE_LOCAL_DNS_IP, dnsIp], clusterDns: CLUSTER_DNS_PILLAR };
+    // nftables: node-cache's take-over of the kube-dns IP is iptables rules only (kubernetes/dns
+    // has no nftables support), and an nftables-only node may have no working iptables; the
+    // link-local-only variant needs no rules at all, so it fits. kubelet then points at it.
     case 'ipvs':
+    case 'nftables':
       return { listen: [NODE_LOCAL_DNS_IP], clusterDns: dnsIp };
     default: {
       const never: never = config.network.kube_proxy_mode;

@@ -1,21 +1,27 @@
 /**
  * Weave Net, rendered from the `network:` section.
  *
- * The objects follow upstream Weave Net v2.8.1 (`weave-daemonset-k8s-1.11.yaml`): the same
+ * The objects follow upstream's `weave-daemonset-k8s-1.11.yaml` (v2.8.1, and the maintained
+ * fork's v2.9.0, which differs only in image names and CHECKPOINT_DISABLE): the same
  * ServiceAccount, RBAC rules, DaemonSet containers, probes, volumes, security context and
  * tolerations. What we change, and why:
  * - images are pinned to the release tag instead of `:latest`, so pulls are `IfNotPresent`
  *   (upstream's `Always` only makes sense for a moving tag);
- * - the `weave` container gets env vars for the options (see `weaveEnv`), read by weave-kube's
- *   `launch.sh`;
+ * - the `weave` container gets env vars and args for the options (see `weaveEnv`,
+ *   `launchArgs`), read by the image's `launch.sh`;
  * - two headless Services let Prometheus discover the metrics endpoints (upstream ships none);
- * - Secret `weave-passwd`, when the operator gave a password file and asked for secrets.
+ * - Secret `weave-passwd`, when the operator gave a password file and asked for secrets;
+ * - the peering side-car and, with the default node image, ConfigMap `weave-net-peers` holding
+ *   its script.
  *
- * Pure: no I/O. The password file's contents arrive in `RenderInputs`.
+ * Pure: no I/O. The password file's contents and the side-car script arrive in `RenderInputs`.
  */
 
+import { createHash } from 'node:crypto';
+import { WEAVE_CONN_LIMIT } from '../../config/defaults.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
-import type { ClusterConfig, WeaveConfig } from '../../config/types.ts';
+import type { ClusterConfig, WeaveConfig, WeaveVersion } from '../../config/types.ts';
+import { NODE_IMAGE } from '../../render/node-image.ts';
 import type {
   KubeObject,
   PendingSecret,
@@ -25,9 +31,19 @@ import type {
 } from '../../render/types.ts';
 import { remoteRoutes } from './remote-subnets.ts';
 
-export const WEAVE_VERSION = '2.8.1';
-export const WEAVE_KUBE_IMAGE = `weaveworks/weave-kube:${WEAVE_VERSION}`;
-export const WEAVE_NPC_IMAGE = `weaveworks/weave-npc:${WEAVE_VERSION}`;
+/** Upstream Weave Net's last release; later ones come from the maintained fork. */
+export const WEAVE_UPSTREAM_VERSION = '2.8.1';
+
+/**
+ * The weave-kube and weave-npc images of a release: upstream's `weaveworks/...` for 2.8.1, the
+ * maintained fork's `rajchaudhuri/...` (github.com/rajch/weave) for 2.8.2 to 2.9.0. Both keep
+ * the last path segments, so a mirror (`image_repository`) holds either as REPO/weave-kube:TAG.
+ */
+export function weaveImages(version: WeaveVersion): { kube: string; npc: string } {
+  const owner = version === WEAVE_UPSTREAM_VERSION ? 'weaveworks' : 'rajchaudhuri';
+  return { kube: `${owner}/weave-kube:${version}`, npc: `${owner}/weave-npc:${version}` };
+}
+
 export const WEAVE_NAMESPACE = 'kube-system';
 /** Name of every upstream object and value of the `name` label that selects the pods. */
 export const WEAVE_NAME = 'weave-net';
@@ -66,8 +82,10 @@ export function renderWeave(
   if (secret) objects.push(secret);
   else pendingSecrets.push(pendingPasswordSecret(weave));
 
+  const script = peersScript(config, inputs, diagnostics);
+  if (script) objects.push(script.configMap);
   objects.push(
-    daemonSet(config),
+    daemonSet(config, script?.digest),
     metricsService('weave-net-metrics', WEAVE_METRICS_PORT),
     metricsService('weave-npc-metrics', WEAVE_NPC_METRICS_PORT),
   );
@@ -167,8 +185,7 @@ function passwordSecret(
     });
     return null;
   }
-  // Files usually end in a newline that is not part of the password (Pharos read them the same way).
-  const password = inputs.weavePassword.replace(/[\r\n]+$/, '');
+  const password = weavePasswordOf(inputs.weavePassword);
   if (password === '') {
     // weaver treats an empty WEAVE_PASSWORD as "no password" and runs unencrypted: refuse.
     diagnostics.push({
@@ -188,6 +205,15 @@ function passwordSecret(
   };
 }
 
+/**
+ * The password in a password file, read as Pharos read it: surrounding whitespace stripped (a
+ * trailing newline, the indentation or spaces an editor leaves), so clusters that share a
+ * secret through differently saved files agree. The multi-cluster digest reads it the same way.
+ */
+export function weavePasswordOf(contents: string): string {
+  return contents.trim();
+}
+
 /** The Secret apply creates once, if missing, when render did not print it. */
 function pendingPasswordSecret(weave: WeaveConfig): PendingSecret {
   return {
@@ -199,16 +225,23 @@ function pendingPasswordSecret(weave: WeaveConfig): PendingSecret {
 }
 
 /**
- * Env of the `weave` container: upstream's two, then one per option, each read by weave-kube's
- * `launch.sh` (v2.8.1):
+ * Env of the `weave` container: upstream's two, then one per option, each read by the image's
+ * `launch.sh` (see ../shared/upstream/weave-v2.9.0-fork/launch.sh; 2.8.1's reads the same, less
+ * IPTABLES_BACKEND):
  * - `IPALLOC_RANGE` → `--ipalloc-range` (the pod network; launch.sh's own default is 10.32.0.0/12).
  * - `CHECKPOINT_DISABLE=1` → no calls home to check for new versions.
  * - `NO_MASQ_LOCAL`: launch.sh passes `--no-masq-local` unless the value is exactly "0" (on by
  *   default since 2.7.0), so `no_masq_local: false` must say "0" explicitly.
+ * - `CONN_LIMIT` → `--conn-limit` (see `WEAVE_CONN_LIMIT` in config/defaults.ts).
  * - `EXTRA_ARGS`: launch.sh word-splits it into weaver's arguments (CIDRs have no spaces).
- * - `KUBE_PEERS`: replaces the peer list launch.sh would fetch from the API server; it is
- *   word-split too, so peers are joined with spaces. IPAM then waits for consensus among that
- *   many peers (launch.sh counts them), exactly as Pharos' known_peers did.
+ * - No `KUBE_PEERS`: without it launch.sh asks kube-utils for the Kubernetes node list, so this
+ *   cluster's nodes always peer with each other, and IP allocation waits for consensus among
+ *   that many peers. (Setting it to the known peers, as netpack did, replaced the node list: the
+ *   nodes then met only through the other cluster, and the consensus counted its nodes.) The
+ *   known peers travel as the container's args instead (see `launchArgs`).
+ * - `IPALLOC_INIT=observer` only with `weave.ipalloc_init: observer`; otherwise launch.sh's
+ *   default, `consensus=<nodes>`.
+ * - `IPTABLES_BACKEND` only when `weave.iptables_backend` is not `auto` (launch.sh detects it).
  * - `WEAVE_PASSWORD` from the Secret; weaver encrypts traffic between untrusted peers with it.
  */
 function weaveEnv(config: ClusterConfig): unknown[] {
@@ -219,15 +252,36 @@ function weaveEnv(config: ClusterConfig): unknown[] {
     { name: 'IPALLOC_RANGE', value: config.network.pod_network_cidr },
     { name: 'CHECKPOINT_DISABLE', value: '1' },
     { name: 'NO_MASQ_LOCAL', value: weave.no_masq_local ? '1' : '0' },
+    { name: 'CONN_LIMIT', value: String(WEAVE_CONN_LIMIT) },
   ];
   const extraArgs = weaverExtraArgs(weave);
   if (extraArgs.length > 0) env.push({ name: 'EXTRA_ARGS', value: extraArgs.join(' ') });
-  if (weave.known_peers.length > 0) env.push({ name: 'KUBE_PEERS', value: weave.known_peers.join(' ') });
+  if (weave.ipalloc_init === 'observer') env.push({ name: 'IPALLOC_INIT', value: 'observer' });
+  env.push(...iptablesBackendEnv(weave));
   env.push({
     name: 'WEAVE_PASSWORD',
     valueFrom: { secretKeyRef: { name: WEAVE_PASSWORD_SECRET, key: WEAVE_PASSWORD_KEY } },
   });
   return env;
+}
+
+/**
+ * IPTABLES_BACKEND for both containers when the operator chose one: the fork's launch.sh reads
+ * it in the `weave` container; weave-npc gets the same value so both agree on the backend.
+ */
+function iptablesBackendEnv(weave: WeaveConfig): unknown[] {
+  return weave.iptables_backend === 'auto'
+    ? []
+    : [{ name: 'IPTABLES_BACKEND', value: weave.iptables_backend }];
+}
+
+/**
+ * Args of the `weave` container: launch.sh passes its own arguments ("$@") to weaver after every
+ * flag and before the node list, where weaver reads them as peers. So the known peers (other
+ * clusters' nodes) are added to this cluster's own nodes instead of replacing them.
+ */
+function launchArgs(weave: WeaveConfig): string[] {
+  return [...weave.known_peers];
 }
 
 /** weaver flags for the options that have no env var of their own. */
@@ -245,10 +299,10 @@ export function weaverExtraArgs(weave: WeaveConfig): string[] {
 const xtablesLockMount = () => ({ name: 'xtables-lock', mountPath: '/run/xtables.lock', readOnly: false });
 
 /** Installs the CNI plugin and config on the host and checks kernel modules (upstream's init.sh). */
-function initContainer(): Record<string, unknown> {
+function initContainer(weave: WeaveConfig): Record<string, unknown> {
   return {
     name: 'weave-init',
-    image: WEAVE_KUBE_IMAGE,
+    image: weaveImages(weave.image_version).kube,
     imagePullPolicy: 'IfNotPresent',
     command: ['/home/weave/init.sh'],
     securityContext: { privileged: true },
@@ -263,11 +317,13 @@ function initContainer(): Record<string, unknown> {
 }
 
 function weaveContainer(config: ClusterConfig): Record<string, unknown> {
+  const args = launchArgs(config.network.weave);
   return {
     name: 'weave',
     command: ['/home/weave/launch.sh'],
+    ...(args.length > 0 ? { args } : {}),
     env: weaveEnv(config),
-    image: WEAVE_KUBE_IMAGE,
+    image: weaveImages(config.network.weave.image_version).kube,
     imagePullPolicy: 'IfNotPresent',
     readinessProbe: { httpGet: { host: '127.0.0.1', path: '/status', port: WEAVE_HTTP_PORT } },
     resources: { requests: { cpu: '50m' } },
@@ -281,11 +337,14 @@ function weaveContainer(config: ClusterConfig): Record<string, unknown> {
   };
 }
 
-function npcContainer(): Record<string, unknown> {
+function npcContainer(weave: WeaveConfig): Record<string, unknown> {
   return {
     name: 'weave-npc',
-    env: [{ name: 'HOSTNAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }],
-    image: WEAVE_NPC_IMAGE,
+    env: [
+      { name: 'HOSTNAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+      ...iptablesBackendEnv(weave),
+    ],
+    image: weaveImages(weave.image_version).npc,
     imagePullPolicy: 'IfNotPresent',
     resources: { requests: { cpu: '50m' } },
     securityContext: { privileged: true },
@@ -297,16 +356,64 @@ function npcContainer(): Record<string, unknown> {
 export const PEERS_PORT = 6788;
 export const PEERS_CONTAINER = 'weave-peers';
 
+/** ConfigMap holding the side-car script, mounted read-only at `PEERS_SCRIPT_DIR`. */
+export const PEERS_SCRIPT_CONFIGMAP = 'weave-net-peers';
+export const PEERS_SCRIPT_KEY = 'sidecar.cjs';
+export const PEERS_SCRIPT_DIR = '/netpack';
+/** Pod template annotation with the script's SHA-256: a new script rolls the pods. */
+export const PEERS_SCRIPT_DIGEST_ANNOTATION = 'netpack.io/peers-script-sha256';
+
+/** Whether the side-car runs as netpack's script on the official node image (the default). */
+export function peersFromScript(config: ClusterConfig): boolean {
+  const peering = config.network.weave.peering;
+  return peering.enabled && peering.image === NODE_IMAGE;
+}
+
 /**
- * The region-aware peering side-car (`netpack peers run`, built from this package), only when
- * `network.weave.peering.enabled`. It watches Nodes and posts this node's peers to the router on
- * 127.0.0.1:6784 (the pod shares the host network). It runs as a non-root user with no
- * capabilities, except with kubelet DNAT, which needs root with NET_ADMIN/NET_RAW for iptables
- * and the xtables lock the other containers share.
+ * ConfigMap `weave-net-peers` with the side-car script (dist/netpack-sidecar.cjs, read by the
+ * shell into `RenderInputs.peersScript`), and its digest; null when the side-car is off or
+ * runs from a self-built image. A missing script is an error: the pods could not start.
+ */
+function peersScript(
+  config: ClusterConfig,
+  inputs: RenderInputs,
+  diagnostics: Diagnostic[],
+): { configMap: KubeObject; digest: string } | null {
+  if (!peersFromScript(config)) return null;
+  if (inputs.peersScript === undefined) {
+    diagnostics.push({
+      severity: 'error',
+      path: 'network.weave.peering.enabled',
+      message: `the side-car script (dist/netpack-sidecar.cjs) was not found, so ConfigMap ${PEERS_SCRIPT_CONFIGMAP} cannot be rendered`,
+      hint: 'run `npm run build` in the netpack checkout, or set network.weave.peering.image to a self-built netpack image',
+    });
+    return null;
+  }
+  return {
+    configMap: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: PEERS_SCRIPT_CONFIGMAP, namespace: WEAVE_NAMESPACE, labels: labels() },
+      data: { [PEERS_SCRIPT_KEY]: inputs.peersScript },
+    },
+    digest: createHash('sha256').update(inputs.peersScript, 'utf8').digest('hex'),
+  };
+}
+
+/**
+ * The region-aware peering side-car, only when `network.weave.peering.enabled`. By default the
+ * official node image (`NODE_IMAGE`) runs netpack's side-car script from ConfigMap
+ * `weave-net-peers`: `node /netpack/sidecar.cjs peers run`, nothing to build or pull of ours.
+ * `peering.image` names a self-built image instead, which runs `netpack peers run`. Either way
+ * it watches Nodes and posts this node's peers to the router on 127.0.0.1:6784 (the pod shares
+ * the host network). It runs as a non-root user with no capabilities, except with kubelet DNAT,
+ * which needs root with NET_ADMIN/NET_RAW for iptables and the xtables lock the other
+ * containers share (and a self-built image: the node image has no iptables; validate says so).
  */
 function peeringSidecars(config: ClusterConfig): Record<string, unknown>[] {
   const peering = config.network.weave.peering;
   if (!peering.enabled) return [];
+  const fromScript = peersFromScript(config);
   const env: unknown[] = [
     // The node's name as the API knows it; HOSTNAME is the machine's, which may differ.
     { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
@@ -324,12 +431,21 @@ function peeringSidecars(config: ClusterConfig): Record<string, unknown>[] {
     timeoutSeconds: 5,
     failureThreshold: 3,
   });
+  const volumeMounts = [
+    ...(fromScript ? [{ name: PEERS_SCRIPT_CONFIGMAP, mountPath: PEERS_SCRIPT_DIR, readOnly: true }] : []),
+    ...(peering.kubelet_dnat ? [xtablesLockMount()] : []),
+  ];
   return [
     {
       name: PEERS_CONTAINER,
       image: peering.image,
       imagePullPolicy: 'IfNotPresent',
-      command: ['netpack', 'peers', 'run', `--listen=:${PEERS_PORT}`],
+      command: [
+        ...(fromScript ? ['node', `${PEERS_SCRIPT_DIR}/${PEERS_SCRIPT_KEY}`] : ['netpack']),
+        'peers',
+        'run',
+        `--listen=:${PEERS_PORT}`,
+      ],
       env,
       ports: [{ name: 'peers-metrics', containerPort: PEERS_PORT, protocol: 'TCP' }],
       livenessProbe: probe(30),
@@ -350,12 +466,12 @@ function peeringSidecars(config: ClusterConfig): Record<string, unknown>[] {
             readOnlyRootFilesystem: true,
             capabilities: { drop: ['ALL'] },
           },
-      ...(peering.kubelet_dnat ? { volumeMounts: [xtablesLockMount()] } : {}),
+      ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
     },
   ];
 }
 
-function daemonSet(config: ClusterConfig): KubeObject {
+function daemonSet(config: ClusterConfig, scriptDigest?: string): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -365,10 +481,17 @@ function daemonSet(config: ClusterConfig): KubeObject {
       // Wait 5 seconds to let a pod connect before rolling the next one (upstream's comment).
       minReadySeconds: 5,
       template: {
-        metadata: { labels: labels() },
+        metadata: {
+          labels: labels(),
+          ...(scriptDigest ? { annotations: { [PEERS_SCRIPT_DIGEST_ANNOTATION]: scriptDigest } } : {}),
+        },
         spec: {
-          initContainers: [initContainer()],
-          containers: [weaveContainer(config), npcContainer(), ...peeringSidecars(config)],
+          initContainers: [initContainer(config.network.weave)],
+          containers: [
+            weaveContainer(config),
+            npcContainer(config.network.weave),
+            ...peeringSidecars(config),
+          ],
           hostNetwork: true,
           dnsPolicy: 'ClusterFirstWithHostNet',
           hostPID: false,
@@ -388,6 +511,14 @@ function daemonSet(config: ClusterConfig): KubeObject {
             { name: 'dbus', hostPath: { path: '/var/lib/dbus' } },
             { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
             { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+            ...(scriptDigest
+              ? [
+                  {
+                    name: PEERS_SCRIPT_CONFIGMAP,
+                    configMap: { name: PEERS_SCRIPT_CONFIGMAP, defaultMode: 0o444 },
+                  },
+                ]
+              : []),
           ],
           priorityClassName: 'system-node-critical',
         },

@@ -10,9 +10,11 @@
  * a privileged container; the pinned weave-kube image (it has a shell and iproute2, and is
  * already in netpack's image list) instead of a separate alpine image.
  */
-import type { ClusterConfig } from '../../config/types.ts';
+
+import { DEFAULT_WEAVE_VERSION } from '../../config/defaults.ts';
+import type { ClusterConfig, WeaveVersion } from '../../config/types.ts';
 import type { KubeObject } from '../../render/types.ts';
-import { WEAVE_KUBE_IMAGE, WEAVE_NAMESPACE } from './index.ts';
+import { WEAVE_NAMESPACE, weaveImages } from './index.ts';
 
 export const REMOTE_ROUTES_NAME = 'weave-remote-routes';
 /** Seconds between two checks of the routes. */
@@ -48,7 +50,10 @@ const labels = (): Record<string, string> => ({ name: REMOTE_ROUTES_NAME });
  * The DaemonSet routing `subnets` (the other clusters' allocation subnets) through the weave
  * bridge on every node; null when there are none.
  */
-export function remoteRoutesDaemonSet(subnets: readonly string[]): KubeObject | null {
+export function remoteRoutesDaemonSet(
+  subnets: readonly string[],
+  version: WeaveVersion = DEFAULT_WEAVE_VERSION,
+): KubeObject | null {
   if (subnets.length === 0) return null;
   return {
     apiVersion: 'apps/v1',
@@ -62,7 +67,7 @@ export function remoteRoutesDaemonSet(subnets: readonly string[]): KubeObject | 
           containers: [
             {
               name: 'routes',
-              image: WEAVE_KUBE_IMAGE,
+              image: weaveImages(version).kube,
               imagePullPolicy: 'IfNotPresent',
               command: ['/bin/sh', '-c', REMOTE_ROUTES_SCRIPT],
               env: [{ name: 'REMOTE_SUBNETS', value: subnets.join(' ') }],
@@ -87,5 +92,5 @@ export function remoteRoutesDaemonSet(subnets: readonly string[]): KubeObject | 
 
 /** The DaemonSet for `config`'s `weave.remote_subnets`, or null. */
 export function remoteRoutes(config: ClusterConfig): KubeObject | null {
-  return remoteRoutesDaemonSet(config.network.weave.remote_subnets);
+  return remoteRoutesDaemonSet(config.network.weave.remote_subnets, config.network.weave.image_version);
 }
