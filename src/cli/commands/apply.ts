@@ -281,6 +281,7 @@ line on stderr).`,
               const report = await applyCluster(client, config, desired, {
                 dryRun: opts.dryRun === 'server',
                 force: opts.force,
+                allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
                 adopt: opts.adopt,
                 concurrency,
                 deadline,
