@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each printing its figures and
- * merging them into bench/results.json. Pass names to run only some: `npm run bench -- render`.
+ * merging them into bench/results.json. Pass names to run only some: `npm run bench -- render`
+ * (`npm run bench -- scale`: only the scale section).
  */
 import { recordResults } from './results-file.ts';
 
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   apply: async () => (await import('./apply.ts')).benchApply,
   peers: async () => (await import('./peers.ts')).benchPeers,
   'node-versions': async () => (await import('./node-versions.ts')).benchNodeVersions,
+  scale: async () => (await import('./scale.ts')).benchScale,
   check: async () => (await import('./check.ts')).benchCheck,
 };
 

@@ -200,14 +200,28 @@ export function readManifestTree(
       let target = full;
       let st = link;
       if (link.isSymbolicLink()) {
-        st = statOrRefuse(full);
+        // A dangling link, or one out of the tree, matters only where a manifest or a
+        // directory of them would be read through it.
+        let resolved: Stats | undefined;
+        try {
+          resolved = statSync(full);
+        } catch {
+          resolved = undefined;
+        }
+        if (!resolved) {
+          if (pattern.test(name)) statOrRefuse(full);
+          continue;
+        }
+        st = resolved;
         target = realpathSync(full);
-        if (!within(realRoot, target))
+        if (!within(realRoot, target)) {
+          if (!st.isDirectory() && !pattern.test(name)) continue;
           throw new FileRefused(
             full,
             `is a symlink to ${target}, outside ${root}: manifests must stay under manifest_path`,
             'outside',
           );
+        }
       }
       if (st.isDirectory()) {
         walk(full, link.isSymbolicLink() ? target : join(real, name));

@@ -88,6 +88,19 @@ describe('inputs that are not regular files are refused at once, naming them', (
         'current-context': 'x',
       }),
     );
+    const kubeconfigFifoToken = write(
+      'kubeconfig-fifo-token',
+      JSON.stringify({
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { 'token-file': fifo } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const etcdFifo = write(
+      'etcd-fifo.yml',
+      `network:\n  provider: calico\n  calico:\n    datastore: etcd\n    etcd:\n      endpoints: [https://127.0.0.1:2379]\n      ca_file: ${fifo}\n`,
+    );
     const runs = await cli(
       ['validate', '-f', fifo],
       ['render', '-f', '/dev/zero'],
@@ -97,8 +110,10 @@ describe('inputs that are not regular files are refused at once, naming them', (
       ['status', '--kubeconfig', fifo],
       ['peers', 'plan', '--nodes', fifo],
       ['status', '--kubeconfig', kubeconfigFifoCa],
+      ['status', '--kubeconfig', kubeconfigFifoToken],
+      ['render', '-f', etcdFifo, '--include-secrets'],
     );
-    const [f, zero, pwFifo, pwZero, inTree, kubeconfig, nodes, ca] = runs;
+    const [f, zero, pwFifo, pwZero, inTree, kubeconfig, nodes, ca, token, etcd] = runs;
     assert.equal(f!.code, 2, f!.stderr);
     assert.match(
       f!.stderr,
@@ -124,6 +139,13 @@ describe('inputs that are not regular files are refused at once, naming them', (
     // client-node reads the kubeconfig's certificate files itself: looked at first.
     assert.equal(ca!.code, 2, ca!.stderr);
     assert.match(ca!.stderr, /certificate-authority .*is a FIFO/);
+    assert.equal(token!.code, 2, token!.stderr);
+    assert.match(token!.stderr, /the token-file of user "u" .*is a FIFO/);
+    assert.equal(etcd!.code, 1, etcd!.stderr);
+    assert.match(
+      etcd!.stderr,
+      /etcd-fifo\.yml:7:16: error: network\.calico\.etcd\.ca_file: etcd ca file .* is not a regular file/,
+    );
   });
 
   it('the probe calls a device or a FIFO special, never empty', () => {
@@ -181,9 +203,14 @@ describe('the manifest walk', () => {
     );
   });
 
-  it('does not enter /proc-like trees', () => {
+  it('does not enter /proc-like trees; manifest_path: / ends at a limit, not in /proc', () => {
     assert.deepEqual(readManifestTree('/proc', /./), []);
     assert.deepEqual(readManifestTree('/sys', /./), []);
+    assert.throws(
+      () => readManifestTree('/', YAML, { files: 1000, bytes: 50e6, entries: 3000 }),
+      (e: Error) =>
+        e instanceof FileRefused && /^\/ holds more than \d+ (entries|manifest files)/.test(e.message),
+    );
   });
 });
 

@@ -85,10 +85,14 @@ export async function adoptObject(
   await client.apply(desired, { dryRun: opts.dryRun, force: true });
 }
 
+/** Kinds of which three or more missing objects are looked for with one list instead of GETs. */
+const LIST_FROM = 3;
+
 /**
  * The objects of the render that exist without netpack's label, by refKey: DaemonSets from the
- * list of all of them read already, the rest with one GET each for what the labelled lists did
- * not find (on a first apply, every object; afterwards, none).
+ * list of all of them read already; for the rest of what the labelled lists did not find (on a
+ * first apply, everything; afterwards, nothing), one list per kind and namespace when three or
+ * more are missing, else one GET each. Secrets are never listed (the values of a whole namespace).
  */
 export async function findUnlabelled(
   client: ClusterClient,
@@ -98,18 +102,32 @@ export async function findUnlabelled(
   limit: number,
 ): Promise<Map<string, KubeObject>> {
   const out = new Map<string, KubeObject>();
-  const missing = desired.filter((o) => !labelled.has(refKey(o)));
-  const listed = new Map(daemonSets.map((d) => [refKey(d), d]));
-  const toGet = missing.filter((o) => o.kind !== 'DaemonSet' || o.apiVersion !== 'apps/v1');
-  for (const o of missing) {
-    const ds = listed.get(refKey(o));
-    if (ds && !isOurs(ds)) out.set(refKey(o), ds);
+  const keep = (o: KubeObject | undefined) => {
+    if (o && !isOurs(o)) out.set(refKey(o), o);
+  };
+  const listedDs = new Map(daemonSets.map((d) => [refKey(d), d]));
+  const groups = new Map<string, KubeObject[]>();
+  for (const o of desired) {
+    if (labelled.has(refKey(o))) continue;
+    if (o.kind === 'DaemonSet' && o.apiVersion === 'apps/v1') {
+      keep(listedDs.get(refKey(o)));
+      continue;
+    }
+    const group = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+    groups.set(group, [...(groups.get(group) ?? []), o]);
   }
-  const failures = await mapLimit(toGet, limit, async (o) => {
+  const failures = await mapLimit([...groups.values()], limit, async (objs) => {
+    const { apiVersion, kind } = objs[0]!;
     // A kind not served yet (its CRD comes with this apply): nothing of it can exist.
-    if (!(await client.resource(o.apiVersion, o.kind))) return;
-    const live = await client.get(toRef(o));
-    if (live && !isOurs(live)) out.set(refKey(o), live);
+    if (!(await client.resource(apiVersion, kind))) return;
+    if (objs.length >= LIST_FROM && kind !== 'Secret') {
+      const wanted = new Set(objs.map(refKey));
+      const namespace = objs[0]!.metadata.namespace;
+      const { items } = await client.list(apiVersion, kind, namespace ? { namespace } : {});
+      for (const o of items) if (wanted.has(refKey(o))) keep(o);
+      return;
+    }
+    for (const o of objs) keep(await client.get(toRef(o)));
   });
   if (failures.length > 0) throw failures[0]!.error;
   return out;

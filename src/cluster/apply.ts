@@ -1,8 +1,10 @@
 /**
  * Apply: read what is there, refuse what would break the cluster, then server-side apply only
- * what differs — CRDs first (and wait until Established), cluster-scoped objects, then
- * namespaced ones, each phase in parallel with a bound — create missing create-only Secrets,
- * prune what the previous apply made and this render dropped, and store the new state.
+ * what differs — CRDs and built-in objects at once (objects in a namespace created now after
+ * it), custom resources once their CRDs are Established, each in parallel with a bound — create
+ * missing create-only Secrets, prune what the previous apply made and this render dropped, and
+ * store the new state. First apply: 4 request waves (reads; CRDs and built-ins; custom
+ * resources; the state); a re-apply that changes nothing: the reads only.
  *
  * Order matters for interruptions: the state ConfigMap is written last, so an apply killed
  * half-way leaves the previous inventory in place and the next run prunes against it.
@@ -32,8 +34,11 @@ import {
 import { isEstablished, waitForCrds } from './wait.ts';
 
 export const OUR_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-/** Parallel writes per phase: enough to hide latency, few enough not to trip API priority and fairness. */
-export const DEFAULT_CONCURRENCY = 16;
+/**
+ * Parallel writes per phase: enough that a render's CRDs (Calico has 23) and its built-ins each
+ * leave in one wave, few enough not to trip API priority and fairness.
+ */
+export const DEFAULT_CONCURRENCY = 32;
 
 /** Everything read from the cluster before deciding anything. */
 export interface ClusterView {
@@ -130,7 +135,8 @@ export async function readCluster(client: ClusterClient, desired: Desired): Prom
       }),
     ),
   ]);
-  const unlabelled = await findUnlabelled(client, desired.objects, live, daemonSets, DEFAULT_CONCURRENCY);
+  // Reads in one wave: a first apply GETs every object of the render (Calico: 44).
+  const unlabelled = await findUnlabelled(client, desired.objects, live, daemonSets, 2 * DEFAULT_CONCURRENCY);
   for (const secret of theirSecrets) unlabelled.set(refKey(secret), secret);
   return {
     state,
@@ -534,31 +540,41 @@ export async function applyCluster(
       if (isNeeded && --neededLeft === 0) neededWritten();
     }
   });
+  // The watch on the CRDs custom resources need opens alongside their writes (no list first),
+  // so the custom resources leave one round trip after their CRDs, not two.
+  const stopWatching = new AbortController();
   const established = (async (): Promise<boolean> => {
     if (opts.dryRun || pending.length === 0) return true;
+    const watched = waitForCrds(client, pending, opts.deadline, {
+      listFirst: false,
+      signal: stopWatching.signal,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     await neededDone;
-    if (neededFailed) return false;
-    try {
-      await waitForCrds(client, pending, opts.deadline);
-    } catch (e) {
-      fail('CustomResourceDefinitions', e as Error);
+    if (neededFailed) {
+      stopWatching.abort();
+      await watched;
+      return false;
+    }
+    const error = await watched;
+    if (error) {
+      fail('CustomResourceDefinitions', error);
       return false;
     }
     // Their kinds are served now, where the CRDs say: no need to ask discovery again.
     for (const crd of renderedCrds) if (needed.has(crd.metadata.name)) client.learnCrd(crd);
     return true;
   })();
-  for (const f of await crdWrites) fail(f.item.ref, f.error);
-  if (report.failures.length > 0) {
-    await established;
-    return report;
-  }
 
   const secrets = desired.createOnly.filter((s) =>
     decision.secretsToCreate.includes(`${s.namespace}/${s.name}`),
   );
-  const createSecrets = secrets.map((s) => ({
+  type Job = { ref: string; namespace: string | undefined; run: () => Promise<void> };
+  const createSecrets: Job[] = secrets.map((s) => ({
     ref: `Secret/${s.namespace}/${s.name}`,
+    namespace: s.namespace,
     run: async () => {
       const result = await client.create(s.build(), { dryRun: opts.dryRun });
       if (result !== 'exists') {
@@ -569,26 +585,32 @@ export async function applyCluster(
       }
     },
   }));
-  const ofPhase = (phase: 1 | 2, custom: boolean) =>
-    toWrite.filter((i) => phaseOf(i) === phase && isCustomResource(i.desired) === custom);
-  const writeAll = async (items: { ref: string; run: () => Promise<void> }[]): Promise<boolean> => {
+  const writeAll = async (items: Job[]): Promise<boolean> => {
     for (const f of await mapLimit(items, limit, (n) => n.run())) fail(f.item.ref, f.error);
     return report.failures.length === 0;
   };
-  const writes = (items: Write[]) => items.map((i) => ({ ref: showRef(i.ref), run: () => applyOne(i) }));
-  // Built-ins: cluster-scoped first (namespaces and RBAC), then namespaced ones with the
-  // create-only Secrets. Custom resources follow the cluster-scoped built-ins (their namespace
-  // may be one of them) once their CRDs are Established, beside the namespaced built-ins.
-  const clusterScoped = writeAll(writes(ofPhase(1, false)));
-  const namespacedDone = clusterScoped.then(
-    (ok) => ok && writeAll([...writes(ofPhase(2, false)), ...createSecrets]),
+  const writes = (items: Write[]): Job[] =>
+    items.map((i) => ({ ref: showRef(i.ref), namespace: i.ref.namespace, run: () => applyOne(i) }));
+  // Built-ins go out with the CRDs, all at once (the API server needs no order among them, as
+  // kubectl's single pass shows), except objects in a namespace this apply creates: those
+  // follow their Namespace. Custom resources follow their CRDs once Established, and the
+  // namespaces created now.
+  const newNamespaces = new Set(
+    toWrite.filter((i) => i.action === 'create' && i.desired.kind === 'Namespace').map((i) => i.ref.name),
   );
-  const customDone = Promise.all([clusterScoped, established]).then(
-    async ([ok, ready]) =>
-      ok && ready && (await writeAll(writes(ofPhase(1, true)))) && writeAll(writes(ofPhase(2, true))),
+  const inNew = (j: Job) => j.namespace !== undefined && newNamespaces.has(j.namespace);
+  const builtIns = [
+    ...writes(toWrite.filter((i) => phaseOf(i) !== 0 && !isCustomResource(i.desired))),
+    ...createSecrets,
+  ];
+  const firstDone = writeAll(builtIns.filter((j) => !inNew(j)));
+  const builtInsDone = firstDone.then((ok) => ok && writeAll(builtIns.filter(inNew)));
+  const customsDone = Promise.all([firstDone, established]).then(
+    ([ok, ready]) => ok && ready && writeAll(writes(toWrite.filter((i) => isCustomResource(i.desired)))),
   );
-  const [builtInsDone, customsDone] = await Promise.all([namespacedDone, customDone]);
-  if (!builtInsDone || !customsDone || report.failures.length > 0) return report;
+  const [crdFailures, builtInsOk, customsOk] = await Promise.all([crdWrites, builtInsDone, customsDone]);
+  for (const f of crdFailures) fail(f.item.ref, f.error);
+  if (!builtInsOk || !customsOk || report.failures.length > 0) return report;
 
   // Prune only after a clean apply: namespaced first, then cluster-scoped, CRDs last.
   const prunes = decision.plan.items.filter((i) => i.action === 'prune');

@@ -13,6 +13,7 @@ import {
   isJsonContentType,
   networkFailure,
   notKubernetes,
+  oneLine,
   timeoutFailure,
   unauthorized,
   type Whereabouts,
@@ -50,8 +51,10 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 50, maxDelayMs: 2000 };
 /** Retry-After is honoured, but no single wait is longer than this. */
 const MAX_RETRY_AFTER_MS = 10_000;
-/** Page size of lists; the loop follows `continue` until the server says done. */
-const PAGE_SIZE = 250;
+/** Page size of lists (kubectl's --chunk-size); the loop follows `continue` until the server says done. */
+const PAGE_SIZE = 500;
+/** Open connections at most (HTTP/1.1: one request each). */
+const MAX_SOCKETS = 80;
 
 export interface ClientOptions {
   retry?: RetryPolicy;
@@ -196,17 +199,20 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     rejectUnauthorized: reqOpts.rejectUnauthorized ?? true,
   };
   // One keep-alive agent for the run (client-node's agent closes each connection); with a proxy,
-  // client-node's proxy agent is kept as it is.
+  // client-node's proxy agent is kept as it is. Sockets for apply's one wave of CRDs and
+  // built-ins (two phases of up to DEFAULT_CONCURRENCY each) plus a watch.
   const newAgent = (extra: { cert?: string; key?: string } = {}) =>
     cluster.proxyUrl
       ? reqOpts.agent
       : server.protocol === 'https:'
-        ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 32, ...tls, ...extra })
-        : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 32 });
+        ? new (nodeHttps().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS, ...tls, ...extra })
+        : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS });
   let agent = newAgent();
   const proxied = !!cluster.proxyUrl;
   /** The client certificate an exec plugin gave, which the agent presents. */
   let agentCert: string | undefined;
+  /** Agents of earlier certificates: requests may still be on them; closed with the client. */
+  const retired: unknown[] = [];
   const baseHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(reqOpts.headers ?? {})) if (v !== undefined) baseHeaders[k] = String(v);
   if (reqOpts.auth) baseHeaders.Authorization = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
@@ -230,10 +236,9 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     if (!exec) return baseHeaders;
     const cred: ExecCredential = await exec.get();
     if (cred.cert && cred.key && cred.cert !== agentCert && server.protocol === 'https:' && !proxied) {
-      const old = agent;
+      retired.push(agent);
       agent = newAgent({ cert: cred.cert, key: cred.key });
       agentCert = cred.cert;
-      if (old instanceof nodeHttp().Agent) old.destroy();
     }
     return cred.token ? { ...baseHeaders, Authorization: `Bearer ${cred.token}` } : baseHeaders;
   }
@@ -350,10 +355,13 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
         continue;
       }
       if (answer.status < 400 || !isTransientStatus(answer.status) || last) {
-        // Kubernetes answers JSON; a Go mux's bare "404 page not found" is text/plain.
+        // Kubernetes answers JSON; a Go mux's bare "404 page not found" is text/plain, and a 401
+        // or 403 of an authenticating proxy in front of it is still about the credentials.
         if (
           !isJsonContentType(answer.contentType) &&
-          !(answer.status === 404 && /^text\/plain/i.test(answer.contentType ?? ''))
+          !(answer.status === 404 && /^text\/plain/i.test(answer.contentType ?? '')) &&
+          answer.status !== 401 &&
+          answer.status !== 403
         )
           throw notKubernetes(what, answer.status, answer.contentType, answer.body, at);
         for (const text of answer.warnings)
@@ -366,7 +374,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           const message = secret ? '' : (s.message ?? '');
           if (answer.status === 401) throw unauthorized(what, message, at);
           if (answer.status === 403) throw forbidden(what, message, at);
-          const detail = secret ? (s.reason ?? '') : (s.message ?? answer.body.slice(0, 300));
+          // One line: a server's message may span several.
+          const detail = secret ? (s.reason ?? '') : oneLine(s.message ?? answer.body, 500);
           throw new ApiError(`${what}: ${answer.status} ${detail}`.trim(), answer.status, s.reason);
         }
         return answer;
@@ -582,6 +591,8 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
             }
             if ((res.statusCode ?? 0) >= 300) {
               res.resume();
+              // The exec plugin's credential was refused: the next watch runs it again.
+              if (res.statusCode === 401) exec?.invalidate();
               return done('closed');
             }
             let buf = '';
@@ -739,7 +750,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
     },
 
     close() {
-      if (agent instanceof nodeHttp().Agent) agent.destroy();
+      for (const a of [agent, ...retired]) if (a instanceof nodeHttp().Agent) a.destroy();
     },
   };
   return client;

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { FileRefused, readRegularFile, refuseNonRegular } from '../files.ts';
 import { ClusterError, type ClusterErrorCode } from './types.ts';
 
@@ -51,6 +52,31 @@ export interface KubeTarget {
 /** How to point netpack elsewhere, the end of most messages. */
 const ELSEWHERE = 'point --kubeconfig/KUBECONFIG at the right file';
 
+/**
+ * client-node reads a user's `token-file` while it parses the kubeconfig, without looking at it
+ * first: a FIFO there would block for ever. Looked at here, before.
+ */
+function refuseSpecialTokenFiles(file: string, text: string): void {
+  if (!text.includes('token-file')) return;
+  let users: unknown;
+  try {
+    users = (parseYaml(text) as { users?: unknown } | null)?.users;
+  } catch {
+    return; // client-node reports what is wrong with the text
+  }
+  for (const u of Array.isArray(users) ? users : []) {
+    const path = (u as { user?: Record<string, unknown> } | null)?.user?.['token-file'];
+    if (typeof path !== 'string' || path === '') continue;
+    try {
+      refuseNonRegular(path);
+    } catch (e) {
+      throw new KubeconfigError(
+        `the token-file of user "${(u as { name?: string }).name}" in the kubeconfig ${file}: ${(e as Error).message}: fix it, or ${ELSEWHERE}`,
+      );
+    }
+  }
+}
+
 /** Reads and parses one kubeconfig file; every failure names the file. */
 function readKubeconfigFile(KubeConfigClass: new () => KubeConfig, file: string): KubeConfig {
   let text: string;
@@ -62,6 +88,7 @@ function readKubeconfigFile(KubeConfigClass: new () => KubeConfig, file: string)
     const why = e.reason === 'directory' ? 'is a directory, not a file' : e.why;
     throw new KubeconfigError(`the kubeconfig ${file} ${why}: ${ELSEWHERE}`);
   }
+  refuseSpecialTokenFiles(file, text);
   const kc = new KubeConfigClass();
   try {
     kc.loadFromString(text);

@@ -1,4 +1,9 @@
-/** Reads what `status` judges: one list per kind, pods only in the namespaces netpack runs in. */
+/**
+ * Reads what `status` judges: one list per kind, pods only in the namespaces netpack runs in.
+ * Every list starts at once, pods in kube-system (where every provider runs) among them, so the
+ * sequential round trips are the pages of the longest list, not the sum of the lists' pages;
+ * pods of another namespace (custom manifests) are listed once the workloads name it.
+ */
 import type { NetworkConfig } from '../config/types.ts';
 import { OUR_SELECTOR } from './apply.ts';
 import { parseState, STATE_REF } from './inventory.ts';
@@ -8,10 +13,17 @@ import { detectNetworks } from './running.ts';
 import type { ClusterSnapshot } from './status.ts';
 import type { ClusterClient } from './types.ts';
 
+/** The namespace whose pods are listed with everything else, before the workloads say where they run. */
+const EARLY_NAMESPACE = 'kube-system';
+
 export async function readSnapshot(
   client: ClusterClient,
   network?: NetworkConfig,
 ): Promise<ClusterSnapshot & { stateProblem?: string }> {
+  const listPods = (namespace: string) => client.list('v1', 'Pod', { namespace }).then((l) => l.items);
+  const early = new Map([[EARLY_NAMESPACE, listPods(EARLY_NAMESPACE)]]);
+  // Not awaited until the workloads are known: a failure must not go unhandled meanwhile.
+  for (const p of early.values()) p.catch(() => undefined);
   const [stateCm, nodes, allDaemonSets, deployments, ipPools, installations] = await Promise.all([
     network ? Promise.resolve(undefined) : client.get(STATE_REF),
     client.list('v1', 'Node'),
@@ -32,12 +44,11 @@ export async function readSnapshot(
   const namespaces = [
     ...new Set([...daemonSets.items, ...deployments.items].map((o) => o.metadata.namespace ?? 'kube-system')),
   ].sort();
-  const [podLists, kubelets, services] = await Promise.all([
-    Promise.all(namespaces.map((ns) => client.list('v1', 'Pod', { namespace: ns }))),
+  const [pods, kubelets, services] = await Promise.all([
+    Promise.all(namespaces.map((ns) => early.get(ns) ?? listPods(ns))).then((lists) => lists.flat()),
     readKubeletDns(client, nodes.items),
     client.list('v1', 'Service', { namespace: 'kube-system' }),
   ]);
-  const pods = podLists.flatMap((l) => l.items);
   const kubeSystemServiceIps = services.items.flatMap((s) => {
     const spec = (s.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
     return spec.clusterIPs ?? (spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : []);

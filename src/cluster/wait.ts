@@ -14,6 +14,16 @@ export interface WatchUntilResult {
   objects: Map<string, KubeObject>;
 }
 
+export interface WatchUntilOptions {
+  /**
+   * Skip the first list: a watch without a resourceVersion starts with every matching object
+   * as it is, so a caller that opens it alongside the writes it waits for saves a round trip.
+   */
+  listFirst?: boolean;
+  /** Stops waiting (done: false). */
+  signal?: AbortSignal;
+}
+
 /**
  * Lists `kind`, then watches it until `isDone(objects)` or `deadline` (ms since epoch).
  * `onChange` runs after the list and after every event.
@@ -26,6 +36,7 @@ export async function watchUntil(
   isDone: (objects: Map<string, KubeObject>) => boolean,
   deadline: number,
   onChange: (objects: Map<string, KubeObject>) => void = () => {},
+  options: WatchUntilOptions = {},
 ): Promise<WatchUntilResult> {
   const objects = new Map<string, KubeObject>();
   let resourceVersion: string | undefined;
@@ -37,12 +48,17 @@ export async function watchUntil(
     resourceVersion = listed.resourceVersion;
     onChange(objects);
   };
-  await relist();
-  while (!isDone(objects)) {
+  // Without the list nothing is known yet: watch before asking whether it is done.
+  let unknown = options.listFirst === false;
+  if (!unknown) await relist();
+  while (unknown || !isDone(objects)) {
+    unknown = false;
     const left = deadline - Date.now();
-    if (left <= 0) return { done: false, objects };
+    if (left <= 0 || options.signal?.aborted) return { done: false, objects };
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), left);
+    const stop = () => controller.abort();
+    options.signal?.addEventListener('abort', stop);
     let progressed = false;
     const end = await client
       .watch(
@@ -61,7 +77,10 @@ export async function watchUntil(
         },
         controller.signal,
       )
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', stop);
+      });
     if (isDone(objects)) break;
     if (end === 'aborted') return { done: false, objects };
     failures = progressed ? 0 : failures + 1;
@@ -83,7 +102,12 @@ export function isEstablished(crd: KubeObject | undefined): boolean {
  * one by name: listing every CRD would bring all their schemas along (Calico's are ~1 MB), only
  * for their conditions.
  */
-export async function waitForCrds(client: ClusterClient, names: string[], deadline: number): Promise<void> {
+export async function waitForCrds(
+  client: ClusterClient,
+  names: string[],
+  deadline: number,
+  options: WatchUntilOptions = {},
+): Promise<void> {
   if (names.length === 0) return;
   const keyOf = (name: string) =>
     refKey({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
@@ -95,6 +119,8 @@ export async function waitForCrds(client: ClusterClient, names: string[], deadli
       opts,
       (objs) => wanted.every((n) => isEstablished(objs.get(keyOf(n)))),
       deadline,
+      undefined,
+      { ...options },
     );
   const results =
     names.length <= BY_NAME

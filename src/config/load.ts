@@ -3,7 +3,7 @@
  * diagnostic out. Pure: the only outside fact it needs (do the files named in the config exist?)
  * comes through the `FileProbe` the caller passes.
  */
-import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import {
   autoTypha,
   DEFAULT_OPEN_PORTS,
@@ -577,6 +577,25 @@ function yamlProblem(
 }
 
 /** Parses and checks a cluster file. Never throws on bad input. */
+/**
+ * Most hosts a cluster file may list: ten times the 5,000 nodes Kubernetes supports per cluster.
+ * Everything netpack does is linear in the hosts (20,000 take a few seconds), but without a
+ * bound a runaway generated file (400,000 hosts: 30 s and 1.7 GB) is read to the end first.
+ */
+export const MAX_HOSTS = 50_000;
+
+/** The hosts: list beyond `MAX_HOSTS`, found on the parsed document before anything is built from it. */
+function checkHostCount(doc: Document, r: Reporter): boolean {
+  const hosts = isMap(doc.contents) ? doc.contents.get('hosts', true) : undefined;
+  if (!isSeq(hosts) || hosts.items.length <= MAX_HOSTS) return true;
+  r.error(
+    ['hosts', MAX_HOSTS],
+    `${hosts.items.length} hosts; netpack reads at most ${MAX_HOSTS} (ten times the 5,000 nodes Kubernetes supports in one cluster)`,
+    'split the hosts into one cluster file per cluster',
+  );
+  return false;
+}
+
 export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const lineCounter = new LineCounter();
   // merge: `<<: *defaults` merge keys, which Pharos' YAML reader (Ruby's) understood.
@@ -606,6 +625,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     });
   }
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
+  if (!checkHostCount(doc, r)) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
   // Before the text becomes objects: a `__proto__` key would become a prototype there.
   const forbidden = forbiddenKeys(doc);
   for (const f of forbidden)

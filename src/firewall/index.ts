@@ -9,7 +9,7 @@
  * gets only the pod and service networks and the trusted subnets, and the nodes accept from the
  * ipset exactly what the provider needs (rich rules), see `providerNeeds`.
  */
-import { type Cidr, contains, parseCidr, parseIp } from '../config/cidr.ts';
+import { type Cidr, parseCidr, parseIp } from '../config/cidr.ts';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ClusterConfig, FirewallPort, Host } from '../config/types.ts';
 import { type NodeNeed, providerNeeds } from './needs.ts';
@@ -131,16 +131,36 @@ function ipsetEntries(config: ClusterConfig, diagnostics: Diagnostic[]): Entry[]
     }
     parsed.push({ cidr: cidr.value, text: c.text, node: c.node });
   }
-  return parsed.filter(
-    (e, i) =>
-      !parsed.some(
-        (o, j) =>
-          j !== i &&
-          contains(o.cidr, e.cidr) &&
-          // Of two equal entries keep the first.
-          !(o.cidr.start === e.cidr.start && o.cidr.end === e.cidr.end && j > i),
-      ),
-  );
+  return withoutNested(parsed);
+}
+
+/**
+ * The entries not inside another one, in their original order; of equal entries the first.
+ * CIDRs are either nested or disjoint, so after sorting by start (wider first on a tie, then by
+ * position) an entry lies inside an earlier kept one exactly when its end is not beyond the
+ * furthest end seen so far: one sort and one sweep, O(n log n), where comparing every pair was
+ * O(n²) (2.3 s at 5,000 hosts).
+ */
+function withoutNested(entries: readonly Entry[]): Entry[] {
+  const order = entries
+    .map((_, i) => i)
+    .sort((i, j) => {
+      const a = entries[i]!.cidr;
+      const b = entries[j]!.cidr;
+      if (a.start !== b.start) return a.start < b.start ? -1 : 1;
+      if (a.end !== b.end) return a.end > b.end ? -1 : 1;
+      return i - j;
+    });
+  const keep = new Array<boolean>(entries.length).fill(false);
+  let furthest = -1n;
+  for (const i of order) {
+    const { end } = entries[i]!.cidr;
+    if (end > furthest) {
+      keep[i] = true;
+      furthest = end;
+    }
+  }
+  return entries.filter((_, i) => keep[i]);
 }
 
 /** A rich rule accepting one need from the ipset, in firewalld's rich-language syntax. */

@@ -8,6 +8,10 @@
  * `weave.trusted_subnets`. Above `NODE_LINK_LIMIT` nodes the pairs would be unreadable (and
  * O(n²) in size), so links are drawn between regions instead, with counts.
  *
+ * Size: the page holds the plan once, per region (`RegionPlan`, linear in the nodes); the script
+ * derives a node's peers from it when the node is hovered, so no list of every node's peers is
+ * ever written. Everything else is one element per node, plus one per pair of regions.
+ *
  * Pure: the page is a function of its input.
  */
 import { type Cidr, containsAddress, parseCidr, parseIp } from '../config/cidr.ts';
@@ -16,6 +20,12 @@ import type { Finding } from './plan.ts';
 import { PeerIndex } from './plan.ts';
 
 export const NODE_LINK_LIMIT = 80;
+/**
+ * Above this many regions, region pairs that are fully linked are not drawn (every region links
+ * to every other: with 200 regions that is 19,900 lines, the page's size growing with the square
+ * of the regions); pairs with missing addresses still are.
+ */
+export const REGION_LINK_LIMIT = 30;
 
 export type LinkKind = 'private' | 'public' | 'missing';
 
@@ -71,34 +81,64 @@ export function peerLinks(nodes: readonly PeerNode[], trustedSubnets: readonly s
   return links;
 }
 
-/** Links between regions (and within each, a == b), counted over node pairs. O(n²) but tiny per pair. */
+/**
+ * Links between regions (and within each, a == b), counted over node pairs without visiting
+ * them: per region, how many nodes have the dialled address and how many of those are in a
+ * trusted subnet; pairs are products of those counts. O(n + regions²).
+ */
 export function regionLinks(nodes: readonly PeerNode[], trustedSubnets: readonly string[]): RegionLink[] {
   const trusted = trustedChecker(trustedSubnets);
-  const byRegion = new Map<string, PeerNode[]>();
-  for (const n of nodes) {
-    const k = n.region ?? '';
-    byRegion.set(k, [...(byRegion.get(k) ?? []), n]);
+  interface Counts {
+    n: number;
+    /** Nodes with a private address, those of them trusted; the same for public addresses. */
+    priv: number;
+    privTrusted: number;
+    pub: number;
+    pubTrusted: number;
+  }
+  const byRegion = new Map<string, Counts>();
+  for (const node of nodes) {
+    const k = node.region ?? '';
+    let c = byRegion.get(k);
+    if (!c) {
+      c = { n: 0, priv: 0, privTrusted: 0, pub: 0, pubTrusted: 0 };
+      byRegion.set(k, c);
+    }
+    c.n++;
+    const priv = sameRegionAddress(node);
+    const pub = crossRegionAddress(node);
+    if (priv !== undefined) {
+      c.priv++;
+      if (trusted(priv)) c.privTrusted++;
+    }
+    if (pub !== undefined) {
+      c.pub++;
+      if (trusted(pub)) c.pubTrusted++;
+    }
   }
   const keys = [...byRegion.keys()].sort();
+  const pairsOf = (k: number) => (k < 2 ? 0 : (k * (k - 1)) / 2);
   const out: RegionLink[] = [];
   for (let i = 0; i < keys.length; i++) {
-    for (let j = i; j < keys.length; j++) {
-      const as = byRegion.get(keys[i]!)!;
-      const bs = byRegion.get(keys[j]!)!;
-      const link: RegionLink = { a: keys[i]!, b: keys[j]!, pairs: 0, missing: 0, trusted: 0 };
-      const same = i === j;
-      // Within a region only the private addresses matter; across, only the public ones.
-      const addr = (n: PeerNode) => (same ? sameRegionAddress(n) : crossRegionAddress(n));
-      const aInfo = as.map((n) => ({ has: addr(n) !== undefined, trusted: trusted(addr(n)) }));
-      const bInfo = same ? aInfo : bs.map((n) => ({ has: addr(n) !== undefined, trusted: trusted(addr(n)) }));
-      for (let x = 0; x < aInfo.length; x++) {
-        for (let y = same ? x + 1 : 0; y < bInfo.length; y++) {
-          link.pairs++;
-          if (!aInfo[x]!.has || !bInfo[y]!.has) link.missing++;
-          else if (aInfo[x]!.trusted && bInfo[y]!.trusted) link.trusted++;
-        }
-      }
-      if (link.pairs > 0) out.push(link);
+    const a = byRegion.get(keys[i]!)!;
+    // Within a region only the private addresses matter; across, only the public ones.
+    if (a.n > 1)
+      out.push({
+        a: keys[i]!,
+        b: keys[i]!,
+        pairs: pairsOf(a.n),
+        missing: pairsOf(a.n) - pairsOf(a.priv),
+        trusted: pairsOf(a.privTrusted),
+      });
+    for (let j = i + 1; j < keys.length; j++) {
+      const b = byRegion.get(keys[j]!)!;
+      out.push({
+        a: keys[i]!,
+        b: keys[j]!,
+        pairs: a.n * b.n,
+        missing: a.n * b.n - a.pub * b.pub,
+        trusted: a.pubTrusted * b.pubTrusted,
+      });
     }
   }
   return out;
@@ -136,7 +176,7 @@ const GAP = 60;
 export function renderPeersHtml(input: PeersPageInput): string {
   const index = new PeerIndex(input.nodes, input.knownPeers);
   const nodes = index.all();
-  const plan = index.planAll();
+  const plan = index.regionPlan();
   const findings = plan.findings;
   const regions = index.regionNames();
   const cols = Math.max(1, Math.ceil(Math.sqrt(regions.length)));
@@ -150,9 +190,11 @@ export function renderPeersHtml(input: PeersPageInput): string {
     const y = GAP + Math.floor(i / cols) * (BOX + GAP);
     boxes.set(r, { region: r, x, y, w: BOX, h: BOX, cx: x + BOX / 2, cy: y + BOX / 2 });
   });
+  const membersOf = new Map<string, PeerNode[]>(regions.map((r) => [r, []]));
+  for (const n of nodes) membersOf.get(n.region ?? '')!.push(n);
   const pos = new Map<string, { x: number; y: number }>();
   for (const r of regions) {
-    const members = nodes.filter((n) => (n.region ?? '') === r);
+    const members = membersOf.get(r)!;
     const box = boxes.get(r)!;
     const radius = members.length === 1 ? 0 : BOX / 2 - 40;
     members.forEach((n, i) => {
@@ -175,8 +217,9 @@ export function renderPeersHtml(input: PeersPageInput): string {
       );
     }
   } else {
+    const problemsOnly = regions.length > REGION_LINK_LIMIT;
     for (const l of regionLinks(nodes, input.trustedSubnets)) {
-      if (l.a === l.b) continue;
+      if (l.a === l.b || (problemsOnly && l.missing === 0)) continue;
       const a = boxes.get(l.a)!;
       const b = boxes.get(l.b)!;
       const cls = l.missing > 0 ? 'missing' : 'public';
@@ -190,7 +233,7 @@ export function renderPeersHtml(input: PeersPageInput): string {
   const flagged = new Set(findings.flatMap((f) => (f.node ? [f.node] : (f.nodes ?? []))));
   const regionSvg = regions.map((r) => {
     const b = boxes.get(r)!;
-    const count = nodes.filter((n) => (n.region ?? '') === r).length;
+    const count = membersOf.get(r)!.length;
     return `<g class="region" data-region="${esc(r)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="14"/><text x="${b.x + 10}" y="${b.y - 10}">${esc(r || '(no region label)')} — ${count} node${count === 1 ? '' : 's'}</text></g>`;
   });
   const nodeSvg = nodes.map((n) => {
@@ -203,18 +246,21 @@ export function renderPeersHtml(input: PeersPageInput): string {
     return `<g class="node${flagged.has(n.name) ? ' flagged' : ''}" data-node="${esc(n.name)}" tabindex="0"><circle cx="${p.x}" cy="${p.y}" r="${nodeLevel ? 9 : 4}"/>${nodeLevel ? `<text x="${p.x}" y="${p.y + 22}">${esc(n.name)}</text>` : ''}<title>${esc(`${n.name}\n${addrs.join('\n')}`)}</title></g>`;
   });
 
-  const data = { peers: plan.peers, nodes: nodes.map((n) => n.name) };
+  // The plan once, per region; the script derives one node's peers from it on demand.
+  const data = { knownPeers: plan.knownPeers, regions: plan.regions };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   const findingItems = findings.length
     ? findings
         .map((f: Finding) => `<li class="finding ${f.kind}"><b>${esc(f.kind)}</b> ${esc(f.message)}</li>`)
         .join('\n')
     : '<li class="none">none: every node can reach every other</li>';
-  const nodeRows = nodes
-    .map((n) => {
-      const peers = plan.peers[n.name] ?? [];
-      return `<tr data-node="${esc(n.name)}"><td>${esc(n.name)}</td><td>${esc(n.region ?? '')}</td><td>${peers.length}</td><td class="peers">${esc(peers.join(' '))}</td></tr>`;
-    })
+  const nodeRows = plan.regions
+    .flatMap((r) =>
+      r.nodes.map(
+        (n) =>
+          `<tr data-node="${esc(n.name)}"><td>${esc(n.name)}</td><td>${esc(r.region)}</td><td>${esc(n.private ?? '-')}</td><td>${esc(n.public ?? '-')}</td></tr>`,
+      ),
+    )
     .join('\n');
 
   return `<!doctype html>
@@ -250,7 +296,7 @@ tr.hi { background: #fff3c4; }
 </head>
 <body>
 <h1>${esc(input.title)}</h1>
-<p>${nodes.length} nodes in ${regions.length} region${regions.length === 1 ? '' : 's'}${input.knownPeers.length ? `, ${input.knownPeers.length} known peers (${esc(input.knownPeers.join(', '))}) added to every list` : ''}. ${nodeLevel ? 'Each line is one pair of nodes.' : `Above ${NODE_LINK_LIMIT} nodes lines join regions (counts in their titles).`}</p>
+<p>${nodes.length} nodes in ${regions.length} region${regions.length === 1 ? '' : 's'}${input.knownPeers.length ? `, ${input.knownPeers.length} known peers (${esc(input.knownPeers.join(', '))}) added to every list` : ''}. ${nodeLevel ? 'Each line is one pair of nodes.' : `Above ${NODE_LINK_LIMIT} nodes lines join regions (counts in their titles)${regions.length > REGION_LINK_LIMIT ? `; above ${REGION_LINK_LIMIT} regions only pairs of regions with missing addresses are drawn, every other pair is linked over public addresses` : ''}.`}</p>
 <p class="legend"><span><i style="border-color:#2e86de"></i>private (same region)</span><span><i style="border-color:#e67e22;border-top-style:dashed"></i>public (across regions), encrypted</span><span><i style="border-color:#27ae60"></i>unencrypted (trusted subnet${input.trustedSubnets.length ? `: ${esc(input.trustedSubnets.join(', '))}` : 's: none'})</span><span><i style="border-color:#c0392b;border-top-style:dotted"></i>missing address</span></p>
 <svg id="mesh" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 ${regionSvg.join('\n')}
@@ -260,8 +306,9 @@ ${nodeSvg.join('\n')}
 <p id="detail">Hover or focus a node to see its peers.</p>
 <h2>Findings (${findings.length})</h2>
 <ul class="findings">${findingItems}</ul>
-<h2>Peers per node</h2>
-<table><thead><tr><th>node</th><th>region</th><th>#</th><th>peers</th></tr></thead><tbody>
+<h2>Nodes</h2>
+<p>A node peers with the private addresses of its own region, the public addresses of every other region${input.knownPeers.length ? ' and the known peers' : ''}, never with its own.</p>
+<table><thead><tr><th>node</th><th>region</th><th>private address</th><th>public address</th></tr></thead><tbody>
 ${nodeRows}
 </tbody></table>
 <script type="application/json" id="plan-data">${json}</script>
@@ -269,6 +316,26 @@ ${nodeRows}
 (function () {
   try {
     var data = JSON.parse(document.getElementById('plan-data').textContent);
+    var byNode = {};
+    var count = 0;
+    data.regions.forEach(function (r) {
+      r.nodes.forEach(function (n) { byNode[n.name] = { node: n, region: r }; count++; });
+    });
+    // A node's peers: its region's private mesh, every other region's public addresses and the
+    // known peers, never its own addresses (the rule the plan states once per region).
+    function peersOf(name) {
+      var me = byNode[name];
+      if (!me) return [];
+      var own = {};
+      [me.node.private, me.node.public].concat(me.node.also || []).forEach(function (a) { if (a) own[a] = true; });
+      var seen = {};
+      var out = [];
+      function add(a) { if (!own[a] && !seen[a]) { seen[a] = true; out.push(a); } }
+      me.region.private.forEach(add);
+      data.regions.forEach(function (r) { if (r !== me.region) r.public.forEach(add); });
+      data.knownPeers.forEach(add);
+      return out;
+    }
     var links = Array.prototype.slice.call(document.querySelectorAll('.link'));
     var rows = Array.prototype.slice.call(document.querySelectorAll('tr[data-node]'));
     var detail = document.getElementById('detail');
@@ -279,7 +346,7 @@ ${nodeRows}
         l.classList.toggle('dim', !!name && !on);
       });
       rows.forEach(function (r) { r.classList.toggle('hi', r.getAttribute('data-node') === name); });
-      detail.textContent = name ? name + ' peers with: ' + ((data.peers[name] || []).join(' ') || '(nobody)') : '';
+      detail.textContent = name ? name + ' peers with: ' + (peersOf(name).join(' ') || '(nobody)') : '';
     }
     document.querySelectorAll('.node').forEach(function (g) {
       var name = g.getAttribute('data-node');
@@ -288,7 +355,7 @@ ${nodeRows}
       g.addEventListener('mouseleave', function () { show(null); });
     });
     document.body.setAttribute('data-nodes-drawn', String(document.querySelectorAll('svg .node').length));
-    document.body.setAttribute('data-ready', String(data.nodes.length));
+    document.body.setAttribute('data-ready', String(count));
   } catch (e) {
     document.body.setAttribute('data-error', String(e && e.message || e));
   }

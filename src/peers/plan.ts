@@ -56,6 +56,40 @@ export interface ClusterPlan {
   findings: Finding[];
 }
 
+/** A node as the region plan states it: the address each side dials. */
+export interface PlannedNode {
+  name: string;
+  /** What nodes of its own region dial (InternalIP, else ExternalIP, else the external-ip label). */
+  private?: string;
+  /** What nodes of other regions dial (ExternalIP, else the external-ip label). */
+  public?: string;
+  /** Its other addresses, never in its own list (e.g. an external-ip label beside an ExternalIP). */
+  also?: string[];
+}
+
+/** One region of the plan. Nodes without a region label form region "". */
+export interface PlannedRegion {
+  region: string;
+  /** Its nodes, by name. */
+  nodes: PlannedNode[];
+  /** The private mesh: its nodes' private addresses, sorted, de-duplicated. */
+  private: string[];
+  /** Its nodes' public addresses, sorted, de-duplicated: what every other region dials. */
+  public: string[];
+}
+
+/**
+ * The whole cluster's plan in linear size: each region's private mesh and public addresses,
+ * stated once. A node of region R peers with R's `private` addresses, every other region's
+ * `public` addresses and `knownPeers`, never with its own addresses (`private`, `public`,
+ * `also`): exactly `PeerIndex.peersOf`, without writing n lists of ~n addresses.
+ */
+export interface RegionPlan {
+  knownPeers: string[];
+  regions: PlannedRegion[];
+  findings: Finding[];
+}
+
 /** Key of the region of nodes that have no region label. */
 const NO_REGION = '';
 
@@ -354,6 +388,34 @@ export class PeerIndex {
       });
     }
     return { peers, findings };
+  }
+
+  /** The plan stated per region (see `RegionPlan`): O(n log n) time, O(n) size. */
+  regionPlan(): RegionPlan {
+    const byRegion = new Map<string, PlannedNode[]>();
+    for (const n of this.all()) {
+      const planned: PlannedNode = { name: n.name };
+      const same = sameRegionAddress(n);
+      const cross = crossRegionAddress(n);
+      if (same !== undefined) planned.private = same;
+      if (cross !== undefined) planned.public = cross;
+      const also = [...new Set(ownAddresses(n))].filter((a) => a !== same && a !== cross);
+      if (also.length > 0) planned.also = also;
+      const key = regionKey(n);
+      const list = byRegion.get(key);
+      if (list) list.push(planned);
+      else byRegion.set(key, [planned]);
+    }
+    const regions = this.regionNames().map((region): PlannedRegion => {
+      const r = this.regions.get(region)!;
+      return {
+        region,
+        nodes: byRegion.get(region) ?? [],
+        private: [...r.same.counts.keys()].sort(compareAddresses),
+        public: [...r.cross.counts.keys()].sort(compareAddresses),
+      };
+    });
+    return { knownPeers: [...this.knownPeers].sort(compareAddresses), regions, findings: this.findings() };
   }
 
   /** Every node's plan. Materialises n lists of about n addresses each: O(n²) output by nature. */

@@ -104,10 +104,19 @@ export async function runPeers(opts: RunOpts, stderr: (text: string) => void): P
     ...(dnatOn ? { dnat: iptablesDnat(), bridgeIp: () => weaveBridgeIp() } : {}),
   });
   const servers = [];
-  for (const host of hosts)
-    servers.push(
-      await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
-    );
+  for (const host of hosts) {
+    try {
+      servers.push(
+        await startMetricsServer({ host, port: listen.port }, sidecar.metrics, () => sidecar.health()),
+      );
+    } catch (e) {
+      for (const server of servers) await server.close();
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new RunUsageError(
+        `cannot serve /healthz and /metrics on ${host}:${listen.port} (${code}): pick another --metrics-address or --listen`,
+      );
+    }
+  }
   const where = servers.map((server, i) => `${hosts[i]}:${server.port}`).join(', ');
   log(
     `netpack peers: node ${nodeName}, router ${opts.routerUrl}, /healthz and /metrics on ${where}, resync ${resyncMs / 1000}s, kubelet DNAT ${dnatOn ? 'on' : 'off'}`,

@@ -139,13 +139,25 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return set.size === new Set(b).size && b.every((x) => set.has(x));
 }
 
-/** `+a -b` summary of what changed between two lists. */
+/** Addresses a change line names at most; the rest are counted. */
+export const MAX_LOGGED_CHANGES = 20;
+
+/**
+ * `+a -b` summary of what changed between two lists: what was added and removed, never the
+ * whole list (47 KB a line at 5,000 nodes). Beyond `MAX_LOGGED_CHANGES` addresses (the first
+ * list, a region joining) the rest are counted: `... (+4980 -0 more)`.
+ */
 export function describeChange(before: readonly string[] | undefined, after: readonly string[]): string {
   const old = new Set(before ?? []);
   const now = new Set(after);
   const added = after.filter((a) => !old.has(a));
   const removed = [...old].filter((a) => !now.has(a));
-  return [...added.map((a) => `+${a}`), ...removed.map((a) => `-${a}`)].join(' ') || 'no change';
+  const named = [...added.map((a) => `+${a}`), ...removed.map((a) => `-${a}`)];
+  if (named.length === 0) return 'no change';
+  if (named.length <= MAX_LOGGED_CHANGES) return named.join(' ');
+  const shownAdded = Math.min(added.length, MAX_LOGGED_CHANGES);
+  const shownRemoved = MAX_LOGGED_CHANGES - shownAdded;
+  return `${named.slice(0, MAX_LOGGED_CHANGES).join(' ')} ... (+${added.length - shownAdded} -${removed.length - shownRemoved} more)`;
 }
 
 export class PeeringSidecar {
@@ -402,9 +414,7 @@ export class PeeringSidecar {
         this.retryTimer = undefined;
         this.routerBackoff.reset();
         if (!samePeers(peers, this.posted)) {
-          this.opts.log(
-            `peers (${peers.length}): ${describeChange(this.posted, peers)} => ${peers.join(',') || '<none>'}`,
-          );
+          this.opts.log(`peers (${peers.length}): ${describeChange(this.posted, peers)}`);
         } else if (reason === 'router-restart') {
           this.opts.log(`peers (${peers.length}): router restarted, list posted again`);
         }

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { upgradedManagedFields } from '../../src/cluster/adopt.ts';
 import { installPharosWeave } from './foreign-fixtures.ts';
 import { type Env, POD_CIDR, setup } from './helpers.ts';
 
@@ -113,5 +114,84 @@ describe('adopting a Pharos-made Weave', () => {
       assert.ok(!text.includes(PASSWORD));
       assert.ok(!text.includes(Buffer.from(PASSWORD).toString('base64')));
     }
+  });
+});
+
+describe('adopting what another tool applied server-side', () => {
+  let env: Env;
+  before(async () => {
+    env = await setup();
+  });
+  after(() => env.close());
+
+  it("its fields netpack does not render go; a controller's fields stay; diff is clean after", async () => {
+    // A ConfigMap netpack renders (node-local-dns), applied by "helm" with an extra key, and
+    // then given an annotation by a controller (an Update).
+    const base = `${env.server.url}/api/v1/namespaces/kube-system/configmaps`;
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'node-local-dns', namespace: 'kube-system', labels: { chart: 'nodelocaldns-1.0' } },
+      data: { Corefile: 'old', extra: 'helm-only' },
+    };
+    let res = await fetch(`${base}/node-local-dns?fieldManager=helm`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/apply-patch+yaml' },
+      body: JSON.stringify(cm),
+    });
+    assert.equal(res.status, 201, await res.text());
+    res = await fetch(`${base}/node-local-dns?fieldManager=some-controller`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ metadata: { annotations: { 'example.com/seen': 'yes' } } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const file = env.file('c.yml', `network:\n  provider: weave\n  pod_network_cidr: ${POD_CIDR}\n`);
+    const diff = await env.np('diff', '-f', file);
+    assert.match(diff.stdout, /^\* adopt {2}ConfigMap\/kube-system\/node-local-dns /m);
+    assert.match(diff.stdout, /^ {4}- data\.extra \(was "helm-only"\)$/m);
+    assert.match(diff.stdout, /^ {4}- metadata\.labels\.chart /m);
+    const r = await env.np('apply', '-f', file, '--no-wait', '--adopt');
+    assert.equal(r.code, 0, r.stderr);
+    const live = env.server.store.find('ConfigMap', 'node-local-dns', 'kube-system')!;
+    assert.equal((live.data as Record<string, string>).extra, undefined);
+    assert.equal(live.metadata.labels?.chart, undefined);
+    assert.equal(live.metadata.annotations?.['example.com/seen'], 'yes', "the controller's field stays");
+    assert.ok(!live.metadata.managedFields?.some((m) => m.manager === 'helm'));
+    assert.equal((await env.np('diff', '-f', file)).code, 0);
+  });
+});
+
+describe('upgradedManagedFields', () => {
+  it("folds client-side apply's and other appliers' entries into netpack's Apply entry, keeps the rest", () => {
+    const live = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'x',
+        managedFields: [
+          {
+            manager: 'kubectl-client-side-apply',
+            operation: 'Update',
+            fieldsV1: { 'f:data': { 'f:a': {} } },
+          },
+          { manager: 'before-first-apply', operation: 'Update', fieldsV1: { 'f:data': { 'f:b': {} } } },
+          { manager: 'helm', operation: 'Apply', fieldsV1: { 'f:data': { 'f:c': {} } } },
+          {
+            manager: 'kube-controller-manager',
+            operation: 'Update',
+            fieldsV1: { 'f:metadata': { 'f:x': {} } },
+          },
+          { manager: 'kubectl-client-side-apply', operation: 'Update', subresource: 'status', fieldsV1: {} },
+          { manager: 'netpack', operation: 'Apply', fieldsV1: { 'f:data': { 'f:d': {} } } },
+        ],
+      },
+    };
+    const got = upgradedManagedFields(live, '2026-01-01T00:00:00Z');
+    assert.deepEqual(
+      got.map((e) => `${e.manager}/${e.operation}${e.subresource ? `/${e.subresource}` : ''}`),
+      ['kube-controller-manager/Update', 'kubectl-client-side-apply/Update/status', 'netpack/Apply'],
+    );
+    assert.deepEqual(got.at(-1)!.fieldsV1, { 'f:data': { 'f:d': {}, 'f:a': {}, 'f:b': {}, 'f:c': {} } });
   });
 });

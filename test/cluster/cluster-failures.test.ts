@@ -166,31 +166,28 @@ exit 3
     assert.doesNotMatch(r.stderr + r.stdout, /hunter2/);
   });
 
-  /** A plugin that prints token `tok-N` (N counts its runs) valid for `validMs` from now. */
+  /** A plugin that prints token `tok-N` (N counts its runs) valid for `validSeconds` from now. */
   function countingPlugin(
     name: string,
-    validMs: number,
+    validSeconds: number,
   ): { command: string; args: string[]; runs: () => number } {
     const counter = write(`${name}.count`, '0');
+    // A shell script: a plugin starts in milliseconds, and kubectl's contract is all it needs.
     const script = write(
-      `${name}.mjs`,
-      `import { readFileSync, writeFileSync } from 'node:fs';
-const n = Number(readFileSync(${JSON.stringify(counter)}, 'utf8')) + 1;
-writeFileSync(${JSON.stringify(counter)}, String(n));
-const info = JSON.parse(process.env.KUBERNETES_EXEC_INFO);
-process.stdout.write(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCredential',
-  status: { token: 'tok-' + n, expirationTimestamp: new Date(Date.now() + ${validMs}).toISOString() } }));
+      `${name}.sh`,
+      `#!/bin/sh
+case "$KUBERNETES_EXEC_INFO" in *'"kind":"ExecCredential"'*) ;; *) echo "no KUBERNETES_EXEC_INFO" >&2; exit 9;; esac
+n=$(( $(cat '${counter}') + 1 ))
+echo $n > '${counter}'
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-%s","expirationTimestamp":"%s"}}' $n "$(date -u -d "+${validSeconds} seconds" +%Y-%m-%dT%H:%M:%SZ)"
 `,
+      0o755,
     );
-    return {
-      command: process.execPath,
-      args: [script],
-      runs: () => Number(readFileSync(counter, 'utf8')),
-    };
+    return { command: script, args: [], runs: () => Number(readFileSync(counter, 'utf8')) };
   }
 
   it('the plugin is run again shortly before its credential expires, not after', async () => {
-    const p = countingPlugin('clock', 10 * 60_000);
+    const p = countingPlugin('clock', 600);
     let now = Date.now();
     const creds = new ExecCredentials(
       { command: p.command, args: p.args, apiVersion: 'client.authentication.k8s.io/v1' },
@@ -213,7 +210,7 @@ process.stdout.write(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCr
   });
 
   it('a 401 runs the plugin again once, and the request goes through with the new token', async () => {
-    const p = countingPlugin('revoked', 3_600_000);
+    const p = countingPlugin('revoked', 3600);
     let accepted = 'tok-1';
     const port = await front({ accept: (auth) => auth === `Bearer ${accepted}` });
     const file = kubeconfig('revoking', {
@@ -229,6 +226,24 @@ process.stdout.write(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCr
       accepted = 'none'; // nothing the plugin prints is taken: one re-run, then the 401
       await assert.rejects(client.list('v1', 'Node'), /401 Unauthorized.*user "ops" of context "prod"/);
       assert.equal(p.runs(), 3);
+      // A watch refused with a 401 ends; the next one runs the plugin again.
+      accepted = 'tok-4';
+      assert.equal(await client.watch('v1', 'Node', {}, () => {}), 'closed');
+      const ctrl = new AbortController();
+      const seen: string[] = [];
+      const end = await client.watch(
+        'v1',
+        'Node',
+        {},
+        (ev) => {
+          seen.push(ev.object.metadata.name);
+          ctrl.abort();
+        },
+        ctrl.signal,
+      );
+      assert.equal(end, 'aborted');
+      assert.deepEqual(seen, ['node-1']);
+      assert.equal(p.runs(), 4);
     } finally {
       client.close();
     }
@@ -409,6 +424,16 @@ describe('refused credentials and rights', () => {
     } finally {
       remove();
     }
+  });
+
+  it('a 401 in plain text (an authenticating proxy in front) is still Unauthorized', async () => {
+    const port = await listen(
+      http.createServer((_req, res) => {
+        res.writeHead(401, { 'content-type': 'text/plain' });
+        res.end('Unauthorized\n');
+      }),
+    );
+    await failsWith(kubeconfig('proxy-401', { server: `http://127.0.0.1:${port}` }), 'Unauthorized');
   });
 
   it('403: names the user, the context, the verb and the resource', async () => {

@@ -44,6 +44,7 @@ describe('an apply stopped at every write position', () => {
     await probe.close();
     assert.ok(total >= 10, `${total} writes`);
 
+    let prunesSeen = 0;
     for (let at = 0; at < total; at++) {
       const env = await setup({ nodes: 1 });
       try {
@@ -63,6 +64,19 @@ describe('an apply stopped at every write position', () => {
         for (const o of left) assert.ok(named.includes(o), `write ${at}: ${o} is not in the inventory`);
 
         const off = env.file('b.yml', weave(NLD_OFF));
+        if (at % 3 === 1) {
+          // diff of the config that drops node-local-dns names each of its objects left as a prune.
+          const diff = await env.np('diff', '-f', off, '--allow-dns-cache-removal');
+          for (const o of left.filter((x) => /node-local-dns|kube-dns-upstream/.test(x))) {
+            const [kind, ns, name] = o.split('/');
+            prunesSeen++;
+            assert.match(
+              diff.stdout,
+              new RegExp(`^- prune {2}${kind}[^/]*/${ns ? `${ns}/` : ''}${name}$`, 'm'),
+              `write ${at}: ${o}`,
+            );
+          }
+        }
         // Turning the DNS cache off where it may run needs the operator's word (dns-cache.test.ts).
         const r = await env.np('apply', '-f', off, '--no-wait', '--allow-dns-cache-removal');
         assert.equal(r.code, 0, `write ${at}: ${r.stderr}`);
@@ -79,5 +93,6 @@ describe('an apply stopped at every write position', () => {
         await env.close();
       }
     }
+    assert.ok(prunesSeen > 0, 'some stopped applies left node-local-dns objects for diff to show');
   });
 });

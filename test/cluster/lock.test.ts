@@ -76,6 +76,19 @@ describe('the lock', () => {
     env.server.store.remove(leaseType(), 'kube-system', 'netpack-lock');
   });
 
+  it('delete while another run holds the lock stops at once, exit 2, deleting nothing', async () => {
+    const yml = env.file('w.yml', `network:\n  provider: weave\n  pod_network_cidr: ${POD_CIDR}\n`);
+    assert.equal((await env.np('apply', '-f', yml, '--no-wait')).code, 0);
+    env.server.store.commit(leaseType(), lease('carol@build-7/4242 apply', 1));
+    const before = ours(env.server);
+    const d = await env.np('delete', '--yes');
+    assert.equal(d.code, 2, d.stderr);
+    assert.match(d.stderr, /holds the lock .*carol@build-7\/4242 apply/);
+    assert.deepEqual(ours(env.server), before);
+    env.server.store.remove(leaseType(), 'kube-system', 'netpack-lock');
+    assert.equal((await env.np('delete', '--yes')).code, 0);
+  });
+
   it('an expired lease (holder stopped renewing) is taken over', async () => {
     env.server.store.commit(leaseType(), lease('dave@elsewhere/7 apply', LEASE_SECONDS + 5));
     const lock = await acquireLock(client, 'erin@ws/3 apply');

@@ -86,6 +86,13 @@ describe('apply resilience', () => {
     await exited;
     const partial = ours(env.server).length;
     assert.ok(partial >= 10, `killed after ${partial} objects`);
+    // The killed run held the lock: its Lease names it, and is taken over at once below (the
+    // holder, a process on this machine, is gone) instead of blocking until it expires.
+    const lease = env.server.store.find('Lease', 'netpack-lock', 'kube-system');
+    assert.match(
+      String((lease?.spec as { holderIdentity?: string })?.holderIdentity),
+      new RegExp(`/${child.pid} apply$`),
+    );
     // What it may create was recorded before its first write: every object it left is named.
     const pending = env.server.store.find('ConfigMap', 'netpack-state', 'kube-system');
     assert.ok(pending, 'the pending inventory was stored first');

@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MAX_HOSTS } from '../../src/config/load.ts';
 import { at, expectClean, expectOnly, load, yml } from './helpers.ts';
 
 describe('hosts', () => {
@@ -33,6 +34,22 @@ describe('hosts', () => {
         ssh_port: 2222,
       },
       { address: 'node-2.example.com', role: 'worker', labels: {}, ssh_port: 22 },
+    ]);
+  });
+
+  test(`more than ${MAX_HOSTS} hosts: one error at the first host beyond the bound, nothing else read`, () => {
+    const host = (i: number) => `  - address: 198.18.${i >> 8}.${i & 255}\n`;
+    const list = (n: number) => Array.from({ length: n }, (_, i) => host(i)).join('');
+    // Line 1 is network:, line 2 hosts:, so host i is on line i + 3.
+    const text = `network: {provider: nope}\nhosts:\n${list(MAX_HOSTS + 1)}`;
+    expectOnly(load(text), [
+      {
+        path: `hosts[${MAX_HOSTS}]`,
+        line: MAX_HOSTS + 3,
+        col: 5,
+        message: [String(MAX_HOSTS + 1), String(MAX_HOSTS)],
+        hint: ['one cluster file per cluster'],
+      },
     ]);
   });
 

@@ -40,7 +40,7 @@ function keyOf(o: KubeObject): string {
 export function list(store: Store, target: ListTarget, query: Record<string, string>): unknown {
   const { rt, namespace } = target;
   const match = matcher(query);
-  let items = store.list(rt, namespace).filter(match);
+  let items = store.peek(rt, namespace).filter(match);
   let listRv = store.resourceVersion;
   if (query.continue) {
     let token: ContinueToken;
@@ -74,6 +74,7 @@ export function list(store: Store, target: ListTarget, query: Record<string, str
     metadata.remainingItemCount = remaining;
   }
   // Real servers leave apiVersion/kind off the items of built-in lists; custom resources keep them.
+  // Objects are serialised right away and never changed here: no copies needed.
   const shaped = items.map((o) => {
     if (!rt.builtin) return present(rt, o);
     const { apiVersion: _a, kind: _k, ...rest } = o;

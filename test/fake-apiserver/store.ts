@@ -36,6 +36,8 @@ export class Store {
   private readonly history: StoreEvent[] = [];
   private readonly historyLimit: number;
   private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /** Each table sorted by key, for `peek`; dropped by every write to the table. */
+  private readonly sortedCache = new WeakMap<Map<string, KubeObject>, KubeObject[]>();
   private readonly subscribers = new Set<(e: StoreEvent) => void>();
   private uidCounter = 0;
 
@@ -75,6 +77,21 @@ export class Store {
     return obj && clone(obj);
   }
 
+  /**
+   * The stored objects of a type (in one namespace when given), sorted by namespace/name, not
+   * copied: for reading only (a list page copies just the objects it sends, so paging through
+   * 20,000 nodes does not copy all of them for every page).
+   */
+  peek(rt: ResourceType, namespace?: string): readonly KubeObject[] {
+    const table = this.table(rt);
+    let sorted = this.sortedCache.get(table);
+    if (!sorted) {
+      sorted = [...table.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o);
+      this.sortedCache.set(table, sorted);
+    }
+    return namespace === undefined ? sorted : sorted.filter((o) => o.metadata.namespace === namespace);
+  }
+
   /** Copies of all objects of a type (in one namespace when given), sorted by namespace/name. */
   list(rt: ResourceType, namespace?: string): KubeObject[] {
     return [...this.table(rt).entries()]
@@ -91,6 +108,7 @@ export class Store {
     const stored = clone(obj);
     stored.metadata.resourceVersion = String(this.rv);
     this.table(rt).set(key, stored);
+    this.sortedCache.delete(this.table(rt));
     this.emit({ type: existed ? 'MODIFIED' : 'ADDED', rv: this.rv, rt, object: clone(stored) });
     return clone(stored);
   }
@@ -101,6 +119,7 @@ export class Store {
     const obj = this.table(rt).get(key);
     if (!obj) return undefined;
     this.table(rt).delete(key);
+    this.sortedCache.delete(this.table(rt));
     this.rv++;
     obj.metadata.resourceVersion = String(this.rv);
     this.emit({ type: 'DELETED', rv: this.rv, rt, object: clone(obj) });

@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { contains, mustParseCidr } from '../../src/config/cidr.ts';
 import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 import { checkIpsetXml, checkServiceXml, parseXml } from '../../src/firewall/check.ts';
@@ -124,6 +126,42 @@ test('the ipset holds IPv4 node addresses, pod and service networks and trusted 
     '10.96.0.0/12',
     '10.0.0.0/24',
   ]);
+});
+
+test('the ipset drops exactly the entries inside another (or equal to an earlier one), whatever the order', () => {
+  // Against the rule stated pairwise, on generated hosts and subnets that nest and repeat.
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })), { maxLength: 12 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(22, 24, 30, 32)), { maxLength: 4 }),
+      (hosts, subnets) => {
+        const c = defaultClusterConfig();
+        c.hosts = hosts.map(([a, b]) => host(`192.0.${a}.${b}`, 'worker'));
+        c.network.firewalld.trusted_subnets = subnets.map(([a, bits]) =>
+          bits === 22 ? '192.0.0.0/22' : `192.0.${a}.0/${bits}`,
+        );
+        const ipset = planFirewall(c).files.find((f) => f.path === 'ipsets/netpack.xml')!.content;
+        const got = [...ipset.matchAll(/<entry>([^<]+)<\/entry>/g)].map((m) => m[1]!);
+        const all = [
+          ...c.hosts.map((h) => h.address),
+          c.network.pod_network_cidr,
+          c.network.service_cidr,
+          ...c.network.firewalld.trusted_subnets,
+        ];
+        const cidrOf = (t: string) => mustParseCidr(t.includes('/') ? t : `${t}/32`);
+        const expected = all.filter((t, i) =>
+          all.every((o, j) => {
+            if (j === i) return true;
+            const [a, b] = [cidrOf(o), cidrOf(t)];
+            const same = a.start === b.start && a.end === b.end;
+            return !(contains(a, b) && (!same || j < i));
+          }),
+        );
+        assert.deepEqual(got, expected);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 test('host names are reported, not put into the ipset', () => {

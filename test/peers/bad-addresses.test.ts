@@ -5,7 +5,7 @@
  * No timing assertions: waits are "until X happens" with a generous cap.
  */
 import assert from 'node:assert/strict';
-import { connect as tcpConnect } from 'node:net';
+import { type AddressInfo, createServer, connect as tcpConnect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { addressProblem } from '../../src/peers/address.ts';
 import { kubeNodeSource } from '../../src/peers/kube.ts';
@@ -14,6 +14,7 @@ import { EXTERNAL_IP_LABEL } from '../../src/peers/node.ts';
 import type { WeaveRouter } from '../../src/peers/router.ts';
 import { PeeringSidecar } from '../../src/peers/sidecar.ts';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
+import { runCli } from '../support/cli.ts';
 
 async function waitFor(what: string, pred: () => boolean, capMs = 15_000): Promise<void> {
   const start = Date.now();
@@ -134,6 +135,34 @@ describe('where the metrics page listens', () => {
     assert.deepEqual(metricsHosts({ asked: '0.0.0.0', podIp: '10.0.0.7' }), ['0.0.0.0']);
     assert.deepEqual(metricsHosts({ listenHost: '::', asked: '10.0.0.1' }), ['::']);
     assert.throws(() => metricsHosts({ asked: 'everywhere' }), /not an IPv4 or IPv6 address/);
+  });
+
+  test('an address it cannot listen on is one line, exit 2', async () => {
+    const api = await startFakeApiServer();
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = await runCli(
+        'peers',
+        'run',
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '--node-name',
+        'n',
+        '--metrics-address',
+        '127.0.0.1',
+        '--listen',
+        String(port),
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.deepEqual(r.lines, [
+        `netpack: cannot serve /healthz and /metrics on 127.0.0.1:${port} (EADDRINUSE): pick another --metrics-address or --listen`,
+      ]);
+    } finally {
+      await new Promise((r) => taken.close(r));
+      await api.close();
+    }
   });
 
   test('not served on another address of the host', async () => {

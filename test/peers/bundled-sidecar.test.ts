@@ -168,7 +168,7 @@ describe('bundled side-car: node dist/netpack.cjs peers run as a child process',
     assert.equal(router.calls.length, before + 1, JSON.stringify(router.calls));
     assert.deepEqual(router.calls.at(-1), ['10.0.0.2', '192.0.2.77', '203.0.113.1', '203.0.113.2']);
     // The side-car logs the change once the router answered: the line may trail the call.
-    await waitFor('the log line of the re-post', () => /peers \(4\): \+203\.0\.113\.2 => /.test(stderr));
+    await waitFor('the log line of the re-post', () => /peers \(4\): \+203\.0\.113\.2$/m.test(stderr));
   });
 
   test('kubelet DNAT through iptables-restore for the other region’s nodes, jumps inserted', async () => {

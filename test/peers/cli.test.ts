@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { renderPeersHtml } from '../../src/peers/html.ts';
 import type { PeerNode } from '../../src/peers/node.ts';
+import { bigClusterYaml } from '../support/big-cluster.ts';
 import { runCli } from '../support/cli.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -67,27 +68,47 @@ function nodesJson(): string {
 }
 
 describe('netpack peers plan', () => {
-  test("-f cluster.yml: a table of each node's peers; known_peers in every list", async () => {
+  test('-f cluster.yml: a table of regions and one of nodes, then the rule; known_peers named once', async () => {
     const file = join(dir, 'cluster.yml');
     writeFileSync(file, CLUSTER);
     const r = await cli(['peers', 'plan', '-f', file]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-      'NODE          REGION  PEERS  ADDRESSES',
-      '198.51.100.1  eu      3      10.0.0.2 192.0.2.50 203.0.113.1',
-      '198.51.100.2  eu      3      10.0.0.1 192.0.2.50 203.0.113.1',
-      'us-1          us      3      192.0.2.50 198.51.100.1 198.51.100.2',
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 8), [
+      'REGION  NODES  PRIVATE  PUBLIC',
+      'eu      2      2        2',
+      'us      1      1        1',
+      '',
+      'NODE          REGION  PRIVATE   PUBLIC',
+      '198.51.100.1  eu      10.0.0.1  198.51.100.1',
+      '198.51.100.2  eu      10.0.0.2  198.51.100.2',
+      'us-1          us      10.1.0.1  203.0.113.1',
     ]);
+    assert.match(lines.at(-1)!, /known peers \(192\.0\.2\.50\)/);
   });
 
-  test('--nodes nodes.json -o json: exactly {peers, findings}', async () => {
+  test("--nodes nodes.json -o json: {knownPeers, regions, findings}; each node's peers follow from it", async () => {
     const file = join(dir, 'nodes.json');
     writeFileSync(file, nodesJson());
     const r = await cli(['peers', 'plan', '--nodes', file, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(out), ['peers', 'findings']);
-    assert.deepEqual(out.peers, { a: ['192.0.2.3'], b: ['192.0.2.3', '198.51.100.1'], c: ['198.51.100.1'] });
+    assert.deepEqual(Object.keys(out), ['knownPeers', 'regions', 'findings']);
+    assert.deepEqual(out.regions, [
+      {
+        region: '',
+        private: ['10.2.0.1'],
+        public: ['192.0.2.3'],
+        nodes: [{ name: 'c', private: '10.2.0.1', public: '192.0.2.3' }],
+      },
+      {
+        region: 'eu',
+        private: ['10.0.0.1'],
+        public: ['198.51.100.1'],
+        nodes: [{ name: 'a', private: '10.0.0.1', public: '198.51.100.1' }],
+      },
+      { region: 'us', private: ['10.1.0.1'], public: [], nodes: [{ name: 'b', private: '10.1.0.1' }] },
+    ]);
     assert.deepEqual(
       out.findings.map((f: { kind: string; node: string }) => [f.kind, f.node]),
       [
@@ -95,6 +116,13 @@ describe('netpack peers plan', () => {
         ['no-region', 'c'],
       ],
     );
+    // The per-node lists (the former output) are what --node gives, one node at a time.
+    const lists: Record<string, string[]> = {};
+    for (const name of ['a', 'b', 'c']) {
+      const one = await cli(['peers', 'plan', '--nodes', file, '--node', name, '-o', 'json']);
+      Object.assign(lists, JSON.parse(one.stdout).peers);
+    }
+    assert.deepEqual(lists, { a: ['192.0.2.3'], b: ['192.0.2.3', '198.51.100.1'], c: ['198.51.100.1'] });
   });
 
   test('--node limits to one node; an unknown node is a usage error (exit 2), as firewall --host', async () => {
@@ -179,6 +207,35 @@ describe('netpack peers plan', () => {
       assert.doesNotMatch(r.stderr, /ENOENT|EISDIR|\n\s+at /);
       assert.equal(r.stdout, '');
     }
+  });
+});
+
+describe('peers plan at 5,000 hosts in 50 regions', () => {
+  test('every output form is within a constant factor of the input (the per-node form would be ~n times it)', async () => {
+    const file = join(dir, 'big.yml');
+    const input = bigClusterYaml(5000);
+    writeFileSync(file, input);
+    const html = join(dir, 'big.html');
+    const json = await cli(['peers', 'plan', '-f', file, '-o', 'json', '--html', html]);
+    assert.equal(json.code, 0, json.stderr);
+    const table = await cli(['peers', 'plan', '-f', file]);
+    assert.equal(table.code, 0, table.stderr);
+    const sizes = {
+      json: Buffer.byteLength(json.stdout),
+      table: Buffer.byteLength(table.stdout),
+      html: readFileSync(html).length,
+    };
+    for (const [form, size] of Object.entries(sizes))
+      assert.ok(size <= 4 * input.length, `${form}: ${size} bytes for ${input.length} bytes of input`);
+    const plan = JSON.parse(json.stdout);
+    assert.equal(plan.regions.length, 50);
+    assert.equal(
+      plan.regions.reduce((k: number, r: { nodes: unknown[] }) => k + r.nodes.length, 0),
+      5000,
+    );
+    // One node's list is still there, computed alone: its region's 99 others, 4,900 public, 1 known.
+    const one = await cli(['peers', 'plan', '-f', file, '--node', 'node-1', '-o', 'json']);
+    assert.equal(JSON.parse(one.stdout).peers['node-1'].length, 99 + 4900 + 1);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   dnatRestoreInput,
   kubeletDnatRules,
 } from '../../src/peers/dnat.ts';
+import { peerLinks, regionLinks } from '../../src/peers/html.ts';
 import { type PeerNode, peerNodeFromObject, samePeerNode } from '../../src/peers/node.ts';
 import { compareAddresses, PeerIndex, planCluster, planForNode } from '../../src/peers/plan.ts';
 import { peerNodeFromHost, peerNodesFromJson } from '../../src/peers/sources.ts';
@@ -241,6 +242,56 @@ describe('peers: planner', () => {
   });
   const clean = (x: PeerNode): PeerNode =>
     Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as PeerNode;
+
+  test("the region plan states every node's list: own region's private, other regions' public, known peers, minus own", () => {
+    fc.assert(
+      fc.property(fc.array(arbNode, { maxLength: 12 }), (raw) => {
+        const nodes = [...new Map<string, PeerNode>(raw.map((x) => [x.name, clean(x)])).values()];
+        const known = ['203.0.113.9', '192.0.2.1'];
+        const index = new PeerIndex(nodes, known);
+        const plan = index.regionPlan();
+        const derived: Record<string, string[]> = {};
+        for (const r of plan.regions)
+          for (const n of r.nodes) {
+            const own = new Set([n.private, n.public, ...(n.also ?? [])]);
+            const all = new Set([
+              ...r.private,
+              ...plan.regions.filter((o) => o !== r).flatMap((o) => o.public),
+              ...plan.knownPeers,
+            ]);
+            derived[n.name] = [...all].filter((a) => !own.has(a)).sort(compareAddresses);
+          }
+        assert.deepEqual(derived, index.planAll().peers);
+        assert.deepEqual(plan.findings, index.findings());
+      }),
+    );
+  });
+
+  test('region links, counted per region, equal the node pairs counted one by one', () => {
+    fc.assert(
+      fc.property(fc.array(arbNode, { maxLength: 12 }), (raw) => {
+        const nodes = [...new Map<string, PeerNode>(raw.map((x) => [x.name, clean(x)])).values()];
+        const trusted = ['10.0.0.0/30', '192.0.2.0/31'];
+        const regionOf = new Map(nodes.map((n) => [n.name, n.region ?? '']));
+        const counted = new Map<string, { pairs: number; missing: number; trusted: number }>();
+        for (const l of peerLinks(nodes, trusted)) {
+          const [a, b] = [regionOf.get(l.a)!, regionOf.get(l.b)!].sort();
+          const c = counted.get(`${a}|${b}`) ?? { pairs: 0, missing: 0, trusted: 0 };
+          c.pairs++;
+          if (l.kind === 'missing') c.missing++;
+          if (l.trusted) c.trusted++;
+          counted.set(`${a}|${b}`, c);
+        }
+        const fast = new Map(
+          regionLinks(nodes, trusted).map((l) => [
+            `${l.a}|${l.b}`,
+            { pairs: l.pairs, missing: l.missing, trusted: l.trusted },
+          ]),
+        );
+        assert.deepEqual(Object.fromEntries(fast), Object.fromEntries(counted));
+      }),
+    );
+  });
 
   test('deterministic and order-free: any input order gives the same plan; lists sorted, unique, self-free', () => {
     fc.assert(

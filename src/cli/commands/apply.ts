@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
-import { applyCluster, type Decision, decide, OUR_SELECTOR, readCluster } from '../../cluster/apply.ts';
+import {
+  applyCluster,
+  DEFAULT_CONCURRENCY,
+  type Decision,
+  decide,
+  OUR_SELECTOR,
+  readCluster,
+} from '../../cluster/apply.ts';
 import { connect, parseDuration } from '../../cluster/connect.ts';
 import { type Desired, desiredState } from '../../cluster/desired.ts';
 import { errorCode } from '../../cluster/errors.ts';
@@ -191,7 +198,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       )
       .option('--no-wait', 'do not wait for DaemonSets and Deployments to roll out')
       .option('--timeout <duration>', 'how long to wait for CRDs and the rollout, e.g. 90s, 5m', '5m')
-      .option('--concurrency <n>', 'parallel writes per phase', '16')
+      .option('--concurrency <n>', 'parallel writes per phase', String(DEFAULT_CONCURRENCY))
       .addOption(
         outputOption('the report: text, json or yaml (progress goes to stderr)', ['text', 'json', 'yaml']),
       ),

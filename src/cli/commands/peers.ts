@@ -6,6 +6,7 @@ import type { PeerNode } from '../../peers/node.ts';
 import { type Finding, PeerIndex } from '../../peers/plan.ts';
 import { addRunOptions, type RunOpts, RunUsageError, runPeers } from '../../peers/run.ts';
 import { peerNodeFromHost, peerNodesFromJson } from '../../peers/sources.ts';
+import { ChunkedWriter, columnWidths, writePlanJson, writePlanTable, writeTable } from '../../peers/write.ts';
 import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
 
@@ -15,13 +16,6 @@ interface PlanOpts {
   output: string;
   html?: string;
   node?: string;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
-    .join('\n');
 }
 
 const KUBECTL_NODES = 'give the output of `kubectl get nodes -o json`';
@@ -85,29 +79,41 @@ function planAction(io: Io, setExit: (code: number) => void, opts: PlanOpts): vo
     noNodes = `no nodes in ${opts.nodes}`;
   }
   const index = new PeerIndex(nodes, knownPeers);
-  const plan = index.planAll();
-  let findings: Finding[] = plan.findings;
-  let peers = plan.peers;
-  if (opts.node !== undefined) {
-    const one = index.planFor(opts.node);
-    findings = one.findings;
-    peers = one.peers ? { [opts.node]: one.peers } : {};
-  }
   if (opts.html) {
     writeFileSync(opts.html, renderPeersHtml({ title, nodes, knownPeers, trustedSubnets: trusted }));
     io.stderr(`netpack: wrote ${opts.html} (${nodes.length} nodes)\n`);
   }
-  if (opts.output === 'json') {
-    io.stdout(`${JSON.stringify({ peers, findings }, null, 2)}\n`);
-  } else {
-    const rows = [['NODE', 'REGION', 'PEERS', 'ADDRESSES']];
-    for (const name of Object.keys(peers)) {
-      const list = peers[name]!;
-      rows.push([name, index.get(name)?.region ?? '-', String(list.length), list.join(' ') || '-']);
+  const out = (chunk: string) => io.stdout(chunk);
+  let findings: Finding[];
+  if (opts.node !== undefined) {
+    // One node: its list alone, as it would get it (no other node's list is computed).
+    const one = index.planFor(opts.node);
+    findings = one.findings;
+    const peers = one.peers ? { [opts.node]: one.peers } : {};
+    if (opts.output === 'json') io.stdout(`${JSON.stringify({ peers, findings }, null, 2)}\n`);
+    else {
+      const rows = [['NODE', 'REGION', 'PEERS', 'ADDRESSES']];
+      if (one.peers)
+        rows.push([
+          opts.node,
+          index.get(opts.node)?.region ?? '-',
+          String(one.peers.length),
+          one.peers.join(' ') || '-',
+        ]);
+      const w = new ChunkedWriter(out);
+      if (nodes.length === 0) w.write(`${noNodes}\n`);
+      else writeTable(rows, columnWidths(rows), w);
+      w.flush();
     }
-    io.stdout(nodes.length === 0 ? `${noNodes}\n` : `${table(rows)}\n`);
-    for (const f of findings) io.stderr(`netpack: ${f.kind}: ${f.message}\n`);
+  } else {
+    // The whole cluster, stated per region (linear in the nodes), written in chunks.
+    const plan = index.regionPlan();
+    findings = plan.findings;
+    if (opts.output === 'json') writePlanJson(plan, out);
+    else if (nodes.length === 0) io.stdout(`${noNodes}\n`);
+    else writePlanTable(plan, out);
   }
+  if (opts.output !== 'json') for (const f of findings) io.stderr(`netpack: ${f.kind}: ${f.message}\n`);
   // Findings are facts about the nodes, not failures of the command; an unknown --node is a
   // mistake on the command line (as an unknown --host of firewall is).
   setExit(findings.some((f) => f.kind === 'unknown-node') ? EXIT.usage : EXIT.ok);
@@ -143,7 +149,12 @@ Examples:
       'cluster file: nodes from hosts:, plus weave.known_peers and trusted_subnets',
     )
     .option('--nodes <file>', 'nodes from `kubectl get nodes -o json` instead of hosts:')
-    .addOption(outputOption('table or json ({"peers": {...}, "findings": [...]})', ['table', 'json']))
+    .addOption(
+      outputOption(
+        'table or json ({"knownPeers", "regions", "findings"}; with --node {"peers", "findings"})',
+        ['table', 'json'],
+      ),
+    )
     .option('--html <file>', 'also write a self-contained page that draws regions, nodes and links')
     .option('--node <name>', "only this node's peers")
     .addHelpText(

@@ -1,0 +1,88 @@
+// Sequential round trips of apply, re-apply, diff and status, counted from the fake API server's
+// request timeline (test/fake-apiserver/waves.ts) with latency on every request, so the count is
+// the client's and not the machine's: first apply writes in 4 waves (the write-ahead record; every
+// CRD and built-in at once; the IPPool once its CRD is Established; the state) after one wave of
+// reads, plus what the lock adds (taking it, reading again under it, releasing it); re-apply at
+// most 2; status at most the pages of its longest list plus one.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { describeWaves, requestWaves, waveCount } from '../fake-apiserver/waves.ts';
+import { calicoYaml, type Env, setup } from './helpers.ts';
+
+/** Far above the client's own work between two requests, even on a busy machine. */
+const LATENCY_MS = 300;
+
+describe('request waves against a server with latency', () => {
+  let env: Env;
+  let file: string;
+  before(async () => {
+    env = await setup({ nodes: 3, crdEstablishDelayMs: 0 });
+    file = env.file('cluster.yml', calicoYaml());
+    env.server.faults.add({ latencyMs: LATENCY_MS });
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  const measure = async (...argv: string[]) => {
+    const from = env.server.requests.length;
+    const r = await env.np(...argv);
+    // status says unhealthy (1) here: the pods are bare fixtures.
+    assert.ok(r.code === 0 || (argv[0] === 'status' && r.code === 1), r.stderr);
+    const requests = env.server.requests.slice(from);
+    return { waves: waveCount(requests, { watchAnswerMs: LATENCY_MS }), requests };
+  };
+
+  it('first apply of Calico (23 CRDs, an IPPool): its writes in 4 waves; the lock adds its own', async () => {
+    const { requests } = await measure('apply', '-f', file, '--no-wait');
+    const opts = { watchAnswerMs: LATENCY_MS };
+    const waves = requestWaves(requests, opts);
+    const shown = describeWaves(requests, opts);
+    const waveOf = (pred: (r: (typeof requests)[number]) => boolean) =>
+      requests.flatMap((r, i) => (pred(r) ? [waves[i]!] : []));
+    const stateWrites = waveOf((r) => r.verb === 'apply' && r.name === 'netpack-state');
+    // The write-ahead record, then every CRD and built-in at once, the IPPool, the state.
+    assert.equal(stateWrites.length, 2, shown);
+    assert.ok(stateWrites[1]! - stateWrites[0]! <= 3, shown);
+    const crdAndBuiltIns = waveOf(
+      (r) => r.verb === 'apply' && r.name !== 'netpack-state' && r.resource !== 'ippools',
+    );
+    assert.deepEqual(new Set(crdAndBuiltIns), new Set([stateWrites[0]! + 1]), shown);
+    // In all: the reads (labelled lists, then what they miss: lists of those kinds and GETs,
+    // adopt.ts), the lock, the reads again under it, the four above, the release (get, delete):
+    // 3 + 1 + 3 + 4 + 2.
+    assert.ok(Math.max(...waves) <= 13, `${Math.max(...waves)} waves:\n${shown}`);
+  });
+
+  it('re-apply with nothing to change: at most 2 waves', async () => {
+    const { waves, requests } = await measure('apply', '-f', file, '--no-wait');
+    assert.ok(waves <= 2, `${waves} waves:\n${describeWaves(requests, { watchAnswerMs: LATENCY_MS })}`);
+  });
+
+  it('status of 1,200 nodes (3 pages of nodes and of pods): at most 4 waves', async () => {
+    env.server.faults.clear();
+    env.server.addNodes(1197);
+    // A network pod on every node, committed directly (stepping the rollout 1,200 times is slow).
+    const podType = env.server.store.registry.byKind('v1', 'Pod')!;
+    for (let i = 1; i <= 1200; i++)
+      env.server.store.commit(podType, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `calico-node-${i}`,
+          namespace: 'kube-system',
+          labels: { 'k8s-app': 'calico-node' },
+        },
+        spec: { nodeName: `node-${i}` },
+        status: { phase: 'Running' },
+      });
+    env.server.faults.add({ latencyMs: LATENCY_MS });
+    const { waves, requests } = await measure('status');
+    const pages = requests.filter((r) => r.verb === 'list' && r.resource === 'nodes').length;
+    assert.equal(pages, 3);
+    assert.ok(
+      waves <= pages + 1,
+      `${waves} waves:\n${describeWaves(requests, { watchAnswerMs: LATENCY_MS })}`,
+    );
+  });
+});
