@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   render: async () => (await import('./render.ts')).benchRender,
   apply: async () => (await import('./apply.ts')).benchApply,
   peers: async () => (await import('./peers.ts')).benchPeers,
+  'node-versions': async () => (await import('./node-versions.ts')).benchNodeVersions,
   scale: async () => (await import('./scale.ts')).benchScale,
   check: async () => (await import('./check.ts')).benchCheck,
 };

@@ -2,14 +2,23 @@
 // - dist/netpack-core.cjs: the whole CLI bundled into one minified CommonJS file, so Node reads
 //   one file instead of resolving a few hundred modules (zod, yaml, commander, ...);
 // - dist/netpack.cjs: the `bin`, a small launcher that compiles the core with a V8 code cache;
-// - dist/netpack-core.cjs.cache: that code cache, trained by running the commands users run most
+// - dist/netpack-core.cjs.v8-<version>.cache: that code cache (for the Node that built it), trained by running the commands users run most
 //   (scripts/train-code-cache.ts, against the test API server) unless --no-code-cache is given.
 // One CommonJS file because V8's code cache (vm.Script cachedData) works for classic scripts
 // only; Node 20 has no code cache for ES modules. client-node's KubeConfig is bundled too but
 // initialised on first use (a dynamic import), so only cluster commands pay for it. The peering
 // side-car is bundled on its own into dist/netpack-sidecar.cjs (see bundleSidecar).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -53,14 +62,20 @@ const genHelpersOnly = {
   },
 };
 
-/** One core: the whole CLI (run.ts) or the commands that never talk to a cluster (offline.ts). */
-const bundleCore = (entry, outfile) =>
+/**
+ * One core: the whole CLI (run.ts) or the commands that never talk to a cluster (offline.ts).
+ * Only the whole CLI gets a source map: `--debug` runs it (whatever the command) with source maps
+ * on, so its stack traces name src/ lines. The map leaves the sources out (they are not shipped;
+ * the positions are what counts), which keeps it a third of the size.
+ */
+const bundleCore = (entry, outfile, sourcemap) =>
   build({
     entryPoints: [entry],
     outfile,
     bundle: true,
     minify: true,
-    sourcemap: true,
+    sourcemap,
+    sourcesContent: false,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -103,6 +118,25 @@ const bundleCore = (entry, outfile) =>
         },
       },
       {
+        // The Calico CRDs are read from the copy tsc's output has (dist/providers/calico/), so the
+        // package carries them once: the module looks beside itself, which in the bundle is dist/.
+        name: 'calico-crds-from-library-copy',
+        setup(b) {
+          b.onLoad({ filter: /\/src\/providers\/calico\/crds\.ts$/ }, (args) => {
+            const text = readFileSync(args.path, 'utf8');
+            const from = "new URL('./crds.generated.json', import.meta.url)";
+            if (!text.includes(from)) throw new Error(`bundle: ${args.path} no longer reads ${from}`);
+            return {
+              contents: text.replace(
+                from,
+                "new URL('./providers/calico/crds.generated.json', import.meta.url)",
+              ),
+              loader: 'ts',
+            };
+          });
+        },
+      },
+      {
         // zod re-exports every language's messages (~260 KB minified); netpack writes its own
         // messages, so only the English default zod configures itself with is kept.
         name: 'zod-english-only',
@@ -117,11 +151,12 @@ const bundleCore = (entry, outfile) =>
     ],
   });
 await Promise.all([
-  bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs'),
-  bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs'),
+  bundleCore('src/cli/run.ts', 'dist/netpack-core.cjs', true),
+  bundleCore('src/cli/offline.ts', 'dist/netpack-offline.cjs', false),
   // `netpack check`'s probe program, read at run time into the check's ConfigMap.
   bundleProbe('dist/netpack-probe.cjs'),
 ]);
+rmSync('dist/netpack-offline.cjs.map', { force: true });
 
 /**
  * The peering side-car script (dist/netpack-sidecar.cjs): `peers run` alone, with everything it
@@ -165,11 +200,12 @@ writeFileSync(
 );
 chmodSync('dist/netpack.mjs', 0o755);
 
-// Data files read at run time (not bundled as code): beside the bundle and beside tsc's output.
+// Data files read at run time (not bundled as code): beside tsc's output, where the bundle reads
+// them too (an earlier layout had a second copy beside the bundle).
 const DATA = ['src/providers/calico/crds.generated.json'];
 for (const file of DATA) {
   const name = file.split('/').pop();
-  copyFileSync(file, `dist/${name}`);
+  rmSync(`dist/${name}`, { force: true });
   const tscDir = file.replace(/^src\//, 'dist/').replace(/\/[^/]+$/, '');
   mkdirSync(tscDir, { recursive: true });
   copyFileSync(file, `${tscDir}/${name}`);
@@ -182,8 +218,9 @@ const ahead = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'wri
 });
 if (ahead.status !== 0) throw new Error('writing the Calico CRDs ahead failed');
 
-rmSync('dist/netpack-core.cjs.cache', { force: true });
-rmSync('dist/netpack-offline.cjs.cache', { force: true });
+// Caches of earlier builds (and of other Node versions: each is named by its V8 version).
+for (const name of readdirSync('dist'))
+  if (name.endsWith('.cache')) rmSync(join('dist', name), { force: true });
 if (!process.argv.includes('--no-code-cache')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(scripts, 'train-code-cache.ts'), 'dist'], {
     stdio: 'inherit',

@@ -4,12 +4,13 @@
 // The CLI is a CommonJS bundle, in two builds: dist/netpack-offline.cjs holds the commands that
 // never talk to a cluster (src/cli/offline.ts) and starts faster; dist/netpack-core.cjs holds
 // them all. This launcher picks one by the command name and compiles it with the V8 code cache the
-// build trained for it (<bundle>.cache): V8 then skips parsing and compiling what the cache holds,
+// build trained for it (<bundle>.v8-<V8 version>.cache): V8 then skips parsing and compiling what the cache holds,
 // about a third of a start. A missing cache, or one V8 rejects (another Node version), costs that
 // time and nothing else. NETPACK_CODE_CACHE_REPORT=1 says which it was.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
+const Module = require('node:module');
+const { createRequire } = Module;
 const { join } = require('node:path');
 const vm = require('node:vm');
 
@@ -17,27 +18,44 @@ const vm = require('node:vm');
 const OFFLINE = ['validate', 'explain', 'render', 'images', 'schema', 'firewall'];
 const training = process.env.NETPACK_TRAIN_CODE_CACHE;
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const offline = training ? process.env.NETPACK_TRAIN_CORE === 'offline' : OFFLINE.includes(command);
+// --debug: stack traces should name src/ lines. The whole CLI (the bundle with a source map) is
+// then compiled by Node's module loader, which reads the map once source maps are on; V8's code
+// cache is not used. Only with --debug: source maps cost start-up time.
+const debug = !training && process.argv.includes('--debug');
+const offline = training ? process.env.NETPACK_TRAIN_CORE === 'offline' : !debug && OFFLINE.includes(command);
 const file = join(__dirname, offline ? 'netpack-offline.cjs' : 'netpack-core.cjs');
-const cacheFile = `${file}.cache`;
-let cachedData;
-try {
-  cachedData = readFileSync(cacheFile);
-} catch {
-  cachedData = undefined;
-}
-// The core is one function expression taking CommonJS's module arguments (see bundle.mjs). It
-// is ASCII (esbuild escapes other characters), so latin1 reads it without decoding UTF-8.
-const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
-if (process.env.NETPACK_CODE_CACHE_REPORT) {
-  const state = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
-  process.stderr.write(`netpack: code cache ${state}\n`);
-}
+// Named by the V8 that made it: V8 rejects a cache of another version anyway, and reading one only
+// to reject it cost Node 24 ~30 ms per start (bench/node-versions.ts); another Node finds none.
+const cacheFile = `${file}.v8-${process.versions.v8}.cache`;
 // The core's one ES module import (client-node's index, for the peering side-car) goes through
 // this file: a classic script compiled by vm has no module loader of its own.
 globalThis.netpackImport = (specifier) => import(specifier);
 const core = { exports: {} };
-script.runInThisContext()(core.exports, createRequire(file), core, file, __dirname);
+let script;
+if (debug) {
+  process.setSourceMapsEnabled(true);
+  const loader = new Module(file, module);
+  loader.filename = file;
+  loader.paths = Module._nodeModulePaths(__dirname);
+  // The bundle's first line is its banner, so the prefix moves no mapped position.
+  loader._compile(`module.exports = ${readFileSync(file, 'utf8')}`, file);
+  loader.exports(core.exports, createRequire(file), core, file, __dirname);
+} else {
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // The core is one function expression taking CommonJS's module arguments (see bundle.mjs). It
+  // is ASCII (esbuild escapes other characters), so latin1 reads it without decoding UTF-8.
+  script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
+  if (process.env.NETPACK_CODE_CACHE_REPORT) {
+    const state = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+    process.stderr.write(`netpack: code cache ${state}\n`);
+  }
+  script.runInThisContext()(core.exports, createRequire(file), core, file, __dirname);
+}
 
 if (training) {
   // Build time (scripts/train-code-cache.ts): run the given commands, output discarded, then keep

@@ -1,5 +1,5 @@
 /**
- * Trains the CLI's V8 code caches (dist/netpack-core.cjs.cache and dist/netpack-offline.cjs.cache,
+ * Trains the CLI's V8 code caches (dist/netpack-core.cjs.v8-<version>.cache and the offline one,
  * see scripts/launcher.cjs): runs each bundle in training mode on the commands users run most —
  * validate, render and explain, and for the whole CLI also apply, re-apply and diff against the
  * test API server — and lets it save the code V8 compiled for them. Run by scripts/bundle.mjs: `node --import tsx scripts/train-code-cache.ts dist`.

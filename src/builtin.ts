@@ -12,3 +12,5 @@ export const nodeHttp = (): typeof import('node:http') => load('node:http') as t
 export const nodeHttps = (): typeof import('node:https') => load('node:https') as typeof import('node:https');
 export const nodeReadline = (): typeof import('node:readline/promises') =>
   load('node:readline/promises') as typeof import('node:readline/promises');
+export const nodeCrypto = (): typeof import('node:crypto') =>
+  load('node:crypto') as typeof import('node:crypto');

@@ -15,7 +15,7 @@ export { type Diagnostic, formatDiagnostic, hasErrors } from './config/diagnosti
 export { type Explanation, explain, explainText } from './config/explain.ts';
 export { type LoadOptions, type LoadResult, loadConfig } from './config/load.ts';
 export type { FileKind, FileProbe } from './config/reporter.ts';
-export { networkJsonSchema } from './config/schema.ts';
+export { clusterJsonSchema, networkJsonSchema } from './config/schema.ts';
 export type * from './config/types.ts';
 export { planFirewall } from './firewall/index.ts';
 export { checkClusterSet } from './multicluster/index.ts';

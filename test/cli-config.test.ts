@@ -298,7 +298,7 @@ describe('netpack explain', () => {
 
 describe('netpack schema', () => {
   test('prints a JSON Schema of the network section that accepts and refuses like the loader', async () => {
-    const r = await netpack('schema');
+    const r = await netpack('schema', '--network');
     assert.equal(r.code, 0);
     const schema = JSON.parse(r.stdout) as {
       $schema?: string;

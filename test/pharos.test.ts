@@ -211,13 +211,13 @@ describe('a CI file whose $VARIABLES were never expanded', () => {
 });
 
 describe('typos and contradictions in the rest of the file', () => {
-  it('an unknown top-level key is a warning with "did you mean", so a typo never drops a section silently', async () => {
+  it('an unknown top-level key close to a known one is an error with "did you mean", so a typo never drops a section', async () => {
     const file = rel('typo.yml');
     const r = await netpack('validate', '-f', file);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 1);
     assert.deepEqual(diagnosticsOf(r.lines, file), [
-      `${at('typo.yml', 'netwrok')}: warning: netwrok: unknown top-level key "netwrok" is ignored; did you mean "network"?`,
-      `${at('typo.yml', 'adons')}: warning: adons: unknown top-level key "adons" is ignored; did you mean "addons"?`,
+      `${at('typo.yml', 'netwrok')}: error: netwrok: unknown top-level key "netwrok"; did you mean "network"?`,
+      `${at('typo.yml', 'adons')}: error: adons: unknown top-level key "adons"; did you mean "addons"?`,
     ]);
   });
 

@@ -1,7 +1,7 @@
 /**
  * The shell around the pure config model: reads cluster files and the files they name.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultClusterConfig } from '../config/defaults.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
@@ -37,18 +37,51 @@ export interface Loaded extends LoadResult {
   text: string;
 }
 
+/** How the cluster file was chosen, for commands that must not act on the built-in default unasked. */
+export interface LoadOptions {
+  /** Reads standard input, for `-f -` (default: file descriptor 0). */
+  stdin?: () => string;
+  /**
+   * Whether to fall back to the built-in default when neither -f nor ./cluster.yml is there
+   * (default true). apply refuses to, unless asked for with --default: an apply in the wrong
+   * directory would otherwise replace the cluster's network with Weave Net.
+   */
+  allowDefault?: boolean;
+}
+
+/** The name diagnostics give a cluster file read from standard input (`-f -`). */
+export const STDIN_NAME = '<stdin>';
+
+/** Standard input's text; a failure to read it is the operator's to fix (exit 2), not a bug. */
+function readStdin(read: (() => string) | undefined): string {
+  try {
+    return read ? read() : readFileSync(0, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the cluster file from standard input (-f -): ${(e as Error).message}`);
+  }
+}
+
 /**
- * Loads `file`, or `./cluster.yml` when none is given; when that is absent too, the built-in
- * default (and says so on stderr).
+ * Loads `file` (`-` reads standard input), or `./cluster.yml` when none is given; when that is
+ * absent too, the built-in default (and says so on stderr).
  */
-export function loadClusterFile(file: string | undefined, stderr: (line: string) => void): Loaded {
-  const path = file ?? 'cluster.yml';
+export function loadClusterFile(
+  file: string | undefined,
+  stderr: (line: string) => void,
+  opts: LoadOptions = {},
+): Loaded {
+  const fromStdin = file === '-';
+  const path = fromStdin ? STDIN_NAME : (file ?? 'cluster.yml');
   let text: string;
   try {
-    text = readRegularFile(path);
+    text = fromStdin ? readStdin(opts.stdin) : readRegularFile(path);
   } catch (e) {
     const reason = e instanceof FileRefused ? e.reason : undefined;
     if (file === undefined && reason === 'missing') {
+      if (opts.allowDefault === false)
+        throw new UsageError(
+          'no ./cluster.yml here and no -f: give the cluster file with -f FILE (or -f - for standard input), or --default to use the built-in default (Weave Net, default ranges)',
+        );
       stderr('netpack: no ./cluster.yml here; using the built-in default (Weave Net, default ranges)');
       return {
         file: '<built-in default>',
@@ -71,7 +104,7 @@ export function loadClusterFile(file: string | undefined, stderr: (line: string)
   const result = loadConfig(text, {
     file: path, // Relative paths stay relative (to the working directory, like -f itself), so that
     // diagnostics about files the config names read the way the operator wrote the command.
-    baseDir: dirname(path),
+    baseDir: fromStdin ? '.' : dirname(path),
     probe: fsProbe,
   });
   // An empty file means every default (as a file without network: does), but one given or

@@ -29,7 +29,9 @@ Examples:
   netpack validate -f cluster.yml     check the config, every problem at FILE:LINE:COL
   netpack explain -f cluster.yml      effective config, defaults and derived facts
   netpack render                      objects for the built-in default (Weave Net)
-  netpack render -f cluster.yml | kubectl apply --server-side -f -`,
+  netpack diff -f cluster.yml         what apply would change (exit 0 none, 1 some, 2 error)
+  netpack apply -f cluster.yml        apply it and wait for the rollout (a fresh cluster too)
+  kubectl netpack version             the same program as a kubectl plugin`,
     );
   register(program, io, setExit);
   for (const c of program.commands)

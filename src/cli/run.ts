@@ -5,10 +5,12 @@
 import type { Command } from 'commander';
 import { registerApply } from './commands/apply.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerPeers } from './commands/peers.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerVersion } from './commands/version.ts';
 import type { Io } from './context.ts';
 import { registerOffline } from './offline.ts';
 import { createProgram, runProgram } from './program.ts';
@@ -23,6 +25,8 @@ function registerAll(program: Command, io: Io, setExit: (code: number) => void):
   registerDelete(program, io, setExit);
   registerPeers(program, io, setExit);
   registerCheck(program, io, setExit);
+  registerVersion(program, io, setExit);
+  registerCompletion(program, io, setExit);
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {

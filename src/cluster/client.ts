@@ -30,6 +30,7 @@ import {
   type ListOptions,
   type ObjectRef,
   type ResourceInfo,
+  type ServerVersion,
   showRef,
   toRef,
   type WatchEnd,
@@ -502,6 +503,12 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
           known.then((m) => new Map(m ?? []).set(kind, { plural, namespaced: spec.scope === 'Namespaced' })),
         );
       }
+    },
+
+    async serverVersion() {
+      const a = await call('GET', '/version', 'get the server version');
+      if (a.status >= 400) throw new ApiError(`get the server version: ${a.status}`, a.status, 'Unknown');
+      return JSON.parse(a.body) as ServerVersion;
     },
 
     async get(ref) {

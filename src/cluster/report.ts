@@ -116,3 +116,44 @@ export function formatStaleSecrets(stale: readonly { name: string; source: strin
       `Secret/${s.name} differs from ${s.source}; netpack never updates it (nodes would disagree mid-rotation): to rotate, delete the Secret, apply again, then restart the pods that use it`,
   );
 }
+
+/** A plan for machines (`-o json|yaml` of apply, diff): one entry per object that would change. */
+export interface PlanReport {
+  refusals: string[];
+  changes: (
+    | { action: 'create' | 'prune'; object: string }
+    | { action: 'update' | 'adopt'; object: string; fields: FieldChange[] }
+    | { action: 'keep'; object: string; reason: string }
+  )[];
+  /** Create-only Secrets that would be created (their values are never shown). */
+  secretsToCreate: string[];
+  /** The state ConfigMap would be written. */
+  stateChanges: boolean;
+  unchanged: number;
+}
+
+/** The plan as data, keys always present and in this order (Secret values are redacted by plan). */
+export function planReport(
+  plan: Plan,
+  refusals: readonly Refusal[],
+  secretsToCreate: readonly string[],
+  stateChanges: boolean,
+): PlanReport {
+  const changes: PlanReport['changes'] = [];
+  let unchanged = 0;
+  for (const item of plan.items) {
+    const object = showRef(item.ref);
+    if (item.action === 'unchanged') unchanged++;
+    else if (item.action === 'update' || item.action === 'adopt')
+      changes.push({ action: item.action, object, fields: item.changes });
+    else if (item.action === 'keep') changes.push({ action: 'keep', object, reason: item.why });
+    else changes.push({ action: item.action, object });
+  }
+  return {
+    refusals: refusals.map((r) => r.message),
+    changes,
+    secretsToCreate: [...secretsToCreate],
+    stateChanges,
+    unchanged,
+  };
+}

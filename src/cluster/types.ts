@@ -77,6 +77,8 @@ export interface ClusterClient {
    */
   learnCrd(crd: KubeObject): void;
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  /** The API server's `/version` document (what `kubectl version` shows as Server Version). */
+  serverVersion(): Promise<ServerVersion>;
   /** Every page (follows `continue`); empty when the kind is not served. Items get apiVersion/kind. */
   list(
     apiVersion: string,
@@ -119,6 +121,14 @@ export interface ClusterClient {
   proxyGet(path: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }>;
   readonly stats: ClientStats;
   close(): void;
+}
+
+/** The fields of `/version` netpack shows; the server sends a few more (build date, compiler). */
+export interface ServerVersion {
+  major?: string;
+  minor?: string;
+  gitVersion: string;
+  platform?: string;
 }
 
 export interface JsonPatchOp {

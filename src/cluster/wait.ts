@@ -144,7 +144,11 @@ export interface Progress {
    * not known, and reporters say "waiting" rather than a made-up 0/0.
    */
   seen: boolean;
+  /** Pods (replicas) running the latest spec: updatedNumberScheduled, updatedReplicas. */
+  updated: number;
+  /** numberReady, readyReplicas. */
   ready: number;
+  /** desiredNumberScheduled; a Deployment's spec.replicas. */
   desired: number;
   /** The controller has seen the latest spec and every replica is updated and available. */
   done: boolean;
@@ -152,27 +156,32 @@ export interface Progress {
 
 /** Rollout state, as `kubectl rollout status` judges it; `undefined`: not seen (yet). */
 export function rolloutProgress(ref: ObjectRef, obj: KubeObject | undefined): Progress {
-  if (!obj) return { ref, seen: false, ready: 0, desired: 0, done: false };
+  if (!obj) return { ref, seen: false, updated: 0, ready: 0, desired: 0, done: false };
   const generation = (obj.metadata.generation as number | undefined) ?? 0;
   const s = (obj.status ?? {}) as Record<string, number | undefined>;
   const observed = (s.observedGeneration ?? 0) >= generation;
   if (obj.kind === 'DaemonSet') {
     const desired = s.desiredNumberScheduled ?? 0;
-    const ready = s.numberReady ?? 0;
-    const done =
-      observed && (s.updatedNumberScheduled ?? 0) >= desired && (s.numberAvailable ?? 0) >= desired;
-    return { ref, seen: true, ready, desired, done };
+    const updated = s.updatedNumberScheduled ?? 0;
+    const done = observed && updated >= desired && (s.numberAvailable ?? 0) >= desired;
+    return { ref, seen: true, updated, ready: s.numberReady ?? 0, desired, done };
   }
   const desired = ((obj.spec as { replicas?: number })?.replicas ?? 1) as number;
-  const ready = s.availableReplicas ?? 0;
-  const done =
-    observed && (s.updatedReplicas ?? 0) >= desired && ready >= desired && (s.replicas ?? desired) <= desired;
-  return { ref, seen: true, ready, desired, done };
+  const updated = s.updatedReplicas ?? 0;
+  const available = s.availableReplicas ?? 0;
+  const done = observed && updated >= desired && available >= desired && (s.replicas ?? desired) <= desired;
+  return { ref, seen: true, updated, ready: s.readyReplicas ?? 0, desired, done };
 }
 
 /** A workload's numbers, or that it has not been seen yet. */
 function shown(p: Progress): string {
-  return p.seen ? `${p.ready}/${p.desired}` : 'waiting';
+  return p.seen ? `updated ${p.updated}/${p.desired} ready ${p.ready}/${p.desired}` : 'waiting';
+}
+
+/** `75s` → `1m15s`. */
+export function formatElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 export interface RolloutReporter {
@@ -180,22 +189,46 @@ export interface RolloutReporter {
   finish(progress: Progress[]): void;
 }
 
-/** Progress for a TTY: one line per workload, redrawn in place. */
-export function ttyReporter(write: (s: string) => void): RolloutReporter {
+export interface ReporterOptions {
+  /** When the wait began (ms since epoch), for the elapsed time. */
+  start: number;
+  /** The clock (tests pass their own). */
+  now?: () => number;
+}
+
+/**
+ * Progress for a terminal: one line per workload, redrawn in place on every change, each cut to
+ * the terminal's width (a wrapped line would break the redraw), elapsed time included.
+ */
+export function ttyReporter(
+  write: (s: string) => void,
+  opts: ReporterOptions & { columns?: number },
+): RolloutReporter {
+  const now = opts.now ?? Date.now;
   let drawn = 0;
+  const fit = (line: string) => {
+    const width = Math.max(20, (opts.columns ?? 80) - 1);
+    return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  };
   const draw = (ps: Progress[]) => {
-    if (drawn > 0) write(`\x1b[${drawn}A`);
-    for (const p of ps) write(`\x1b[2K  ${p.done ? 'ok ' : '.. '} ${showRef(p.ref)} ${shown(p)}\n`);
+    const elapsed = formatElapsed(now() - opts.start);
+    let out = drawn > 0 ? `\x1b[${drawn}A` : '';
+    // The numbers first: a narrow terminal cuts the end of the line, the workload's name.
+    for (const p of ps)
+      out += `\x1b[2K${fit(`  ${p.done ? 'ok' : '..'} ${shown(p)}  ${elapsed}  ${showRef(p.ref)}`)}\n`;
+    write(out);
     drawn = ps.length;
   };
   return { update: draw, finish: draw };
 }
 
 /**
- * Progress for logs and pipes: a line whenever a workload's numbers change. A workload not seen
- * yet has no line (its watch has not listed it); at the end, one still unseen is said to be.
+ * Progress for logs, pipes and `TERM=dumb`: a line whenever a workload's numbers change, with the
+ * time since the wait began. A workload not seen yet has no line (its watch has not listed it);
+ * at the end, one still unseen is said to be.
  */
-export function plainReporter(write: (s: string) => void): RolloutReporter {
+export function plainReporter(write: (s: string) => void, opts: ReporterOptions): RolloutReporter {
+  const now = opts.now ?? Date.now;
   const last = new Map<string, string>();
   const report = (ps: Progress[], final: boolean) => {
     for (const p of ps) {
@@ -205,7 +238,7 @@ export function plainReporter(write: (s: string) => void): RolloutReporter {
         : `${showRef(p.ref)} not found`;
       if (last.get(refKey(p.ref)) === line) continue;
       last.set(refKey(p.ref), line);
-      write(`${line}\n`);
+      write(`${line} (${formatElapsed(now() - opts.start)})\n`);
     }
   };
   return { update: (ps) => report(ps, false), finish: (ps) => report(ps, true) };

@@ -457,18 +457,19 @@ function resolveHosts(res: Resolver): Host[] {
   });
 }
 
+/**
+ * Top-level keys neither netpack nor Pharos knows. One close to a known key (`netwrok`) is an
+ * error: ignoring it would deploy the defaults instead of what the file asked for. Any other is
+ * ignored with a warning (a key of a newer Pharos, a tool's own).
+ */
 function checkTopLevel(doc: unknown, r: Reporter): void {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return;
   for (const key of Object.keys(doc)) {
     if (KNOWN_TOP_LEVEL.includes(key)) continue;
-    r.warning(
-      [key === '' ? '""' : key],
-      `unknown top-level key "${key}" is ignored`,
-      didYouMean(key, KNOWN_TOP_LEVEL),
-      {
-        atKey: true,
-      },
-    );
+    const hint = didYouMean(key, KNOWN_TOP_LEVEL);
+    const path = [key === '' ? '""' : key];
+    if (hint) r.error(path, `unknown top-level key "${key}"`, hint, { atKey: true });
+    else r.warning(path, `unknown top-level key "${key}" is ignored`, undefined, { atKey: true });
   }
 }
 

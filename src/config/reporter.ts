@@ -38,8 +38,8 @@ export class Reporter {
     if (severity === 'error') this.badPaths.add(formatPath(path));
   }
 
-  error(path: readonly PathSegment[], message: string, hint?: string): void {
-    this.report('error', path, message, hint);
+  error(path: readonly PathSegment[], message: string, hint?: string, opts?: { atKey?: boolean }): void {
+    this.report('error', path, message, hint, opts);
   }
 
   warning(path: readonly PathSegment[], message: string, hint?: string, opts?: { atKey?: boolean }): void {

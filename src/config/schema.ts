@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { checkAutodetectionMethod } from './autodetect.ts';
 import { parseCidr, parseIp } from './cidr.ts';
-import { PHAROS_CLOUD_PROVIDERS } from './pharos.ts';
+import { PHAROS_CLOUD_PROVIDERS, PHAROS_TOP_LEVEL } from './pharos.ts';
 import { looksLikeUnexpandedVariable } from './suggest.ts';
 import {
   CLOUDS,
@@ -319,6 +319,30 @@ export function networkJsonSchema(): Record<string, unknown> {
   return {
     ...(hoistDescriptions(schema) as Record<string, unknown>),
     title: 'netpack network section',
+  };
+}
+
+/**
+ * JSON Schema of a whole cluster.yml, for editors (`# yaml-language-server: $schema=...`): the keys
+ * netpack reads with their shapes, the Pharos keys netpack ignores accepted with any value, and no
+ * other key (an editor flags `netwrok:` as netpack does). Draft 7, which every editor's YAML
+ * support reads.
+ */
+export function clusterJsonSchema(): Record<string, unknown> {
+  const schema = hoistDescriptions(
+    z.toJSONSchema(topLevelSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }),
+  ) as Record<string, unknown> & { properties: Record<string, unknown> };
+  const ignored = Object.fromEntries(
+    PHAROS_TOP_LEVEL.map((key) => [key, { description: `Pharos' ${key}: accepted, not used by netpack.` }]),
+  );
+  return {
+    $schema: schema.$schema,
+    title: 'Pharos-style cluster.yml (netpack)',
+    description: 'hosts: and network: as netpack reads them; the other Pharos keys are accepted and ignored.',
+    type: 'object',
+    properties: { ...schema.properties, ...ignored },
+    additionalProperties: false,
+    ...(schema.definitions ? { definitions: schema.definitions } : {}),
   };
 }
 

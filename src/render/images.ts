@@ -47,7 +47,7 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** Every container (init containers first) of the object's pod template, as live references. */
-function containersOf(obj: KubeObject): Record<string, unknown>[] {
+export function containersOf(obj: KubeObject): Record<string, unknown>[] {
   const podSpec = podSpecOf(obj);
   if (!podSpec) return [];
   const out: Record<string, unknown>[] = [];

@@ -194,7 +194,7 @@ describe('netpack apply', () => {
     assert.match(r.stderr, /network\.provider/);
     assert.equal(env.server.requests.length, 0);
     const d = await env.np('diff', '-f', env.file('bad.yml', 'network:\n  pod_network_cidr: 10.0.0.0/33\n'));
-    assert.equal(d.code, 1);
+    assert.equal(d.code, 2, 'an invalid config is an error for diff (>1), not a difference (1)');
     assert.equal(env.server.requests.length, 0);
   });
 
@@ -259,20 +259,17 @@ describe('netpack apply: wait and status', () => {
   });
 
   it('waits for the rollout by watching, then status is healthy; crash-looping pods are findings', async () => {
+    // The rollout starts only once apply watches the DaemonSets: it cannot be over before the
+    // wait begins (then a list alone would see it done, and no watch would be needed).
     env = await setup();
     const file = env.file('a.yml', calicoYaml());
     const applying = env.np('apply', '-f', file, '--timeout', '30s');
-    // Pods start once apply watches (not on a clock that a slow apply could lose the race to).
-    let settled = false;
-    applying.finally(() => (settled = true));
-    while (!settled && !env.server.requests.some((q) => q.verb === 'watch' && q.resource === 'daemonsets'))
-      await new Promise((res) => setTimeout(res, 5));
+    await env.server.nextRequest((q) => q.verb === 'watch' && q.resource === 'daemonsets');
     env.server.rollout.start(20);
     const r = await applying;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /DaemonSet\.apps\/kube-system\/calico-node 3\/3 rolled out/);
+    assert.match(r.stderr, /DaemonSet\.apps\/kube-system\/calico-node updated 3\/3 ready 3\/3 rolled out/);
     assert.match(r.stdout, /rolled out\n$/);
-    assert.ok(env.server.requests.some((q) => q.verb === 'watch'));
     const ok = await env.np('status', '-o', 'json');
     assert.equal(ok.code, 0, ok.stdout);
 

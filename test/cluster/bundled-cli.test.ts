@@ -61,7 +61,7 @@ describe('the bundled CLI against the fake API server', () => {
         `${name} is ASCII, which the launcher reads as latin1`,
       );
     }
-    const cache = join(bundle.dir, 'dist', 'netpack-offline.cjs.cache');
+    const cache = join(bundle.dir, 'dist', `netpack-offline.cjs.v8-${process.versions.v8}.cache`);
     const saved = readFileSync(cache);
     try {
       writeFileSync(cache, Buffer.from('not a V8 code cache'));

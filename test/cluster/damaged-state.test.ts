@@ -22,7 +22,7 @@ describe('a state ConfigMap that cannot be read', () => {
 
   it('diff: says it cannot be read, and how to get out', async () => {
     const r = await env.np('diff', '-f', file);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'an error, as kubectl diff: above 1');
     assert.match(
       r.stderr,
       /netpack-state cannot be read: .*; fix or delete it \(netpack apply then rebuilds it/,

@@ -25,9 +25,18 @@ function deployment(available: number): Parameters<typeof rolloutProgress>[1] {
     kind: 'Deployment',
     metadata: { name: DEP.name, namespace: DEP.namespace, generation: 1 },
     spec: { replicas: 1 },
-    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: available },
+    status: {
+      observedGeneration: 1,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: available,
+      availableReplicas: available,
+    },
   };
 }
+
+/** The cursor movements and line erasing the terminal reporter writes. */
+const CURSOR_CONTROL = new RegExp(`${String.fromCharCode(27)}\\[[0-9]*[AK]`, 'g');
 
 const unseen = (ref: ObjectRef): Progress => rolloutProgress(ref, undefined);
 
@@ -37,9 +46,10 @@ describe('rollout progress reporters', () => {
     assert.equal(unseen(DEP).done, false);
     const p = rolloutProgress(DEP, deployment(1));
     assert.deepEqual(
-      { seen: p.seen, ready: p.ready, desired: p.desired, done: p.done },
+      { seen: p.seen, updated: p.updated, ready: p.ready, desired: p.desired, done: p.done },
       {
         seen: true,
+        updated: 1,
         ready: 1,
         desired: 1,
         done: true,
@@ -49,41 +59,69 @@ describe('rollout progress reporters', () => {
 
   it('plain: no line for a workload until it is seen, then its numbers', () => {
     const out: string[] = [];
-    const r = plainReporter((s) => out.push(s));
+    let now = 0;
+    const r = plainReporter((s) => out.push(s), { start: 0, now: () => now });
     r.update([rolloutProgress(DS, undefined), unseen(DEP)]);
     assert.deepEqual(out, []);
     r.update([unseen(DS), rolloutProgress(DEP, deployment(0))]);
+    now = 2000;
+    // The same numbers again (another event): no line, although the time moved on.
+    r.update([unseen(DS), rolloutProgress(DEP, deployment(0))]);
+    now = 75_000;
     r.update([unseen(DS), rolloutProgress(DEP, deployment(1))]);
     assert.deepEqual(out, [
-      'Deployment.apps/kube-system/calico-kube-controllers 0/1\n',
-      'Deployment.apps/kube-system/calico-kube-controllers 1/1 rolled out\n',
+      'Deployment.apps/kube-system/calico-kube-controllers updated 1/1 ready 0/1 (0s)\n',
+      'Deployment.apps/kube-system/calico-kube-controllers updated 1/1 ready 1/1 rolled out (1m15s)\n',
     ]);
   });
 
   it('plain: one never seen is named at the end, not as 0/0', () => {
     const out: string[] = [];
-    const r = plainReporter((s) => out.push(s));
+    const r = plainReporter((s) => out.push(s), { start: 0, now: () => 0 });
     r.update([unseen(DS), rolloutProgress(DEP, deployment(1))]);
     r.finish([unseen(DS), rolloutProgress(DEP, deployment(1))]);
     assert.deepEqual(out, [
-      'Deployment.apps/kube-system/calico-kube-controllers 1/1 rolled out\n',
-      'DaemonSet.apps/kube-system/calico-node not found\n',
+      'Deployment.apps/kube-system/calico-kube-controllers updated 1/1 ready 1/1 rolled out (0s)\n',
+      'DaemonSet.apps/kube-system/calico-node not found (0s)\n',
     ]);
   });
 
+  /** A terminal reporter whose output is collected, its clock stopped at `at` ms after the start. */
+  const tty = (at: number, columns: number) => {
+    const drawn = { out: '' };
+    const reporter = ttyReporter(
+      (s) => {
+        drawn.out += s;
+      },
+      { start: 0, now: () => at, columns },
+    );
+    return { reporter, drawn };
+  };
+
   it('tty: a workload not seen yet is "waiting", one line per workload all along', () => {
-    let out = '';
-    const r = ttyReporter((s) => {
-      out += s;
-    });
+    const { reporter: r, drawn } = tty(3000, 200);
     r.update([unseen(DS), unseen(DEP)]);
     r.finish([unseen(DS), rolloutProgress(DEP, deployment(1))]);
+    const out = drawn.out;
     assert.doesNotMatch(out, /0\/0/);
-    assert.match(out, /\.\. {2}DaemonSet\.apps\/kube-system\/calico-node waiting\n/);
-    assert.match(out, /\.\. {2}Deployment\.apps\/kube-system\/calico-kube-controllers waiting\n/);
-    assert.match(out, /ok {2}Deployment\.apps\/kube-system\/calico-kube-controllers 1\/1\n/);
+    assert.match(out, /\.\. waiting {2}3s {2}DaemonSet\.apps\/kube-system\/calico-node\n/);
+    assert.match(out, /\.\. waiting {2}3s {2}Deployment\.apps\/kube-system\/calico-kube-controllers\n/);
+    assert.match(
+      out,
+      /ok updated 1\/1 ready 1\/1 {2}3s {2}Deployment\.apps\/kube-system\/calico-kube-controllers\n/,
+    );
     // The redraw moves up by the two lines drawn before.
     assert.ok(out.includes('\x1b[2A'));
+  });
+
+  it('tty: every line fits the terminal width', () => {
+    const { reporter: r, drawn } = tty(0, 40);
+    r.update([rolloutProgress(DS, undefined), rolloutProgress(DEP, deployment(0))]);
+    const lines = drawn.out.replace(CURSOR_CONTROL, '').split('\n').filter(Boolean);
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.ok(line.length < 40, line);
+    // What is cut is the end, the name: the numbers stay.
+    assert.match(lines[1]!, /^ {2}\.\. updated 1\/1 ready 0\/1 {2}0s {2}Deploy/);
   });
 });
 
@@ -103,16 +141,19 @@ describe('netpack apply: rollout progress on a re-apply', () => {
     // Everything runs: the DaemonSets' and the Deployment's watches each list rolled-out objects.
     const again = await env.np('apply', '-f', file, '--timeout', '30s');
     assert.equal(again.code, 0, again.stderr);
-    assert.doesNotMatch(again.stdout, / 0\/0/, again.stdout);
-    const progress = again.stdout.split('\n').filter((l) => /^(DaemonSet|Deployment)\./.test(l));
+    // Progress goes to stderr, so that stdout keeps only the report (-o json stays parseable).
+    assert.doesNotMatch(again.stderr, / 0\/0/, again.stderr);
+    const progress = again.stderr.split('\n').filter((l) => /^(DaemonSet|Deployment)\./.test(l));
     assert.deepEqual(
-      progress.map((l) => l.replace(/ \d+\/\d+ rolled out$/, ' rolled out')).sort(),
+      progress
+        .map((l) => l.replace(/ updated \d+\/\d+ ready \d+\/\d+ rolled out \(\d+s\)$/, ' rolled out'))
+        .sort(),
       [
         'DaemonSet.apps/kube-system/calico-node rolled out',
         'DaemonSet.apps/kube-system/node-local-dns rolled out',
         'Deployment.apps/kube-system/calico-kube-controllers rolled out',
       ],
-      again.stdout,
+      again.stderr,
     );
   });
 });

@@ -355,20 +355,30 @@ describe('unknown keys', () => {
     ]);
   });
 
-  test('an unknown top-level key is only a warning (Pharos files have many), at the key, with a suggestion', () => {
-    const text = 'netwrk:\n  provider: calico\n';
+  test('an unknown top-level key close to a known one is an error, at the key, with a suggestion', () => {
+    // Ignored, the misspelt section would leave the built-in Weave Net to be deployed instead.
+    const text = 'hosts: []\nnetwrk:\n  provider: calico\n';
     const r = load(text);
     expectOnly(r, [
       {
         path: 'netwrk',
-        severity: 'warning',
-        line: 1,
+        severity: 'error',
+        line: 2,
         col: 1,
-        message: ['unknown top-level key "netwrk"', 'ignored'],
+        message: ['unknown top-level key "netwrk"'],
         hint: ['did you mean "network"?'],
       },
     ]);
-    assert.equal(expectValid(r).network.provider, 'weave', 'the misspelt section is not read');
+    assert.equal(r.config, undefined);
+  });
+
+  test('an unknown top-level key like no known one is only a warning (other tools keep keys there)', () => {
+    const text = 'x_terraform_state: foo\nnetwork:\n  provider: calico\n';
+    const r = load(text);
+    expectOnly(r, [
+      { path: 'x_terraform_state', severity: 'warning', line: 1, col: 1, message: ['ignored'] },
+    ]);
+    assert.equal(expectValid(r).network.provider, 'calico');
   });
 
   test("Pharos' own top-level keys are accepted silently", () => {

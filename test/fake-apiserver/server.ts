@@ -75,6 +75,11 @@ export interface FakeApiServer {
   addNodes(n: number, labels?: Record<string, string>): KubeObject[];
   /** Requests that could have changed state: write verbs that were not dry runs. */
   writes(): RequestRecord[];
+  /**
+   * The first request (already received, or the next to arrive) that `match` accepts: tests wait
+   * for the event (a watch opened) rather than for a duration.
+   */
+  nextRequest(match: (r: RequestRecord) => boolean): Promise<RequestRecord>;
   close(): Promise<void>;
 }
 
@@ -95,6 +100,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
   const controllers = new Controllers(store, opts);
   const rollout = new Rollout(store);
   const requests: RequestRecord[] = [];
+  const waiting = new Set<{ match: (r: RequestRecord) => boolean; resolve: (r: RequestRecord) => void }>();
   const nsType = store.registry.byKind('v1', 'Namespace')!;
   for (const name of opts.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     store.commit(nsType, {
@@ -133,6 +139,11 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
         : {}),
     };
     requests.push(record);
+    for (const w of waiting)
+      if (w.match(record)) {
+        waiting.delete(w);
+        w.resolve(record);
+      }
     const warnings = opts.warnings?.(record) ?? [];
     if (warnings.length > 0)
       res.setHeader(
@@ -253,6 +264,12 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
     requests,
     addNodes: (n, labels) => rollout.addNodes(n, labels),
     writes: () => requests.filter((r) => (WRITE_VERBS as string[]).includes(r.verb) && !r.dryRun),
+    nextRequest: (match) =>
+      new Promise((resolve) => {
+        const seen = requests.find(match);
+        if (seen) resolve(seen);
+        else waiting.add({ match, resolve });
+      }),
     close: async () => {
       rollout.stop();
       controllers.close();

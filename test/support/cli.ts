@@ -12,7 +12,12 @@ export interface CliResult {
   lines: string[];
 }
 
-export async function runCli(...argv: string[]): Promise<CliResult> {
+export function runCli(...argv: string[]): Promise<CliResult> {
+  return runCliWithInput(undefined, ...argv);
+}
+
+/** As runCli, with `stdin` as standard input's text (for `-f -`). */
+export async function runCliWithInput(stdin: string | undefined, ...argv: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
@@ -23,6 +28,10 @@ export async function runCli(...argv: string[]): Promise<CliResult> {
       stderr += t;
     },
     isTty: false,
+    stdin: () => {
+      if (stdin === undefined) throw new Error('the test gave no standard input');
+      return stdin;
+    },
   });
   return { code, stdout, stderr, lines: stderr.split('\n').filter(Boolean) };
 }

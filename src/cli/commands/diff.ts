@@ -1,9 +1,19 @@
 import type { Command } from 'commander';
-import { checkCustomManifests, decide, predictConflicts, readCluster } from '../../cluster/apply.ts';
+import { checkCustomManifests, predictConflicts } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
-import { formatPlan, formatRefusals, formatStaleSecrets } from '../../cluster/report.ts';
-import { EXIT, type Io } from '../context.ts';
-import { addClusterFlags, type ClusterFlags, clusterAction, loadDesired } from './apply.ts';
+import { formatPlan, formatRefusals, formatStaleSecrets, planReport } from '../../cluster/report.ts';
+import { type Io, outputOption, printReport } from '../context.ts';
+import {
+  addClusterFlags,
+  type ClusterFlags,
+  clusterAction,
+  loadDesired,
+  planAgainst,
+  type ReportFormat,
+} from './apply.ts';
+
+/** diff's exit status, as kubectl diff's: 0 no differences, 1 differences, above 1 an error. */
+const DIFF_EXIT = { same: 0, differ: 1, error: 2 } as const;
 
 export function registerDiff(program: Command, io: Io, setExit: (code: number) => void): void {
   addClusterFlags(
@@ -12,60 +22,76 @@ export function registerDiff(program: Command, io: Io, setExit: (code: number) =
       .description(
         'what apply would create, change (field by field) and prune, and which changes it refuses; changes nothing',
       )
-      .option('-f, --file <path>', 'cluster file (default ./cluster.yml, else the built-in default)')
+      .option('-f, --file <path>', 'cluster file, - for standard input (default ./cluster.yml)')
       .option(
         '--allow-dns-cache-removal',
         'show the plan as apply --allow-dns-cache-removal would run it (node_local_dns_cache turned off where it runs)',
         false,
-      ),
+      )
+      .addOption(outputOption('text, json or yaml', ['text', 'json', 'yaml'])),
   )
     .addHelpText(
       'after',
       `
 Examples:
   netpack diff -f cluster.yml
-  netpack diff -f cluster.yml && echo "in sync"
+  netpack diff -f cluster.yml -o json | jq '.changes[].object'
+  netpack diff -f cluster.yml; [ $? -eq 1 ] && echo "drift"
 
-Exit status: 0 nothing would change, 1 something would change or is refused (or the config is
-invalid), 2 usage or the cluster cannot be talked to (one line on stderr).`,
+Exit status, as kubectl diff: 0 nothing would change, 1 something would change or is refused,
+2 (above 1) an error: invalid config, the cluster cannot be reached, usage.`,
     )
-    .action((opts: ClusterFlags & { allowDnsCacheRemoval: boolean }) =>
-      clusterAction(io, setExit, async () => {
-        const ready = loadDesired(opts.file, io);
-        if (!ready) return EXIT.invalid;
-        const client = await connect(opts, (l) => io.stderr(`${l}\n`));
-        try {
-          const view = await readCluster(client, ready.desired);
-          if (view.stateProblem) {
-            io.stderr(
-              `netpack: ${view.stateProblem}; fix or delete it (netpack apply then rebuilds it from the live cluster)\n`,
-            );
-            return EXIT.invalid;
-          }
-          const d = decide(ready.config, ready.desired, view, {
-            allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
-          });
-          for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
-          for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
-          for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
-          for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
-          // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
-          const refused =
-            d.refusals.length > 0
-              ? []
-              : // A conflict found there is listed below, with the others.
-                (await checkCustomManifests(client, ready.config, d, { force: false })).filter(
-                  (r) => !r.conflict,
+    .action((opts: ClusterFlags & { output: ReportFormat; allowDnsCacheRemoval: boolean }) =>
+      clusterAction(
+        io,
+        setExit,
+        async () => {
+          const ready = loadDesired(opts.file, io);
+          if (!ready) return DIFF_EXIT.error;
+          const client = await connect(opts, (l) => io.stderr(`${l}\n`));
+          try {
+            const d = await planAgainst(client, ready, io, {
+              allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
+            });
+            if (!d) return DIFF_EXIT.error;
+            // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
+            const refused =
+              d.refusals.length > 0
+                ? []
+                : // A conflict found there is listed below, with the others.
+                  (await checkCustomManifests(client, ready.config, d, { force: false })).filter(
+                    (r) => !r.conflict,
+                  );
+            const conflicts = d.refusals.length > 0 ? [] : await predictConflicts(client, d);
+            const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
+            const differ = d.refusals.length > 0 || refused.length > 0 || changes > 0;
+            if (opts.output !== 'text') {
+              printReport(io, opts.output, {
+                inSync: !differ,
+                ...planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges),
+                refusedByServer: refused.map((r) => ({ object: r.ref, message: r.message })),
+                conflicts: conflicts.map((c) => ({ object: c.ref, message: c.message })),
+                staleSecrets: d.secretsStale,
+                warnings: d.noEffect,
+              });
+            } else {
+              for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
+              for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
+                io.stdout(`${line}\n`);
+              for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
+              for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
+              for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
+              for (const c of conflicts)
+                io.stdout(
+                  `! conflict: ${c.ref}: ${c.message}; apply needs --force to take the fields back\n`,
                 );
-          for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
-          const conflicts = d.refusals.length > 0 ? [] : await predictConflicts(client, d);
-          for (const c of conflicts)
-            io.stdout(`! conflict: ${c.ref}: ${c.message}; apply needs --force to take the fields back\n`);
-          const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
-          return d.refusals.length > 0 || refused.length > 0 || changes > 0 ? EXIT.invalid : EXIT.ok;
-        } finally {
-          client.close();
-        }
-      }),
+            }
+            return differ ? DIFF_EXIT.differ : DIFF_EXIT.same;
+          } finally {
+            client.close();
+          }
+        },
+        { json: opts.output === 'json' },
+      ),
     );
 }

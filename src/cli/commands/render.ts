@@ -18,7 +18,7 @@ export function loadAndRender(
   includeSecrets: boolean,
   peerFiles: string[] = [],
 ): { loaded: Loaded; result: RenderResult } | undefined {
-  const loaded = loadClusterFile(file, (line) => io.stderr(`${line}\n`));
+  const loaded = loadClusterFile(file, (line) => io.stderr(`${line}\n`), { stdin: io.stdin });
   printDiagnostics(io, loaded.diagnostics);
   if (!loaded.config) return undefined;
   const config = peerFiles.length > 0 ? withPeerClusters(loaded, peerFiles, io) : loaded.config;
@@ -74,10 +74,14 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
       `
 Examples:
   netpack render                          # the built-in default (Weave Net)
-  netpack render -f cluster.yml | kubectl apply --server-side -f -
+  netpack render -f cluster.yml > network.yaml     # to review or keep; install with netpack apply
   netpack render -f cluster.yml -o json | jq '.items[].kind'
   netpack render -f cluster.yml --out-dir manifests/
-  netpack render -f a.yml --peer-cluster b.yml     # adds DaemonSet weave-remote-routes`,
+  netpack render -f a.yml --peer-cluster b.yml     # adds DaemonSet weave-remote-routes
+
+Install with netpack apply, not by piping render into kubectl apply: on a fresh cluster that fails
+for Calico (its IPPool is sent before its CRD is Established) and leaves Weave waiting for Secret
+weave-passwd, which render leaves out; apply orders, waits and creates the Secret.`,
     )
     .action(
       (opts: {
