@@ -12,6 +12,7 @@ import {
   TYPHA_MAX_REPLICAS,
   TYPHA_NODES_PER_REPLICA,
 } from './defaults.ts';
+import { encapsulationOverhead, workloadMtu } from './derived.ts';
 import type { Resolver } from './load.ts';
 import type { PathSegment } from './positions.ts';
 import { type FileProbe, type Reporter, resolvePath } from './reporter.ts';
@@ -243,6 +244,18 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
       at(ctx, 'network.calico.mode'),
       `Azure drops pod traffic that is not encapsulated (mode ${calico.mode} sends it unencapsulated${calico.mode === 'CrossSubnet' ? ' within a subnet' : ''}) unless user-defined routes carry every node's pod range`,
       'use network.calico.encapsulation: vxlan with mode: Always',
+    );
+  }
+
+  // Calico's MTU guide: the workload (veth) MTU is the host MTU less the encapsulation overhead;
+  // 576 is the smallest datagram every IPv4 host must accept (RFC 791). Checked here, with the
+  // position, so that validate, explain and render agree (render trusts a loaded config).
+  const workload = workloadMtu(calico);
+  if (workload !== undefined && workload < 576 && !r.isBad(at(ctx, 'network.calico.mtu'))) {
+    r.error(
+      at(ctx, 'network.calico.mtu'),
+      `host MTU ${calico.mtu} leaves workloads ${workload} bytes after ${encapsulationOverhead(calico)} bytes of ${calico.encapsulation} overhead; need at least 576`,
+      "give the host network's MTU, or 'auto'",
     );
   }
 

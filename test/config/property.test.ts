@@ -84,7 +84,12 @@ const calicoArb = (pod: (typeof PODS)[number], azure: boolean) =>
       // Azure carries only encapsulated pod traffic: VXLAN Always.
       mode: azure ? fc.constant('Always') : fc.constantFrom('Always', 'CrossSubnet', 'Never'),
       calicoNetworkCIDR: optional(fc.constant(pod.cidr)),
-      mtu: optional(fc.oneof(fc.integer({ min: 576, max: 9000 }), fc.constant('auto'))),
+      mtu: optional(
+        fc.oneof(
+          fc.integer({ min: 626, max: 9000 }) /* 576 for pods after VXLAN's 50 bytes */,
+          fc.constant('auto'),
+        ),
+      ),
       nat_outgoing: optional(fc.boolean()),
       ip_autodetection_method: optional(
         fc.constantFrom(

@@ -182,13 +182,6 @@ describe('mtu', () => {
     const installCni = ds.initContainers?.find((c) => c.name === 'install-cni');
     assert.deepEqual(installCni?.env?.find((e) => e.name === 'CNI_MTU')?.valueFrom, ref);
   });
-
-  test('an MTU that leaves workloads too little is an error', () => {
-    assert.deepEqual(
-      errors(render({ mtu: 590, encapsulation: 'vxlan' })).map((d) => d.path),
-      ['network.calico.mtu'],
-    );
-  });
 });
 
 describe('environment', () => {

@@ -1,5 +1,5 @@
 import { parseCidr } from '../../config/cidr.ts';
-import { encapsulationOverhead, workloadMtu } from '../../config/derived.ts';
+import { workloadMtu } from '../../config/derived.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { CalicoConfig, ClusterConfig, EncapsulationMode } from '../../config/types.ts';
 import { DEFAULT_METRICS_PORT, IPPOOL_NAME } from './constants.ts';
@@ -92,15 +92,7 @@ export function calicoSettings(config: ClusterConfig): {
   // Calico's MTU guide: workload (veth) MTU = host MTU − 20 for IP-in-IP, − 50 for VXLAN, − 0
   // unencapsulated. "0" (mtu auto) lets Calico detect it.
   const workload = workloadMtu(calico);
-  // 576 is the smallest datagram every IPv4 host must accept (RFC 791).
-  if (workload !== undefined && (!Number.isInteger(workload) || workload < 576)) {
-    diagnostics.push({
-      severity: 'error',
-      path: 'network.calico.mtu',
-      message: `host MTU ${calico.mtu} leaves workloads ${workload} bytes after ${encapsulationOverhead(calico)} bytes of encapsulation overhead; need at least 576`,
-      hint: "give the host network's MTU, or 'auto'",
-    });
-  }
+  // At least 576: config/rules.ts refuses a smaller one, with its position, before render.
   const vethMtu = workload === undefined ? '0' : String(workload);
 
   let metricsPort: number | null = null;
