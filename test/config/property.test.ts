@@ -9,7 +9,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../../src/config/diagnostics.ts';
+import { explain } from '../../src/config/explain.ts';
 import { type LoadResult, loadConfig } from '../../src/config/load.ts';
+import { renderCluster } from '../../src/render/index.ts';
 import { BASE, FILE, FILES, mapProbe } from './helpers.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -485,6 +487,35 @@ describe('loadConfig properties', () => {
         assert.equal(r.config.hosts.length, Array.isArray(doc.hosts) ? doc.hosts.length : 0);
       }),
       { numRuns: 1000, seed: SEED },
+    );
+  });
+
+  // Every check that can fail happens when the file is loaded, with a position: a config that
+  // loads also explains and renders, with no error of render's own (render trusts it).
+  test('a config that loads explains and renders without an error (300 runs)', () => {
+    const inputs = {
+      weavePassword: 'not-a-real-secret',
+      etcdTls: { ca: 'CA', cert: 'CERT', key: 'KEY' },
+      customManifests: [
+        {
+          path: 'manifests/a.yml',
+          text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: kube-system\n',
+        },
+      ],
+      peersScript: '// side-car',
+    };
+    fc.assert(
+      fc.property(validConfig, style, (doc, s) => {
+        const text = toYaml(doc, s);
+        const r = tryLoad(text);
+        assert.ok(r.config, `valid config rejected:\n${text}`);
+        explain(r.config, r.origins);
+        const rendered = renderCluster(r.config, inputs, { includeSecrets: false });
+        const errors = rendered.diagnostics.filter((d) => d.severity === 'error');
+        assert.deepEqual(errors, [], `loads, but render refuses it:\n${text}`);
+        assert.ok(rendered.objects.length > 0);
+      }),
+      { numRuns: 300, seed: SEED, endOnFailure: true },
     );
   });
 
