@@ -3,7 +3,7 @@
  * every POST /connect. No timing assertions: every wait is "until X happens" with a generous cap.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { DnatRule } from '../../src/peers/dnat.ts';
@@ -22,70 +22,7 @@ import {
   PeeringSidecar,
 } from '../../src/peers/sidecar.ts';
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from '../fake-apiserver/index.ts';
-
-/**
- * A Weave router stand-in: records POST /connect, answers GET /status with its target count and
- * GET /status/targets with the targets.
- */
-class FakeRouter {
-  calls: string[][] = [];
-  statusCalls = 0;
-  private targets: string[] = [];
-  private server: Server | undefined;
-  port = 0;
-
-  async start(port = 0): Promise<void> {
-    this.targets = []; // a restarted router remembers nothing
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => {
-        body += d;
-      });
-      req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/connect') {
-          const form = new URLSearchParams(body);
-          assert.equal(req.headers['content-type'], 'application/x-www-form-urlencoded');
-          assert.equal(form.get('replace'), 'true');
-          this.targets = form.getAll('peer');
-          this.calls.push(this.targets);
-          res.writeHead(200).end();
-        } else if (req.method === 'GET' && req.url === '/status') {
-          this.statusCalls++;
-          res
-            .writeHead(200)
-            .end(`        Version: 2.8.1\n        Targets: ${this.targets.length}\n    Connections: 0\n`);
-        } else if (req.method === 'GET' && req.url === '/status/targets') {
-          // Weave lists them one per line, in no particular order.
-          res.writeHead(200).end(
-            [...this.targets]
-              .reverse()
-              .map((t) => `${t}\n`)
-              .join(''),
-          );
-        } else res.writeHead(404).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** What a router that restarted between two checks holds: other targets, as many. */
-  forget(replacement: string[]): void {
-    this.targets = replacement;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-}
+import { RecordingRouter } from '../support/weave-router.ts';
 
 async function waitFor(what: string, pred: () => boolean, capMs = 15_000): Promise<void> {
   const start = Date.now();
@@ -126,7 +63,7 @@ test('a change is logged as what was added and removed, never the whole list; lo
 
 describe('peers side-car against the fake API server and a fake router', () => {
   let api: FakeApiServer;
-  const router = new FakeRouter();
+  const router = new RecordingRouter();
   let sidecar: PeeringSidecar;
   const logs: string[] = [];
   const dnatApplied: DnatRule[][] = [];
