@@ -14,6 +14,10 @@ function roundTrips(value: unknown): void {
 
 const TRICKY = [
   'yes',
+  'E0',
+  'e5',
+  '.e3',
+  '-E12',
   'No',
   'ON',
   'off',

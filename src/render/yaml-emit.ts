@@ -37,6 +37,8 @@ function isPlainSafe(s: string): boolean {
   if (!(PLAIN.test(s) || DASH_PLAIN.test(s))) return false;
   // Numbers, octals, sexagesimals and timestamps all start with a digit (or a sign and digit).
   if (/^[0-9]/.test(s) || /^[-+.][0-9.]/.test(s) || /^[-+.0-9_:]+$/.test(s)) return false;
+  // YAML 1.1 also reads an exponent with no digits before it as a float: `E0`, `e5`, `.e3`.
+  if (/^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/.test(s)) return false;
   if (s.endsWith(' ') || s.endsWith(':') || s.includes(': ') || s.includes(' #')) return false;
   // `<<` is the merge key, `=` the YAML 1.1 value key.
   if (s === '<<' || s === '=') return false;
