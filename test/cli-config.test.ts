@@ -122,7 +122,7 @@ describe('netpack validate', () => {
     assert.match(r.stderr, /invalid\.yml: invalid \(3 errors/);
   });
 
-  test('-o json: the diagnostics with path, severity, position, message and hint', async () => {
+  test('-o json: the diagnostics with code, path, severity, position, message and hint', async () => {
     const file = fixture('invalid.yml');
     const r = await netpack('validate', '-f', file, '-o', 'json');
     assert.equal(r.code, 1);
@@ -135,6 +135,7 @@ describe('netpack validate', () => {
     assert.equal(out[0]!.file, file);
     assert.equal(out[0]!.valid, false);
     assert.deepEqual(out[0]!.diagnostics[0], {
+      code: 'InvalidValue',
       severity: 'error',
       path: 'network.provider',
       message: 'must be one of weave, calico, custom (got "Calico")',
@@ -144,11 +145,11 @@ describe('netpack validate', () => {
       col: 13,
     });
     assert.deepEqual(
-      out[0]!.diagnostics.map((d) => [d.path, d.line, d.col]),
+      out[0]!.diagnostics.map((d) => [d.code, d.path, d.line, d.col]),
       [
-        ['network.provider', 2, 13],
-        ['network.pod_network_cidr', 3, 21],
-        ['network.servce_cidr', 4, 3],
+        ['InvalidValue', 'network.provider', 2, 13],
+        ['CidrOverlap', 'network.pod_network_cidr', 3, 21],
+        ['UnknownKey', 'network.servce_cidr', 4, 3],
       ],
     );
   });

@@ -113,6 +113,7 @@ export function loadClusterFile(
     ? [
         ...result.diagnostics,
         {
+          code: 'EmptyFile' as const,
           severity: 'warning' as const,
           path: '',
           message: 'the file is empty: every option takes its default (Weave Net, default ranges)',

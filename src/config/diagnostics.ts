@@ -4,7 +4,103 @@
  */
 export type Severity = 'error' | 'warning';
 
+/**
+ * Every diagnostic's stable `code`, PascalCase like the cluster side's (`ForeignNetwork`). Tests
+ * and scripts match on these (and on positions), never on the wording, which may improve.
+ * README's "Diagnostic codes" says what each means.
+ */
+export const DIAGNOSTIC_CODES = [
+  // The file as YAML.
+  'YamlSyntax',
+  'DuplicateKey',
+  'YamlAlias',
+  'ForbiddenKey',
+  'NotAMap',
+  'EmptyFile',
+  'TooManyHosts',
+  // Shapes (the schema).
+  'UnknownKey',
+  'MissingOption',
+  'InvalidType',
+  'InvalidValue',
+  'OutOfRange',
+  'InvalidFormat',
+  'InvalidCidr',
+  'InvalidAddress',
+  'InvalidImageRepository',
+  'InvalidAutodetection',
+  'InvalidEnvName',
+  'InvalidPort',
+  // Spellings.
+  'AliasConflict',
+  'EmptyValue',
+  'Deprecated',
+  // Across fields (rules.ts).
+  'CidrOverlap',
+  'AddressInRange',
+  'ServiceCidrTooLarge',
+  'PodCidrTooSmall',
+  'SubnetOutsidePodCidr',
+  'FileNotFound',
+  'FileEmpty',
+  'FileUnreadable',
+  'FileNotRegular',
+  'FileIsDirectory',
+  'IgnoredOption',
+  'NoEffect',
+  'AzureNoIpip',
+  'AzureUnencapsulated',
+  'MtuTooSmall',
+  'IncompleteTls',
+  'EtcdPlainHttp',
+  'BackendNeedsBgp',
+  'TyphaWithEtcd',
+  'TooManyReplicas',
+  'DuplicateHost',
+  'DuplicateEntry',
+  'UnsupportedByVersion',
+  'ImageLacksIptables',
+  'RegionsWithoutPeering',
+  'DnsCacheLinkLocalOnly',
+  'TrustsEverything',
+  'PortOverlap',
+  'NodeOnlyPortOpen',
+  'PeersWithoutPassword',
+  // Several cluster files (multicluster/).
+  'NotWeave',
+  'PodCidrMismatch',
+  'PasswordMismatch',
+  'PeerUnreachable',
+  'UnknownPeer',
+  'MissingRoute',
+  'UnknownRemoteSubnet',
+  'ConsensusTwice',
+  // Render (the shell's inputs, what the objects need).
+  'InputNotRead',
+  'EmptyPassword',
+  'SidecarScriptMissing',
+  'DuplicateObject',
+  // Custom manifests and their ERB templates.
+  'NoManifests',
+  'TemplateError',
+  'ErbTagInPlainFile',
+  'NotAnObject',
+  'MissingObjectFields',
+  'RemovedApiVersion',
+  'NamespaceScope',
+  'InvalidSelector',
+  // firewall.
+  'UnknownHost',
+  'FirewalldDisabled',
+  'CustomProviderPorts',
+  'HostnameInIpset',
+  'Ipv6InIpset',
+] as const;
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+
 export interface Diagnostic {
+  /** Stable identifier of the kind of problem, e.g. `InvalidCidr` (see `DIAGNOSTIC_CODES`). */
+  code: DiagnosticCode;
   severity: Severity;
   /** Dotted path of the option, e.g. `network.calico.ipip_mode` or `hosts[2].address`. */
   path: string;

@@ -106,6 +106,7 @@ export class Resolver {
       if (!chosen) chosen = { path, value: mapped };
       else if (JSON.stringify(chosen.value) !== JSON.stringify(mapped)) {
         this.r.error(
+          'AliasConflict',
           path,
           `is ${JSON.stringify(mapped)}, which conflicts with ${formatPath(chosen.path)} (${JSON.stringify(chosen.value)})`,
           `set only one of ${paths.map(formatPath).join(', ')}`,
@@ -122,6 +123,7 @@ export class Resolver {
     const empty = paths.find((path) => dig(this.raw, path) === null && !this.r.isBad(path));
     if (empty && (fallback === null || typeof fallback !== 'object'))
       this.r.warning(
+        'EmptyValue',
         empty,
         `is empty, so the default applies (${JSON.stringify(fallback)})`,
         'give it a value, or remove the key (an unset template variable leaves a key empty like this)',
@@ -207,6 +209,7 @@ function resolveCalico(
       encapsulationFrom = path;
     } else if (mapped !== encapsulation) {
       r.error(
+        'AliasConflict',
         path,
         `asks for ${mapped} encapsulation but ${formatPath(encapsulationFrom!)} asks for ${encapsulation}`,
         'choose one encapsulation: calico.encapsulation: ipip | vxlan',
@@ -331,6 +334,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
   );
   if (res.get(['kube_proxy', 'mode']) === 'userspace')
     r.warning(
+      'Deprecated',
       ['kube_proxy', 'mode'],
       'userspace mode was removed from kube-proxy (Kubernetes 1.26); netpack plans for iptables',
       'set kube_proxy.mode: iptables',
@@ -349,6 +353,7 @@ function resolveNetwork(res: Resolver, r: Reporter, hosts: Host[], baseDir: stri
   ];
   if (res.get([N, 'trusted_subnets']) !== undefined)
     r.warning(
+      'Deprecated',
       [N, 'trusted_subnets'],
       'is deprecated (Pharos 1.x)',
       'move it to network.weave.trusted_subnets',
@@ -468,8 +473,9 @@ function checkTopLevel(doc: unknown, r: Reporter): void {
     if (KNOWN_TOP_LEVEL.includes(key)) continue;
     const hint = didYouMean(key, KNOWN_TOP_LEVEL);
     const path = [key === '' ? '""' : key];
-    if (hint) r.error(path, `unknown top-level key "${key}"`, hint, { atKey: true });
-    else r.warning(path, `unknown top-level key "${key}" is ignored`, undefined, { atKey: true });
+    if (hint) r.error('UnknownKey', path, `unknown top-level key "${key}"`, hint, { atKey: true });
+    else
+      r.warning('UnknownKey', path, `unknown top-level key "${key}" is ignored`, undefined, { atKey: true });
   }
 }
 
@@ -589,6 +595,7 @@ function checkHostCount(doc: Document, r: Reporter): boolean {
   const hosts = isMap(doc.contents) ? doc.contents.get('hosts', true) : undefined;
   if (!isSeq(hosts) || hosts.items.length <= MAX_HOSTS) return true;
   r.error(
+    'TooManyHosts',
     ['hosts', MAX_HOSTS],
     `${hosts.items.length} hosts; netpack reads at most ${MAX_HOSTS} (ten times the 5,000 nodes Kubernetes supports in one cluster)`,
     'split the hosts into one cluster file per cluster',
@@ -615,6 +622,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     const { message, hint, at } = yamlProblem(e, doc, lineCounter, text);
     const { line, col } = lineCounter.linePos(at ?? e.pos[0]);
     r.diagnostics.push({
+      code: e.code === 'DUPLICATE_KEY' ? 'DuplicateKey' : 'YamlSyntax',
       severity,
       path: '',
       message: `YAML: ${message}`,
@@ -630,6 +638,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const forbidden = forbiddenKeys(doc);
   for (const f of forbidden)
     r.diagnostics.push({
+      code: 'ForbiddenKey',
       severity: 'error',
       path: [...f.parents, f.key].join('.'),
       message: forbiddenKeyMessage(f.key),
@@ -648,6 +657,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     const { line, col } = alias === undefined ? { line: 1, col: 1 } : lineCounter.linePos(alias);
     const message = (e as Error).message.split('\n')[0];
     r.diagnostics.push({
+      code: 'YamlAlias',
       severity: 'error',
       path: '',
       message: `YAML: ${message}`,
@@ -665,7 +675,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '');
   if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || empty)) {
     const got = raw === null ? 'null' : Array.isArray(data) ? 'a list' : typeof data;
-    r.error([], `the cluster file must be a map of options, such as network: (got ${got})`);
+    r.error('NotAMap', [], `the cluster file must be a map of options, such as network: (got ${got})`);
     return { diagnostics: r.diagnostics, origins: {} };
   }
 
@@ -673,7 +683,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const parsed = topLevelSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     for (const issue of convertIssues(parsed.error.issues, topLevelSchema, [])) {
-      r.report('error', issue.path, issue.message, issue.hint, { atKey: issue.atKey });
+      r.report('error', issue.code, issue.path, issue.message, issue.hint, { atKey: issue.atKey });
     }
   }
 

@@ -2,7 +2,7 @@
  * Shared plumbing of the config checks: the diagnostics collector and the file probe.
  */
 import { posix, win32 } from 'node:path';
-import type { Diagnostic, Severity } from './diagnostics.ts';
+import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
 import { formatPath, type PathSegment, type SourceMap } from './positions.ts';
 
 /** `special`: a FIFO, a device or a socket, never read (it may block or never end). */
@@ -12,6 +12,16 @@ export type FileKind = 'file' | 'directory' | 'empty' | 'missing' | 'unreadable'
 export interface FileProbe {
   kind(absolutePath: string): FileKind;
 }
+
+/** What a diagnostic says: its code, where (the option's path), what and how to fix it. */
+type ReportArgs = [
+  code: DiagnosticCode,
+  path: readonly PathSegment[],
+  message: string,
+  hint?: string,
+  /** Point at the key rather than the value (unknown keys). */
+  opts?: { atKey?: boolean },
+];
 
 /**
  * Collects diagnostics with their positions and remembers which paths held a bad value, so that
@@ -26,24 +36,18 @@ export class Reporter {
     readonly source: SourceMap,
   ) {}
 
-  report(
-    severity: Severity,
-    path: readonly PathSegment[],
-    message: string,
-    hint?: string,
-    opts: { atKey?: boolean } = {},
-  ): void {
+  report(severity: Severity, ...[code, path, message, hint, opts = {}]: ReportArgs): void {
     const pos = opts.atKey ? this.source.keyPosition(path) : this.source.valuePosition(path);
-    this.diagnostics.push({ severity, path: formatPath(path), message, hint, file: this.file, ...pos });
+    this.diagnostics.push({ code, severity, path: formatPath(path), message, hint, file: this.file, ...pos });
     if (severity === 'error') this.badPaths.add(formatPath(path));
   }
 
-  error(path: readonly PathSegment[], message: string, hint?: string, opts?: { atKey?: boolean }): void {
-    this.report('error', path, message, hint, opts);
+  error(...args: ReportArgs): void {
+    this.report('error', ...args);
   }
 
-  warning(path: readonly PathSegment[], message: string, hint?: string, opts?: { atKey?: boolean }): void {
-    this.report('warning', path, message, hint, opts);
+  warning(...args: ReportArgs): void {
+    this.report('warning', ...args);
   }
 
   /** True when the value at `path` (or one of its parents) was already reported as wrong. */

@@ -54,6 +54,7 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
       ? 'network.pod_network_cidr'
       : 'network.service_cidr';
     r.error(
+      'CidrOverlap',
       at(ctx, where),
       `pod network ${pod.text} overlaps the service network ${service.text}`,
       'choose ranges that do not overlap, e.g. pod_network_cidr 10.32.0.0/12 and service_cidr 10.96.0.0/12',
@@ -61,6 +62,7 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
   }
   if (service && service.family === 4 && service.prefix < 12) {
     r.error(
+      'ServiceCidrTooLarge',
       at(ctx, 'network.service_cidr'),
       `${service.text} is larger than /12, the largest service range kube-apiserver accepts`,
       'use a /12 or smaller range such as 10.96.0.0/12',
@@ -68,12 +70,14 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
   }
   if (service && service.family === 6 && service.prefix < 108) {
     r.error(
+      'ServiceCidrTooLarge',
       at(ctx, 'network.service_cidr'),
       `${service.text} is larger than /108, the largest IPv6 service range kube-apiserver accepts`,
     );
   }
   if (pod && pod.family === 4 && pod.prefix > 24) {
     r.error(
+      'PodCidrTooSmall',
       at(ctx, 'network.pod_network_cidr'),
       `${pod.text} is smaller than one node's /24 pod range`,
       'use a /24 or larger range (a /16 fits 256 nodes)',
@@ -92,6 +96,7 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
       ] as const) {
         if (range && containsAddress(range, ip.value.family, ip.value.value)) {
           r.error(
+            'AddressInRange',
             ['hosts', i, key],
             `${value} lies inside the ${name} ${range.text}`,
             `move the ${name === 'pod network' ? 'pod_network_cidr' : 'service_cidr'} to a range the hosts do not use`,
@@ -112,6 +117,7 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
     ] as const) {
       if (range && overlaps(trusted, range)) {
         r.error(
+          'CidrOverlap',
           path,
           `${trusted.text} overlaps the ${name} ${range.text}: trusted subnets name the hosts' own networks, not the overlay`,
           "list only the subnets of the hosts' private addresses",
@@ -123,6 +129,7 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
   const ipalloc = cidrOf(ctx, 'network.weave.ipalloc_default_subnet', net.weave.ipalloc_default_subnet);
   if (ipalloc && pod && !contains(pod, ipalloc)) {
     r.error(
+      'SubnetOutsidePodCidr',
       at(ctx, 'network.weave.ipalloc_default_subnet'),
       `${ipalloc.text} is not inside pod_network_cidr ${pod.text}`,
       'choose a subnet of the pod network',
@@ -133,12 +140,17 @@ function checkRanges(config: ClusterConfig, ctx: RuleContext): void {
     const path = [...at(ctx, 'network.weave.remote_subnets'), i];
     if (remote && pod && !contains(pod, remote))
       r.error(
+        'SubnetOutsidePodCidr',
         path,
         `${remote.text} is not inside pod_network_cidr ${pod.text}`,
         "every cluster's subnet must lie in the shared pod network",
       );
     if (remote && ipalloc && overlaps(remote, ipalloc))
-      r.error(path, `${remote.text} overlaps this cluster's ipalloc_default_subnet ${ipalloc.text}`);
+      r.error(
+        'CidrOverlap',
+        path,
+        `${remote.text} overlaps this cluster's ipalloc_default_subnet ${ipalloc.text}`,
+      );
   });
 }
 
@@ -156,20 +168,22 @@ function checkFile(
   const shown = value === absolute ? value : `${value} (${absolute})`;
   if (kind === 'missing')
     ctx.r.error(
+      'FileNotFound',
       path,
       `${what} ${shown} does not exist`,
       'paths are relative to the directory of the cluster file',
     );
-  else if (kind === 'empty') ctx.r.error(path, `${what} ${shown} is empty`);
-  else if (kind === 'unreadable') ctx.r.error(path, `${what} ${shown} cannot be read`);
+  else if (kind === 'empty') ctx.r.error('FileEmpty', path, `${what} ${shown} is empty`);
+  else if (kind === 'unreadable') ctx.r.error('FileUnreadable', path, `${what} ${shown} cannot be read`);
   else if (kind === 'special')
     ctx.r.error(
+      'FileNotRegular',
       path,
       `${what} ${shown} is not a regular file (a FIFO, a device or a socket)`,
       'give a path to a regular file',
     );
   else if (kind === 'directory' && !allowDirectory)
-    ctx.r.error(path, `${what} ${shown} is a directory, expected a file`);
+    ctx.r.error('FileIsDirectory', path, `${what} ${shown} is a directory, expected a file`);
 }
 
 const NETWORK_KEYS = Object.keys(networkSchema.shape);
@@ -192,6 +206,7 @@ function checkProviderBlocks(config: ClusterConfig, ctx: RuleContext): void {
   for (const block of providerKnown ? (['weave', 'calico', 'custom'] as const) : []) {
     if (block === provider || ctx.res.get(['network', block]) === undefined) continue;
     r.warning(
+      'IgnoredOption',
       ['network', block],
       `is ignored: the provider is ${provider}`,
       `remove it, or set network.provider: ${block}`,
@@ -202,6 +217,7 @@ function checkProviderBlocks(config: ClusterConfig, ctx: RuleContext): void {
   }
   if (provider === 'custom' && !config.network.custom && !r.isBad(['network', 'custom', 'manifest_path'])) {
     r.error(
+      'MissingOption',
       written(ctx, 'network.provider') ? at(ctx, 'network.provider') : ['network', 'custom'],
       'provider custom needs network.custom.manifest_path',
       'add network.custom.manifest_path: a manifest file or a directory of manifests',
@@ -229,6 +245,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
 
   if (config.network.cloud === 'azure' && calico.encapsulation === 'ipip' && calico.mode !== 'Never') {
     r.error(
+      'AzureNoIpip',
       at(ctx, 'network.calico.encapsulation'),
       'Azure does not carry IP-in-IP packets, so pods on different nodes could not reach each other',
       'use VXLAN: network.calico.encapsulation: vxlan',
@@ -241,6 +258,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     calico.mode === 'Never' || (calico.encapsulation === 'vxlan' && calico.mode === 'CrossSubnet');
   if (config.network.cloud === 'azure' && unencapsulatedSomewhere) {
     r.error(
+      'AzureUnencapsulated',
       at(ctx, 'network.calico.mode'),
       `Azure drops pod traffic that is not encapsulated (mode ${calico.mode} sends it unencapsulated${calico.mode === 'CrossSubnet' ? ' within a subnet' : ''}) unless user-defined routes carry every node's pod range`,
       'use network.calico.encapsulation: vxlan with mode: Always',
@@ -253,6 +271,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   const workload = workloadMtu(calico);
   if (workload !== undefined && workload < 576 && !r.isBad(at(ctx, 'network.calico.mtu'))) {
     r.error(
+      'MtuTooSmall',
       at(ctx, 'network.calico.mtu'),
       `host MTU ${calico.mtu} leaves workloads ${workload} bytes after ${encapsulationOverhead(calico)} bytes of ${calico.encapsulation} overhead; need at least 576`,
       "give the host network's MTU, or 'auto'",
@@ -263,6 +282,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
 
   if (calico.datastore === 'etcd' && !calico.etcd && !r.isBad([...C, 'etcd'])) {
     r.error(
+      'MissingOption',
       at(ctx, 'network.calico.datastore'),
       'datastore etcd needs network.calico.etcd.endpoints',
       'add etcd: {endpoints: [https://ETCD:2379]}',
@@ -270,6 +290,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   }
   if (calico.datastore === 'kubernetes' && calico.etcd) {
     r.warning(
+      'IgnoredOption',
       [...C, 'etcd'],
       'is ignored: the datastore is kubernetes',
       'set network.calico.datastore: etcd to use it',
@@ -282,6 +303,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     const hasKey = etcd.key_file !== undefined;
     if (hasCert !== hasKey) {
       r.error(
+        'IncompleteTls',
         [...C, 'etcd', hasCert ? 'cert_file' : 'key_file'],
         `needs ${hasCert ? 'key_file' : 'cert_file'} too`,
         'a client certificate and its key go together',
@@ -291,6 +313,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     const plain = endpoints.findIndex((e) => typeof e === 'string' && e.startsWith('http://'));
     if (plain >= 0 && (hasCert || etcd.ca_file !== undefined)) {
       r.warning(
+        'EtcdPlainHttp',
         [...C, 'etcd', 'endpoints', plain],
         'uses http://, so the TLS files are not used for it',
         'use https:// endpoints with TLS',
@@ -306,6 +329,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       r.report(
         'error',
+        'InvalidEnvName',
         [...E, name],
         `"${name}" is not a valid environment variable name`,
         'use letters, digits and underscores',
@@ -316,11 +340,19 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
   }
   const metrics = env.FELIX_PROMETHEUSMETRICSENABLED;
   if (metrics !== undefined && !/^(true|false)$/i.test(metrics)) {
-    r.error([...E, 'FELIX_PROMETHEUSMETRICSENABLED'], `must be true or false (got "${metrics}")`);
+    r.error(
+      'InvalidValue',
+      [...E, 'FELIX_PROMETHEUSMETRICSENABLED'],
+      `must be true or false (got "${metrics}")`,
+    );
   }
   const port = env.FELIX_PROMETHEUSMETRICSPORT;
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    r.error([...E, 'FELIX_PROMETHEUSMETRICSPORT'], `must be a port number 1..65535 (got "${port}")`);
+    r.error(
+      'InvalidPort',
+      [...E, 'FELIX_PROMETHEUSMETRICSPORT'],
+      `must be a port number 1..65535 (got "${port}")`,
+    );
   }
 }
 
@@ -342,6 +374,7 @@ function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
         ? 'an unencapsulated pool (mode Never)'
         : `an IP-in-IP pool (mode ${calico.mode})`;
     r.error(
+      'BackendNeedsBgp',
       [...E, 'CALICO_NETWORKING_BACKEND'],
       `backend ${backend} runs no BGP (BIRD), but ${pool} is routed between nodes only by BGP: pods on different nodes could not reach each other`,
       backend === 'vxlan'
@@ -353,7 +386,8 @@ function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
   const path = [...E, 'IP_AUTODETECTION_METHOD'];
   if (method !== undefined && !r.isBad(path)) {
     const checked = checkAutodetectionMethod(method);
-    if (!checked.ok) r.error(path, `must be a Calico IP autodetection method: ${checked.reason}`);
+    if (!checked.ok)
+      r.error('InvalidAutodetection', path, `must be a Calico IP autodetection method: ${checked.reason}`);
   }
 }
 
@@ -364,6 +398,7 @@ function checkTypha(config: ClusterConfig, ctx: RuleContext): void {
   const typhaWritten = ctx.res.origins['network.calico.typha']?.from === 'file';
   if (calico.datastore === 'etcd' && calico.typha && typhaWritten) {
     r.error(
+      'TyphaWithEtcd',
       at(ctx, 'network.calico.typha'),
       'Typha serves only the kubernetes datastore: with etcd, calico-node reads etcd directly, which copes with many clients',
       'remove network.calico.typha (or set it to false), or use datastore: kubernetes',
@@ -376,21 +411,29 @@ function checkTypha(config: ClusterConfig, ctx: RuleContext): void {
   if (!calico.typha) {
     const origin = ctx.res.origins['network.calico.typha'];
     const why = origin?.from === 'default' && origin.reason ? ` (${origin.reason})` : '';
-    r.warning(where, `is ignored: Typha is off${why}`, 'set network.calico.typha: true to run it', {
-      atKey: true,
-    });
+    r.warning(
+      'IgnoredOption',
+      where,
+      `is ignored: Typha is off${why}`,
+      'set network.calico.typha: true to run it',
+      {
+        atKey: true,
+      },
+    );
     return;
   }
   const replicas = calico.typha_replicas;
   const hostCount = config.hosts.length;
   if (hostCount > 1 && replicas >= hostCount) {
     r.warning(
+      'TooManyReplicas',
       where,
       `${replicas} Typha replicas for ${hostCount} hosts: with a replica on every node a rolling upgrade stalls, and Typha only relieves the API server when it runs on fewer nodes than Felix`,
       `use at most ${hostCount - 1}`,
     );
   } else if (replicas > TYPHA_MAX_REPLICAS) {
     r.warning(
+      'TooManyReplicas',
       where,
       `${replicas} Typha replicas: Calico recommends no more than ${TYPHA_MAX_REPLICAS}`,
       `one replica per ${TYPHA_NODES_PER_REPLICA} nodes is enough; use at most ${TYPHA_MAX_REPLICAS}`,
@@ -407,6 +450,7 @@ function checkHosts(config: ClusterConfig, ctx: RuleContext): void {
     const first = seen.get(key);
     if (first !== undefined) {
       r.error(
+        'DuplicateHost',
         ['hosts', i, 'address'],
         `${host.address} with ssh port ${host.ssh_port} is already hosts[${first}]`,
         'each address:ssh_port must be unique; give hosts behind one address different ssh_port values',
@@ -416,6 +460,7 @@ function checkHosts(config: ClusterConfig, ctx: RuleContext): void {
   const hostCount = config.hosts.length;
   if (hostCount > 0 && written(ctx, 'network.dns_replicas') && config.network.dns_replicas > hostCount) {
     r.error(
+      'TooManyReplicas',
       at(ctx, 'network.dns_replicas'),
       `${config.network.dns_replicas} replicas but only ${hostCount} host${hostCount === 1 ? '' : 's'}`,
       `use at most ${hostCount}`,
@@ -432,6 +477,7 @@ function checkDnsReplicas(config: ClusterConfig, ctx: RuleContext): void {
   const where = at(ctx, 'network.dns_replicas');
   if (!written(ctx, 'network.dns_replicas') || ctx.r.isBad(where)) return;
   ctx.r.warning(
+    'NoEffect',
     where,
     'has no effect: netpack does not deploy CoreDNS (Pharos scaled CoreDNS with this option)',
     `scale the coredns Deployment yourself (kubectl -n kube-system scale deployment coredns --replicas=${config.network.dns_replicas}), or remove the option`,
@@ -463,18 +509,24 @@ function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
   const seen = new Set<string>();
   peers.forEach((peer, i) => {
     if (seen.has(peer))
-      ctx.r.warning([...at(ctx, 'network.weave.known_peers'), i], `${peer} is listed twice`);
+      ctx.r.warning(
+        'DuplicateEntry',
+        [...at(ctx, 'network.weave.known_peers'), i],
+        `${peer} is listed twice`,
+      );
     seen.add(peer);
   });
   const weave = config.network.weave;
   if (weave.iptables_backend !== 'auto' && !weaveReadsIptablesBackend(weave.image_version))
     ctx.r.error(
+      'UnsupportedByVersion',
       at(ctx, 'network.weave.iptables_backend'),
       `has no effect with weave.image_version ${weave.image_version}: only the fork's 2.9.0 reads IPTABLES_BACKEND (earlier images use iptables-legacy)`,
       'set network.weave.image_version: 2.9.0, or remove iptables_backend',
     );
   if (weave.peering.enabled && weave.peering.kubelet_dnat && weave.peering.image === DEFAULT_PEERING_IMAGE)
     ctx.r.error(
+      'ImageLacksIptables',
       at(ctx, 'network.weave.peering.kubelet_dnat'),
       'needs iptables in the side-car, and the official node image the side-car runs on by default has none',
       "set network.weave.peering.image to an image built from netpack's Dockerfile (it adds iptables), or turn kubelet_dnat off",
@@ -484,6 +536,7 @@ function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
   const regions = hostRegions(config.hosts);
   if (regions.length > 1 && !config.network.weave.peering.enabled)
     ctx.r.warning(
+      'RegionsWithoutPeering',
       at(ctx, 'network.weave.peering.enabled'),
       `the hosts span regions ${regions.join(', ')}, but region-aware peering is off: Weave then peers over the addresses it finds, and private ones do not route between regions`,
       'set network.weave.peering.enabled: true (nodes in one region peer over private addresses, across regions over public ones)',
@@ -494,6 +547,7 @@ function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {
   const net = config.network;
   if (net.kube_proxy_mode === 'ipvs' && net.node_local_dns_cache.enabled) {
     ctx.r.warning(
+      'DnsCacheLinkLocalOnly',
       at(ctx, 'network.kube_proxy_mode'),
       `with IPVS, node-local-dns cannot take over the cluster DNS service IP and binds only ${NODE_LOCAL_DNS_IP}`,
       `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
@@ -501,6 +555,7 @@ function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {
   }
   if (net.kube_proxy_mode === 'nftables' && net.node_local_dns_cache.enabled) {
     ctx.r.warning(
+      'DnsCacheLinkLocalOnly',
       at(ctx, 'network.kube_proxy_mode'),
       `with nftables, node-local-dns binds only ${NODE_LOCAL_DNS_IP}: node-cache takes over the cluster DNS service IP with iptables rules only (it has no nftables support), and a node that runs kube-proxy in nftables mode need not have iptables working`,
       `kubelet's clusterDNS must be ${NODE_LOCAL_DNS_IP} on every node`,
@@ -550,7 +605,7 @@ function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
     const path = [...at(ctx, 'network.firewalld.trusted_subnets'), i];
     const c = cidrOf(ctx, 'network.firewalld.trusted_subnets', s);
     if (c && !r.isBad(path) && c.prefix === 0)
-      r.warning(path, `${s} trusts every address`, "list only the hosts' own subnets");
+      r.warning('TrustsEverything', path, `${s} trusts every address`, "list only the hosts' own subnets");
   });
   if (!written(ctx, 'network.firewalld.open_ports')) return;
   const base = at(ctx, 'network.firewalld.open_ports');
@@ -560,23 +615,32 @@ function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
     if (r.isBad([...base, i]) || r.isBad(portPath)) return;
     const range = parsePortRange(p.port);
     if (!range) {
-      r.error(portPath, `must be a port like "22" or a range like "30000-32767" (got "${p.port}")`);
+      r.error(
+        'InvalidPort',
+        portPath,
+        `must be a port like "22" or a range like "30000-32767" (got "${p.port}")`,
+      );
       return;
     }
     if (range.start < 1 || range.start > 65535 || range.end > 65535) {
-      r.error(portPath, `${p.port} is outside 1..65535`, 'ports run from 1 to 65535');
+      r.error('InvalidPort', portPath, `${p.port} is outside 1..65535`, 'ports run from 1 to 65535');
       return;
     }
     if (range.start > range.end) {
-      r.error(portPath, `range ${p.port} starts after it ends`, `write it as "${range.end}-${range.start}"`);
+      r.error(
+        'InvalidPort',
+        portPath,
+        `range ${p.port} starts after it ends`,
+        `write it as "${range.end}-${range.start}"`,
+      );
       return;
     }
     const rolesPath = [...base, i, 'roles'];
     if (!r.isBad(rolesPath)) {
       if (p.roles.includes('*') && p.roles.length > 1)
-        r.warning(rolesPath, `"*" already means every role`, 'write roles: ["*"]');
+        r.warning('DuplicateEntry', rolesPath, `"*" already means every role`, 'write roles: ["*"]');
       const dup = p.roles.find((role, k) => p.roles.indexOf(role) !== k);
-      if (dup) r.warning(rolesPath, `role "${dup}" is listed twice`);
+      if (dup) r.warning('DuplicateEntry', rolesPath, `role "${dup}" is listed twice`);
     }
     const roles = p.roles.includes('*') ? ['master', 'worker'] : p.roles;
     const earlier = seen.find(
@@ -588,6 +652,7 @@ function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
     );
     if (earlier)
       r.warning(
+        'PortOverlap',
         portPath,
         `${p.port}/${p.protocol} overlaps open_ports[${earlier.index}] for the same role`,
         'list each port once',
@@ -597,6 +662,7 @@ function checkFirewalld(config: ClusterConfig, ctx: RuleContext): void {
       const n = parsePortRange(node.port)!;
       if (node.protocol === p.protocol && n.start <= range.end && range.start <= n.end)
         r.warning(
+          'NodeOnlyPortOpen',
           portPath,
           `${p.port}/${p.protocol} opens ${node.why} (${node.port}/${node.protocol}) to everyone`,
           'netpack already opens it to the cluster nodes; remove it from open_ports',
@@ -616,12 +682,14 @@ function checkMultiCluster(config: ClusterConfig, ctx: RuleContext): void {
     !r.isBad(at(ctx, 'network.weave.known_peers'))
   )
     r.warning(
+      'PeersWithoutPassword',
       at(ctx, 'network.weave.known_peers'),
       'peers of other clusters can join only with the same password, and without network.weave.password each cluster generates its own',
       'give every cluster the same password file',
     );
   if (weave.remote_subnets.length > 0 && weave.ipalloc_default_subnet === undefined)
     r.error(
+      'MissingOption',
       at(ctx, 'network.weave.remote_subnets'),
       'needs network.weave.ipalloc_default_subnet: without it this cluster allocates pod IPs from the whole pod network, remote subnets included',
       "set ipalloc_default_subnet to this cluster's own part of pod_network_cidr",
@@ -631,6 +699,7 @@ function checkMultiCluster(config: ClusterConfig, ctx: RuleContext): void {
     const j = remotes.findIndex((b, k) => k < i && a && b && overlaps(a, b));
     if (a && j >= 0)
       r.warning(
+        'CidrOverlap',
         [...at(ctx, 'network.weave.remote_subnets'), i],
         `${a.text} overlaps remote_subnets[${j}] ${remotes[j]!.text}`,
         'list each remote cluster subnet once',

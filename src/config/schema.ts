@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { checkAutodetectionMethod } from './autodetect.ts';
 import { parseCidr, parseIp } from './cidr.ts';
+import type { DiagnosticCode } from './diagnostics.ts';
 import { PHAROS_CLOUD_PROVIDERS, PHAROS_TOP_LEVEL } from './pharos.ts';
 import { looksLikeUnexpandedVariable } from './suggest.ts';
 import {
@@ -24,21 +25,25 @@ import {
  * A field-level check with our wording. An unexpanded `$VARIABLE` gets its own hint
  * (zod-issues.ts), so the parser's reason, which would only confuse, is left out for it.
  */
-function parsedString(what: string, parse: (value: string) => { ok: true } | { ok: false; reason: string }) {
+function parsedString(
+  what: string,
+  code: DiagnosticCode,
+  parse: (value: string) => { ok: true } | { ok: false; reason: string },
+) {
   return z.string().superRefine((value, ctx) => {
     const parsed = parse(value);
     if (parsed.ok) return;
     const reason = looksLikeUnexpandedVariable(value) ? `got "${value}"` : parsed.reason;
-    ctx.addIssue({ code: 'custom', message: `must be ${what}: ${reason}`, input: value });
+    ctx.addIssue({ code: 'custom', message: `must be ${what}: ${reason}`, input: value, params: { code } });
   });
 }
 
 function cidr(opts: { allowV6?: boolean } = {}) {
-  return parsedString('a CIDR', (v) => parseCidr(v, opts));
+  return parsedString('a CIDR', 'InvalidCidr', (v) => parseCidr(v, opts));
 }
 
 function ip(opts: { allowV6?: boolean } = {}) {
-  return parsedString('an IP address', (v) => parseIp(v, opts));
+  return parsedString('an IP address', 'InvalidAddress', (v) => parseIp(v, opts));
 }
 
 /** RFC 1123 host name, as Pharos accepted for host addresses. */
@@ -54,12 +59,14 @@ const ipOrHostname = z.string().superRefine((value, ctx) => {
         code: 'custom',
         message: `must be an IP address or host name: ${parsed.reason}`,
         input: value,
+        params: { code: 'InvalidAddress' },
       });
   } else if (!HOSTNAME.test(value)) {
     ctx.addIssue({
       code: 'custom',
       message: `must be an IP address or host name (got "${value}")`,
       input: value,
+      params: { code: 'InvalidAddress' },
     });
   }
 });
@@ -77,12 +84,14 @@ const imageRepository = z.string().superRefine((value, ctx) => {
       code: 'custom',
       message: `must be a registry prefix without a scheme (got "${value}"); write it as ${value.replace(/^[a-z]+:\/\//i, '')}`,
       input: value,
+      params: { code: 'InvalidImageRepository' },
     });
   else if (!/^[a-zA-Z0-9][a-zA-Z0-9.\-_:/]*[a-zA-Z0-9]\/?$/.test(value) || value.includes('//'))
     ctx.addIssue({
       code: 'custom',
       message: `must be a registry prefix like registry.example.com/mirror (got "${value}")`,
       input: value,
+      params: { code: 'InvalidImageRepository' },
     });
 });
 
@@ -195,7 +204,11 @@ export const calicoSchema = z
       .boolean()
       .describe('NAT traffic from pods leaving the pod network (default true).')
       .nullish(),
-    ip_autodetection_method: parsedString('a Calico IP autodetection method', checkAutodetectionMethod)
+    ip_autodetection_method: parsedString(
+      'a Calico IP autodetection method',
+      'InvalidAutodetection',
+      checkAutodetectionMethod,
+    )
       .describe(
         "How calico-node picks the node's address (IP_AUTODETECTION_METHOD): kubernetes-internal-ip (default), can-reach=DEST, interface=REGEX, skip-interface=REGEX, cidr=CIDR or first-found.",
       )

@@ -4,10 +4,12 @@
  * unexpanded $VARIABLES).
  */
 import type { z } from 'zod';
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics.ts';
 import type { PathSegment } from './positions.ts';
 import { didYouMean, looksLikeUnexpandedVariable } from './suggest.ts';
 
 export interface RawIssue {
+  code: DiagnosticCode;
   path: PathSegment[];
   message: string;
   hint?: string;
@@ -106,6 +108,12 @@ function joinHints(...hints: (string | undefined)[]): string | undefined {
   return present.length ? present.join('; ') : undefined;
 }
 
+/** The code a field-level check of schema.ts gave its issue (`params.code`), else InvalidValue. */
+function customCode(issue: z.core.$ZodIssue): DiagnosticCode {
+  const code = (issue as { params?: { code?: unknown } }).params?.code;
+  return (DIAGNOSTIC_CODES as readonly unknown[]).includes(code) ? (code as DiagnosticCode) : 'InvalidValue';
+}
+
 export function convertIssues(
   issues: readonly z.core.$ZodIssue[],
   schema: AnySchema,
@@ -120,6 +128,7 @@ export function convertIssues(
         const allowed = knownKeys(schema, path);
         for (const key of issue.keys) {
           out.push({
+            code: 'UnknownKey',
             path: [...path, key],
             message: `unknown option "${key}"`,
             hint: didYouMean(key, allowed) ?? `known options: ${allowed.join(', ')}`,
@@ -131,6 +140,7 @@ export function convertIssues(
       case 'invalid_value': {
         const values = issue.values.map(String);
         out.push({
+          code: input === undefined ? 'MissingOption' : 'InvalidValue',
           path,
           message:
             input === undefined
@@ -146,7 +156,12 @@ export function convertIssues(
           input === undefined
             ? 'is required'
             : `must be ${TYPE_WORDS[expected] ?? expected} (got ${describeValue(input)})`;
-        out.push({ path, message, hint: hintsFor(input, expected) });
+        out.push({
+          code: input === undefined ? 'MissingOption' : 'InvalidType',
+          path,
+          message,
+          hint: hintsFor(input, expected),
+        });
         break;
       }
       case 'too_small':
@@ -159,7 +174,7 @@ export function convertIssues(
           : issue.origin === 'array'
             ? `must have ${word} ${bound} entries`
             : `must be ${word} ${bound} (got ${describeValue(input)})`;
-        out.push({ path, message, hint: hintsFor(input) });
+        out.push({ code: 'OutOfRange', path, message, hint: hintsFor(input) });
         break;
       }
       case 'invalid_union': {
@@ -174,6 +189,7 @@ export function convertIssues(
         if (typed.length === 1 && typed[0]!.length > 0) out.push(...convertIssues(typed[0]!, schema, path));
         else
           out.push({
+            code: 'InvalidValue',
             path,
             message: `${issue.message} (got ${describeValue(input)})`,
             hint: hintsFor(
@@ -187,8 +203,11 @@ export function convertIssues(
           });
         break;
       }
+      case 'invalid_format':
+        out.push({ code: 'InvalidFormat', path, message: issue.message, hint: hintsFor(input) });
+        break;
       default:
-        out.push({ path, message: issue.message, hint: hintsFor(input) });
+        out.push({ code: customCode(issue), path, message: issue.message, hint: hintsFor(input) });
     }
   }
   return out;

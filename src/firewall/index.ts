@@ -94,6 +94,7 @@ function ipsetEntries(config: ClusterConfig, diagnostics: Diagnostic[]): Entry[]
       const path = `hosts[${i}].${key}`;
       if (!parseIp(value, { allowV6: true }).ok) {
         diagnostics.push({
+          code: 'HostnameInIpset',
           severity: 'warning',
           path,
           file: config.file,
@@ -122,6 +123,7 @@ function ipsetEntries(config: ClusterConfig, diagnostics: Diagnostic[]): Entry[]
     if (!cidr.ok) continue; // the loader rejected it already
     if (cidr.value.family !== 4) {
       diagnostics.push({
+        code: 'Ipv6InIpset',
         severity: 'warning',
         path: c.path,
         file: config.file,
@@ -299,6 +301,7 @@ export function planFirewall(config: ClusterConfig, opts: FirewallOptions = {}):
     const found = findHost(config, opts.host);
     if (!found) {
       diagnostics.push({
+        code: 'UnknownHost',
         severity: 'error',
         path: 'hosts',
         file: config.file,
@@ -311,6 +314,7 @@ export function planFirewall(config: ClusterConfig, opts: FirewallOptions = {}):
   }
   if (!net.firewalld.enabled)
     diagnostics.push({
+      code: 'FirewalldDisabled',
       severity: 'warning',
       path: 'network.firewalld.enabled',
       file: config.file,
@@ -319,6 +323,7 @@ export function planFirewall(config: ClusterConfig, opts: FirewallOptions = {}):
     });
   if (net.provider === 'custom')
     diagnostics.push({
+      code: 'CustomProviderPorts',
       severity: 'warning',
       path: 'network.provider',
       file: config.file,

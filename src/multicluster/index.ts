@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Cidr, contains, overlaps, parseCidr, parseIp } from '../config/cidr.ts';
-import type { Diagnostic, Severity } from '../config/diagnostics.ts';
+import type { Diagnostic, DiagnosticCode, Severity } from '../config/diagnostics.ts';
 import { formatPath, type PathSegment, type Position } from '../config/positions.ts';
 import type { ClusterConfig } from '../config/types.ts';
 import { weavePasswordOf } from '../providers/weave/index.ts';
@@ -54,9 +54,17 @@ export function hostAddresses(config: ClusterConfig): string[] {
 class SetReporter {
   readonly diagnostics: Diagnostic[] = [];
 
-  report(severity: Severity, m: ClusterMember, path: PathSegment[], message: string, hint?: string): void {
+  report(
+    code: DiagnosticCode,
+    severity: Severity,
+    m: ClusterMember,
+    path: PathSegment[],
+    message: string,
+    hint?: string,
+  ): void {
     const pos = m.locate(path);
     this.diagnostics.push({
+      code,
       severity,
       path: formatPath(path),
       message,
@@ -88,6 +96,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
   const weaveMembers = members.filter((m) => {
     if (m.config.network.provider === 'weave') return true;
     r.report(
+      'NotWeave',
       'error',
       m,
       r.at(m, 'network.provider'),
@@ -114,6 +123,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
       !(pod.start === refPod.start && pod.end === refPod.end && pod.family === refPod.family)
     )
       r.report(
+        'PodCidrMismatch',
         'error',
         m,
         r.at(m, 'network.pod_network_cidr'),
@@ -124,6 +134,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
     // 2. Each cluster its own allocation subnet inside it.
     if (!ipalloc)
       r.report(
+        'MissingOption',
         'error',
         m,
         r.at(m, 'network.weave.ipalloc_default_subnet'),
@@ -134,6 +145,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
       const outer = refPod ?? pod;
       if (outer && !contains(outer, ipalloc))
         r.report(
+          'SubnetOutsidePodCidr',
           'error',
           m,
           r.at(m, 'network.weave.ipalloc_default_subnet'),
@@ -144,6 +156,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
         const other = cidr(o.config.network.weave.ipalloc_default_subnet);
         if (other && overlaps(other, ipalloc))
           r.report(
+            'CidrOverlap',
             'error',
             m,
             r.at(m, 'network.weave.ipalloc_default_subnet'),
@@ -156,6 +169,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
     // 3. One password.
     if (m.passwordDigest === undefined)
       r.report(
+        'MissingOption',
         'error',
         m,
         r.at(m, 'network.weave.password'),
@@ -164,6 +178,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
       );
     else if (refDigest && m !== refDigest && m.passwordDigest !== refDigest.passwordDigest)
       r.report(
+        'PasswordMismatch',
         'error',
         m,
         r.at(m, 'network.weave.password'),
@@ -180,6 +195,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
       if (theirs.length === 0) continue; // nothing to name
       if (!peers.some((p) => theirs.includes(p)))
         r.report(
+          'PeerUnreachable',
           'error',
           m,
           r.at(m, 'network.weave.known_peers'),
@@ -190,6 +206,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
     peers.forEach((p, i) => {
       if (!allHosts.has(p))
         r.report(
+          'UnknownPeer',
           'warning',
           m,
           r.at(m, 'network.weave.known_peers', i),
@@ -206,6 +223,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
         cidr(o.config.network.weave.ipalloc_default_subnet) ?? cidr(o.config.network.pod_network_cidr);
       if (theirs && overlaps(service, theirs))
         r.report(
+          'CidrOverlap',
           'error',
           m,
           r.at(m, 'network.service_cidr'),
@@ -222,6 +240,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
         if (o === m || !theirs) continue;
         if (!remotes.some((c) => c && c.start === theirs.start && c.end === theirs.end))
           r.report(
+            'MissingRoute',
             'warning',
             m,
             r.at(m, 'network.weave.remote_subnets'),
@@ -237,6 +256,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
         });
         if (!known)
           r.report(
+            'UnknownRemoteSubnet',
             'warning',
             m,
             r.at(m, 'network.weave.remote_subnets', i),
@@ -253,6 +273,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
     const seed = weaveMembers.find((o) => o.config.network.weave.ipalloc_init === 'consensus');
     if (seed && m !== seed && net.weave.ipalloc_init === 'consensus')
       r.report(
+        'ConsensusTwice',
         'warning',
         m,
         r.at(m, 'network.weave.ipalloc_init'),
@@ -265,6 +286,7 @@ export function checkClusterSet(members: readonly ClusterMember[]): Diagnostic[]
       for (const o of weaveMembers.slice(0, k)) {
         if (hostAddresses(o.config).includes(h.address))
           r.report(
+            'DuplicateHost',
             'error',
             m,
             ['hosts', i, 'address'],
@@ -306,6 +328,7 @@ export function remoteSubnets(
     const s = p.config.network.weave.ipalloc_default_subnet;
     if (s === undefined) {
       diagnostics.push({
+        code: 'MissingOption',
         severity: 'error',
         file: p.file,
         path: 'network.weave.ipalloc_default_subnet',

@@ -142,6 +142,7 @@ export function findDuplicates(objects: readonly KubeObject[]): Diagnostic[] {
       return;
     }
     diagnostics.push({
+      code: 'DuplicateObject',
       severity: 'error',
       path: ref,
       message: `rendered twice (objects #${first + 1} and #${index + 1}); the second would overwrite the first`,

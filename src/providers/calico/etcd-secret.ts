@@ -49,6 +49,7 @@ export function etcdSecret(s: CalicoSettings, inputs: RenderInputs, opts: Render
     const content = inputs.etcdTls?.[f.input];
     if (content === undefined) {
       diagnostics.push({
+        code: 'InputNotRead',
         severity: 'error',
         path: `network.calico.etcd.${f.field}`,
         message: `the contents of ${s.etcd[f.field]} were not read`,

@@ -62,6 +62,7 @@ export function calicoSettings(config: ClusterConfig): {
   const parsed = parseCidr(podCidr);
   if (!parsed.ok || parsed.value.family !== 4) {
     diagnostics.push({
+      code: 'InvalidCidr',
       severity: 'error',
       path: 'network.pod_network_cidr',
       message: `Calico needs an IPv4 CIDR for its pool (got "${podCidr}")`,
@@ -82,6 +83,7 @@ export function calicoSettings(config: ClusterConfig): {
       backend = backendOverride;
     } else {
       diagnostics.push({
+        code: 'InvalidValue',
         severity: 'error',
         path: 'network.calico.environment.CALICO_NETWORKING_BACKEND',
         message: `must be one of bird, vxlan, none (got "${backendOverride}")`,
@@ -107,6 +109,7 @@ export function calicoSettings(config: ClusterConfig): {
       } else {
         metricsPort = null;
         diagnostics.push({
+          code: 'InvalidPort',
           severity: 'error',
           path: 'network.calico.environment.FELIX_PROMETHEUSMETRICSPORT',
           message: `must be a port number 1-65535 (got "${raw}")`,
@@ -119,6 +122,7 @@ export function calicoSettings(config: ClusterConfig): {
     for (const name of POOL_ENV) {
       if (env.has(name)) {
         diagnostics.push({
+          code: 'IgnoredOption',
           severity: 'warning',
           path: `network.calico.environment.${name}`,
           message: `only acts when calico-node creates its first pool; netpack manages IPPool ${IPPOOL_NAME} from network.calico and network.pod_network_cidr`,
@@ -131,6 +135,7 @@ export function calicoSettings(config: ClusterConfig): {
   const etcd = { endpoints: [...(calico.etcd?.endpoints ?? [])], ...pickFiles(calico.etcd) };
   if (calico.datastore === 'etcd' && etcd.endpoints.length === 0) {
     diagnostics.push({
+      code: 'MissingOption',
       severity: 'error',
       path: 'network.calico.etcd.endpoints',
       message: 'the etcd datastore needs at least one endpoint',

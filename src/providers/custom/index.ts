@@ -107,6 +107,7 @@ function collectObject(
   const start = node?.range?.[0] ?? 0;
   if (!isPlainObject(value)) {
     diagnostics.push({
+      code: 'NotAnObject',
       severity: 'error',
       path: '',
       message: `document is ${Array.isArray(value) ? 'a list' : 'a scalar'}, not a Kubernetes object`,
@@ -135,6 +136,7 @@ function collectObject(
     missing.push('metadata.name');
   if (missing.length > 0) {
     diagnostics.push({
+      code: 'MissingObjectFields',
       severity: 'error',
       path: '',
       message: `Kubernetes object without ${missing.join(', ')}`,
@@ -150,6 +152,7 @@ function collectObject(
       ? `use apiVersion: ${removed.replacement}; ${removed.changes}`
       : removed.changes;
     diagnostics.push({
+      code: 'RemovedApiVersion',
       severity: 'error',
       path: 'apiVersion',
       message: `${obj.kind} ${obj.metadata.name}: ${obj.apiVersion} is no longer served (removed in Kubernetes ${removed.removedIn})`,
@@ -163,6 +166,7 @@ function collectObject(
   const namespace = obj.metadata.namespace;
   if (scope && scope.namespaced !== (typeof namespace === 'string' && namespace !== '')) {
     diagnostics.push({
+      code: 'NamespaceScope',
       severity: 'error',
       path: 'metadata.namespace',
       message: scope.namespaced
@@ -180,6 +184,7 @@ function collectObject(
       ? node.items.find((p) => (p.key as { value?: unknown } | null)?.value === 'spec')
       : undefined;
     diagnostics.push({
+      code: 'InvalidSelector',
       severity: 'error',
       path: 'spec.selector',
       message: `${obj.kind} ${obj.metadata.name}: ${selectorProblem}`,
@@ -236,6 +241,7 @@ function parseManifest(
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
         diagnostics.push({
+          code: 'YamlSyntax',
           severity: 'error',
           path: '',
           message: `YAML syntax error: ${err.message}`,
@@ -246,6 +252,7 @@ function parseManifest(
     }
     for (const warning of doc.warnings) {
       diagnostics.push({
+        code: 'YamlSyntax',
         severity: 'warning',
         path: '',
         message: `YAML: ${warning.message}`,
@@ -257,6 +264,7 @@ function parseManifest(
     const forbidden = forbiddenKeys(doc, readByNetpack);
     for (const f of forbidden)
       diagnostics.push({
+        code: 'ForbiddenKey',
         severity: 'error',
         path: [...f.parents, f.key].join('.'),
         message: forbiddenKeyMessage(f.key),
@@ -269,6 +277,7 @@ function parseManifest(
       value = doc.toJS();
     } catch (e) {
       diagnostics.push({
+        code: 'YamlAlias',
         severity: 'error',
         path: '',
         message: `YAML document cannot be read: ${(e as Error).message}`,
@@ -292,6 +301,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
   const manifests = inputs.customManifests ?? [];
   if (manifests.length === 0) {
     diagnostics.push({
+      code: 'NoManifests',
       severity: 'error',
       path: 'network.custom.manifest_path',
       message: `no manifests (*.yml, *.yaml, *.yml.erb, *.yaml.erb) found${config.network.custom ? ` in ${config.network.custom.manifest_path}` : ''}`,
@@ -305,6 +315,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
       if (result.errors.length > 0) {
         for (const err of result.errors) {
           diagnostics.push({
+            code: 'TemplateError',
             severity: 'error',
             path: '',
             message: err.message,
@@ -326,6 +337,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
       const tag = manifest.text.search(/<%[=\s-]/);
       if (tag !== -1) {
         diagnostics.push({
+          code: 'ErbTagInPlainFile',
           severity: 'warning',
           path: '',
           message: 'this file contains an ERB tag but is not a template, so the tag is kept as text',
@@ -346,6 +358,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
     const first = seen.get(ref);
     if (first) {
       diagnostics.push({
+        code: 'DuplicateObject',
         severity: 'error',
         path: '',
         message: `${ref} is defined twice; the first is at ${first.file}:${first.line}:${first.col}`,

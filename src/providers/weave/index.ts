@@ -179,6 +179,7 @@ function passwordSecret(
   if (weave.password === undefined || !opts.includeSecrets) return null;
   if (inputs.weavePassword === undefined) {
     diagnostics.push({
+      code: 'InputNotRead',
       severity: 'error',
       path: 'network.weave.password',
       message: `the password file ${weave.password} was not read, so Secret ${WEAVE_PASSWORD_SECRET} cannot be rendered`,
@@ -189,6 +190,7 @@ function passwordSecret(
   if (password === '') {
     // weaver treats an empty WEAVE_PASSWORD as "no password" and runs unencrypted: refuse.
     diagnostics.push({
+      code: 'EmptyPassword',
       severity: 'error',
       path: 'network.weave.password',
       message: `the password file ${weave.password} is empty; Weave would run unencrypted`,
@@ -382,6 +384,7 @@ function peersScript(
   if (!peersFromScript(config)) return null;
   if (inputs.peersScript === undefined) {
     diagnostics.push({
+      code: 'SidecarScriptMissing',
       severity: 'error',
       path: 'network.weave.peering.enabled',
       message: `the side-car script (dist/netpack-sidecar.cjs) was not found, so ConfigMap ${PEERS_SCRIPT_CONFIGMAP} cannot be rendered`,
