@@ -1,19 +1,17 @@
+/**
+ * The rules behind the defaults that depend on something (the cloud, the hosts, the datastore),
+ * which the option declarations in schema.ts call with the facts at hand, and constants that are
+ * not options. An option's plain default lives in its declaration only.
+ */
 import { NODE_IMAGE } from '../render/node-image.ts';
 import { KUBERNETES_INTERNAL_IP } from './autodetect.ts';
 import { parseIp } from './cidr.ts';
-import type {
-  CalicoConfig,
-  Cloud,
-  ClusterConfig,
-  FirewallPort,
-  Host,
-  NetworkConfig,
-  WeaveConfig,
-} from './types.ts';
+import type { Default } from './option.ts';
+import { defaultNetworkConfig } from './resolve.ts';
+import type { CalicoConfig, Cloud, ClusterConfig, Host, NetworkConfig } from './types.ts';
 
-/** Pharos' defaults: Weave's own pod range and kubeadm's service range. */
-export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
-export const DEFAULT_POD_NETWORK_CIDR = '10.32.0.0/12';
+export { DEFAULT_WEAVE_VERSION } from './types.ts';
+
 /**
  * Calico's MTU without `cloud`: auto, as upstream's manifests (veth_mtu "0"): calico-node reads
  * the MTU of the host interface it uses and subtracts the encapsulation overhead itself.
@@ -32,11 +30,11 @@ export const CLOUD_MTU: Readonly<Partial<Record<Cloud, { mtu: number; why: strin
 });
 
 /** The host MTU netpack assumes when `mtu` is not written, with the reason explain shows. */
-export function defaultMtu(cloud: Cloud | undefined): { mtu: number | 'auto'; reason: string } {
+export function defaultMtu(cloud: Cloud | undefined): Default<number | 'auto'> {
   const known = cloud ? CLOUD_MTU[cloud] : undefined;
-  if (known) return { mtu: known.mtu, reason: `cloud ${cloud}: ${known.why}` };
+  if (known) return { value: known.mtu, reason: `cloud ${cloud}: ${known.why}` };
   return {
-    mtu: DEFAULT_MTU,
+    value: DEFAULT_MTU,
     reason: "auto: calico-node detects the host interface's MTU, as upstream's manifests do",
   };
 }
@@ -49,7 +47,7 @@ export function defaultMtu(cloud: Cloud | undefined): { mtu: number | 'auto'; re
  * which kubelet registers). Calico's own default, first-found, takes the first interface with an
  * address, which on hosts with a public and a private interface is often the public one.
  */
-export function defaultAutodetection(hosts: readonly Host[]): { method: string; reason: string } {
+export function defaultAutodetection(hosts: readonly Host[]): Default<string> {
   const master = hosts.findIndex(
     // IPv4 only: IP_AUTODETECTION_METHOD picks the IPv4 address (netpack's Calico runs without IPv6).
     (h) => h.role === 'master' && h.private_address !== undefined && parseIp(h.private_address).ok,
@@ -57,11 +55,11 @@ export function defaultAutodetection(hosts: readonly Host[]): { method: string; 
   const host = hosts[master];
   if (host?.private_address)
     return {
-      method: `can-reach=${host.private_address}`,
+      value: `can-reach=${host.private_address}`,
       reason: `hosts[${master}] is a master with private address ${host.private_address}: the interface that reaches it, as Pharos chose`,
     };
   return {
-    method: KUBERNETES_INTERNAL_IP,
+    value: KUBERNETES_INTERNAL_IP,
     reason: "no master with a private address in hosts: the node's Kubernetes InternalIP",
   };
 }
@@ -75,41 +73,11 @@ export const NODE_LOCAL_DNS_IP = '169.254.20.10';
 export const DEFAULT_PEERING_IMAGE = NODE_IMAGE;
 
 /**
- * Weave Net release by default: the maintained fork's 2.9.0. Upstream 2.8.1 is archived with
- * known CVEs in its Go runtime and Alpine base, and its images drive iptables-legacy only, which
- * breaks on hosts whose kube-proxy writes nftables-backed rules; 2.9.0 fixes both (README).
- */
-export const DEFAULT_WEAVE_VERSION = '2.9.0' as const;
-
-/**
  * weaver's connection limit (launch.sh's CONN_LIMIT, default 200): 0 is unlimited. Weave is a
  * full mesh, one connection per other peer, so any fixed limit splits a cluster that grows past
  * it (Pharos raised it for the same reason); peers of other clusters count too.
  */
 export const WEAVE_CONN_LIMIT = 0;
-
-export const DEFAULT_WEAVE: Readonly<WeaveConfig> = Object.freeze({
-  trusted_subnets: [],
-  no_masq_local: false,
-  known_peers: [],
-  remote_subnets: [],
-  image_version: DEFAULT_WEAVE_VERSION,
-  iptables_backend: 'auto',
-  ipalloc_init: 'consensus',
-  peering: { enabled: false, image: DEFAULT_PEERING_IMAGE, kubelet_dnat: false },
-});
-
-export const DEFAULT_CALICO: Readonly<CalicoConfig> = Object.freeze({
-  encapsulation: 'ipip',
-  mode: 'Always',
-  mtu: DEFAULT_MTU,
-  nat_outgoing: true,
-  ip_autodetection_method: KUBERNETES_INTERNAL_IP,
-  environment: {},
-  datastore: 'kubernetes',
-  typha: false,
-  typha_replicas: 1,
-});
 
 /** Calico recommends Typha above 50 nodes (kubernetes datastore); `typha: auto` follows that. */
 export const TYPHA_AUTO_ABOVE_HOSTS = 50;
@@ -160,41 +128,18 @@ export function typhaReplicasReason(hostCount: number): string {
   return `${hostCount} host${hostCount === 1 ? '' : 's'}: one per ${TYPHA_NODES_PER_REPLICA} nodes, at least ${TYPHA_MIN_HA_REPLICAS}, fewer than the hosts, at most ${TYPHA_MAX_REPLICAS}`;
 }
 
-/** Pharos' default open ports: ssh everywhere, HTTP(S) ingress on workers, the API on masters, NodePorts. */
-export const DEFAULT_OPEN_PORTS: readonly FirewallPort[] = Object.freeze([
-  { port: '22', protocol: 'tcp', roles: ['*'] },
-  { port: '80', protocol: 'tcp', roles: ['worker'] },
-  { port: '443', protocol: 'tcp', roles: ['worker'] },
-  { port: '6443', protocol: 'tcp', roles: ['master'] },
-  { port: '30000-32767', protocol: 'tcp', roles: ['*'] },
-  { port: '30000-32767', protocol: 'udp', roles: ['*'] },
-]);
-
 /** DNS replicas: one for a single host, else one more per started ten hosts. */
 export function defaultDnsReplicas(hostCount: number): number {
   return hostCount <= 1 ? 1 : 1 + Math.ceil(hostCount / 10);
 }
 
+/** Every option's default for a file that lists `hostCount` hosts (in one region, no addresses). */
 export function defaultNetwork(hostCount = 0): NetworkConfig {
-  return {
-    provider: 'weave',
-    service_cidr: DEFAULT_SERVICE_CIDR,
-    pod_network_cidr: DEFAULT_POD_NETWORK_CIDR,
-    node_local_dns_cache: { enabled: true },
-    dns_replicas: defaultDnsReplicas(hostCount),
-    weave: structuredClone(DEFAULT_WEAVE) as WeaveConfig,
-    calico: {
-      ...(structuredClone(DEFAULT_CALICO) as CalicoConfig),
-      typha: autoTypha(hostCount).enabled,
-      typha_replicas: defaultTyphaReplicas(hostCount),
-    },
-    firewalld: {
-      enabled: false,
-      open_ports: structuredClone(DEFAULT_OPEN_PORTS) as FirewallPort[],
-      trusted_subnets: [],
-    },
-    kube_proxy_mode: 'iptables',
-  };
+  const hosts = Array.from(
+    { length: hostCount },
+    (): Host => ({ address: '', role: 'worker', labels: {}, ssh_port: 22 }),
+  );
+  return defaultNetworkConfig(hosts);
 }
 
 /** The built-in default: a Weave network with every default, no hosts. */
@@ -206,4 +151,17 @@ export function defaultClusterConfig(): ClusterConfig {
     network: defaultNetwork(),
     raw: {},
   };
+}
+
+/** The node labels that name a region (the legacy one as Pharos-era clusters have it). */
+const REGION_LABELS = ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region'];
+
+/** The distinct regions the hosts' labels name, sorted. */
+export function hostRegions(hosts: readonly Host[]): string[] {
+  const regions = new Set(
+    hosts
+      .map((h) => REGION_LABELS.map((l) => h.labels[l]).find((v) => typeof v === 'string' && v !== ''))
+      .filter((r): r is string => r !== undefined),
+  );
+  return [...regions].sort();
 }

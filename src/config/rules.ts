@@ -8,17 +8,18 @@ import { checkAutodetectionMethod } from './autodetect.ts';
 import { type Cidr, contains, containsAddress, overlaps, parseCidr, parseIp } from './cidr.ts';
 import {
   DEFAULT_PEERING_IMAGE,
+  hostRegions,
   NODE_LOCAL_DNS_IP,
   TYPHA_MAX_REPLICAS,
   TYPHA_NODES_PER_REPLICA,
 } from './defaults.ts';
 import { encapsulationOverhead, workloadMtu } from './derived.ts';
-import type { Resolver } from './load.ts';
 import type { PathSegment } from './positions.ts';
 import { type FileProbe, type Reporter, resolvePath } from './reporter.ts';
+import type { Resolver } from './resolve.ts';
 import { networkSchema } from './schema.ts';
 import { closest } from './suggest.ts';
-import type { ClusterConfig, Host } from './types.ts';
+import type { ClusterConfig } from './types.ts';
 
 export interface RuleContext {
   r: Reporter;
@@ -161,8 +162,8 @@ function checkFile(
   baseDir: string,
   allowDirectory = false,
 ): void {
-  const value = ctx.res.get<string>(path);
-  if (value === undefined) return;
+  const value = ctx.res.get(path);
+  if (typeof value !== 'string') return;
   const absolute = resolvePath(baseDir, value);
   const kind = ctx.probe.kind(absolute);
   const shown = value === absolute ? value : `${value} (${absolute})`;
@@ -297,7 +298,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
       { atKey: true },
     );
   }
-  const etcd = ctx.res.get<Record<string, unknown>>([...C, 'etcd']);
+  const etcd = ctx.res.get([...C, 'etcd']) === undefined ? undefined : ctx.res.values.network?.calico?.etcd;
   if (etcd && calico.datastore === 'etcd') {
     const hasCert = etcd.cert_file !== undefined;
     const hasKey = etcd.key_file !== undefined;
@@ -309,8 +310,7 @@ function checkCalico(config: ClusterConfig, ctx: RuleContext): void {
         'a client certificate and its key go together',
       );
     }
-    const endpoints = Array.isArray(etcd.endpoints) ? (etcd.endpoints as unknown[]) : [];
-    const plain = endpoints.findIndex((e) => typeof e === 'string' && e.startsWith('http://'));
+    const plain = (etcd.endpoints ?? []).findIndex((e) => typeof e === 'string' && e.startsWith('http://'));
     if (plain >= 0 && (hasCert || etcd.ca_file !== undefined)) {
       r.warning(
         'EtcdPlainHttp',
@@ -484,23 +484,10 @@ function checkDnsReplicas(config: ClusterConfig, ctx: RuleContext): void {
   );
 }
 
-/** The node labels that name a region (the legacy one as Pharos-era clusters have it). */
-const REGION_LABELS = ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region'];
-
 /** Whether a Weave release's launch.sh reads IPTABLES_BACKEND (the fork's, from 2.9.0). */
 export function weaveReadsIptablesBackend(version: string): boolean {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major > 2 || (major === 2 && minor >= 9);
-}
-
-/** The distinct regions the hosts' labels name, sorted. */
-export function hostRegions(hosts: readonly Host[]): string[] {
-  const regions = new Set(
-    hosts
-      .map((h) => REGION_LABELS.map((l) => h.labels[l]).find((v) => typeof v === 'string' && v !== ''))
-      .filter((r): r is string => r !== undefined),
-  );
-  return [...regions].sort();
 }
 
 function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
@@ -508,12 +495,9 @@ function checkWeave(config: ClusterConfig, ctx: RuleContext): void {
   const peers = config.network.weave.known_peers;
   const seen = new Set<string>();
   peers.forEach((peer, i) => {
-    if (seen.has(peer))
-      ctx.r.warning(
-        'DuplicateEntry',
-        [...at(ctx, 'network.weave.known_peers'), i],
-        `${peer} is listed twice`,
-      );
+    const path = [...at(ctx, 'network.weave.known_peers'), i];
+    if (ctx.r.isBad(path)) return;
+    if (seen.has(peer)) ctx.r.warning('DuplicateEntry', path, `${peer} is listed twice`);
     seen.add(peer);
   });
   const weave = config.network.weave;
@@ -563,7 +547,28 @@ function checkKubeProxy(config: ClusterConfig, ctx: RuleContext): void {
   }
 }
 
+/** Spellings of older Pharos releases that still work, with what to write instead. */
+function checkDeprecated(ctx: RuleContext): void {
+  const { values } = ctx.res;
+  if (values.network?.trusted_subnets != null)
+    ctx.r.warning(
+      'Deprecated',
+      ['network', 'trusted_subnets'],
+      'is deprecated (Pharos 1.x)',
+      'move it to network.weave.trusted_subnets',
+      { atKey: true },
+    );
+  if (values.kube_proxy?.mode === 'userspace')
+    ctx.r.warning(
+      'Deprecated',
+      ['kube_proxy', 'mode'],
+      'userspace mode was removed from kube-proxy (Kubernetes 1.26); netpack plans for iptables',
+      'set kube_proxy.mode: iptables',
+    );
+}
+
 export function checkRules(config: ClusterConfig, ctx: RuleContext): void {
+  checkDeprecated(ctx);
   checkRanges(config, ctx);
   checkProviderBlocks(config, ctx);
   checkFiles(config, ctx);

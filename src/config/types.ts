@@ -1,3 +1,6 @@
+import type { EffectiveOf, Resolved } from './option.ts';
+import type { kubeProxyMode, networkSchema } from './schema.ts';
+
 /**
  * The effective cluster configuration that netpack works from: every default filled in and
  * every alias mapped onto its canonical spelling. Only `loadConfig` builds one, and only when
@@ -39,6 +42,13 @@ export const WEAVE_VERSIONS = [
 ] as const;
 export type WeaveVersion = (typeof WEAVE_VERSIONS)[number];
 
+/**
+ * Weave Net release by default: the maintained fork's 2.9.0. Upstream 2.8.1 is archived with
+ * known CVEs in its Go runtime and Alpine base, and its images drive iptables-legacy only, which
+ * breaks on hosts whose kube-proxy writes nftables-backed rules; 2.9.0 fixes both (README).
+ */
+export const DEFAULT_WEAVE_VERSION = '2.9.0' as const;
+
 /** The fork's launch.sh (2.9.0) reads IPTABLES_BACKEND; `auto` leaves it to its detection. */
 export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
 export type IptablesBackend = (typeof IPTABLES_BACKENDS)[number];
@@ -60,72 +70,12 @@ export interface Host {
   ssh_port: number;
 }
 
-export interface WeaveConfig {
-  trusted_subnets: string[];
-  no_masq_local: boolean;
-  /** Absolute path of the shared-secret file, resolved against the directory of cluster.yml. */
-  password?: string;
-  known_peers: string[];
-  ipalloc_default_subnet?: string;
-  /** Other clusters' allocation subnets, routed through the weave bridge (multi-cluster). */
-  remote_subnets: string[];
-  /** Weave Net release: upstream 2.8.1 or the maintained fork's 2.8.2..2.9.0. */
-  image_version: WeaveVersion;
-  /** IPTABLES_BACKEND of the fork's launch.sh (2.9.0 on); `auto`: launch.sh detects it. */
-  iptables_backend: IptablesBackend;
-  /**
-   * `consensus`: this cluster's own nodes seed IP allocation (launch.sh counts the Kubernetes
-   * node list); `observer`: they take address space from peers that already have it (the other
-   * clusters of a shared pod network).
-   */
-  ipalloc_init: IpallocInit;
-  peering: PeeringConfig;
-}
-
-/** The region-aware peering side-car on the weave-net DaemonSet. */
-export interface PeeringConfig {
-  enabled: boolean;
-  /**
-   * Image of the side-car. The default, the official Node.js image (`NODE_IMAGE`), runs
-   * netpack's side-car script from ConfigMap `weave-net-peers`; any other image is a self-built
-   * one whose `netpack peers run` is the side-car.
-   */
-  image: string;
-  /** Route kubelet traffic (port 10250) to peers in other regions through the overlay. */
-  kubelet_dnat: boolean;
-}
-
 export interface EtcdConfig {
   endpoints: string[];
   /** Absolute paths of the TLS assets that go into Secret calico-etcd-secrets. */
   ca_file?: string;
   cert_file?: string;
   key_file?: string;
-}
-
-export interface CalicoConfig {
-  encapsulation: Encapsulation;
-  /** How the pool encapsulates: Never turns encapsulation off. */
-  mode: EncapsulationMode;
-  /** MTU of the host network, or 'auto' to let Calico detect it. */
-  mtu: number | 'auto';
-  nat_outgoing: boolean;
-  /**
-   * calico-node's IP_AUTODETECTION_METHOD: how it picks the node address BGP and tunnels use.
-   * Default: can-reach= a master's private address when hosts: gives one, else kubernetes-internal-ip.
-   */
-  ip_autodetection_method: string;
-  /** Extra env vars for calico-node; values are strings. */
-  environment: Record<string, string>;
-  datastore: Datastore;
-  etcd?: EtcdConfig;
-  /**
-   * Run Typha (upstream's calico-typha.yaml), the fan-out proxy between the API server and
-   * Felix. The file's `auto` is resolved here: on above 50 hosts, kubernetes datastore only.
-   */
-  typha: boolean;
-  /** Replicas of Deployment calico-typha (`auto` resolved from the host count); used when `typha` is on. */
-  typha_replicas: number;
 }
 
 export interface CustomConfig {
@@ -141,27 +91,20 @@ export interface FirewallPort {
   roles: ('master' | 'worker' | '*')[];
 }
 
-export interface FirewalldConfig {
-  enabled: boolean;
-  open_ports: FirewallPort[];
-  trusted_subnets: string[];
-}
-
-export interface NetworkConfig {
-  provider: Provider;
-  service_cidr: string;
-  pod_network_cidr: string;
-  node_local_dns_cache: { enabled: boolean };
-  dns_replicas: number;
-  cloud?: Cloud;
-  image_repository?: string;
-  weave: WeaveConfig;
-  calico: CalicoConfig;
-  custom?: CustomConfig;
-  firewalld: FirewalldConfig;
+/**
+ * The effective `network:` section, derived from the option declarations in schema.ts: each
+ * option's effective type (its schema's output, or what its `resolve` makes of it), optional
+ * when it has no default.
+ */
+export type NetworkConfig = Resolved<(typeof networkSchema)['shape']> & {
   /** From the top-level `kube_proxy.mode` of a Pharos cluster.yml. */
-  kube_proxy_mode: KubeProxyMode;
-}
+  kube_proxy_mode: EffectiveOf<typeof kubeProxyMode>;
+};
+export type WeaveConfig = NetworkConfig['weave'];
+/** The region-aware peering side-car on the weave-net DaemonSet. */
+export type PeeringConfig = WeaveConfig['peering'];
+export type CalicoConfig = NetworkConfig['calico'];
+export type FirewalldConfig = NetworkConfig['firewalld'];
 
 export interface ClusterConfig {
   /** Path of the cluster file as given, or `<built-in default>`. */
