@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultClusterConfig } from '../config/defaults.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
+import { SourceMap } from '../config/positions.ts';
 import type { FileKind, FileProbe } from '../config/reporter.ts';
 import type { ClusterConfig } from '../config/types.ts';
 import { FileRefused, readManifestTree, readRegularFile } from '../files.ts';
@@ -90,6 +91,7 @@ export function loadClusterFile(
         config: defaultClusterConfig(),
         diagnostics: [],
         origins: {},
+        source: SourceMap.parse(''),
       };
     }
     if (!(e instanceof FileRefused)) throw e;

@@ -3,7 +3,7 @@
  * diagnostic out. Pure: the only outside fact it needs (do the files named in the config exist?)
  * comes through the `FileProbe` the caller passes.
  */
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, visit } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
 import { forbiddenKeyMessage, forbiddenKeys } from './keys.ts';
@@ -33,6 +33,8 @@ export interface LoadResult {
   origins: Record<string, Origin>;
   /** The file holds no document content (blank, comments, markers): every option is a default. */
   empty?: true;
+  /** The file's positions (its one parse): for diagnostics found after loading. */
+  source: SourceMap;
 }
 
 /**
@@ -113,15 +115,14 @@ function overIndentedLine(text: string, e: { code: string; pos: [number, number]
 /** How to fix the YAML errors operators meet most, by the yaml library's error code. */
 function yamlProblem(
   e: { code: string; message: string; pos: [number, number] },
-  doc: Document,
-  lineCounter: LineCounter,
+  source: SourceMap,
   text: string,
 ): { message: string; hint?: string; at?: number } {
   const message = e.message.split('\n')[0] ?? e.message;
   if (e.code === 'BLOCK_AS_IMPLICIT_KEY') {
     const at = overIndentedLine(text, e);
     if (at !== undefined) {
-      const { line } = lineCounter.linePos(e.pos[0]);
+      const { line } = source.pos(e.pos[0]);
       const keyOf = (from: number) => JSON.stringify(text.slice(from).split(/[:\n]/)[0]?.trim() ?? '');
       const key = keyOf(text.lastIndexOf('\n', e.pos[0]) + 1);
       const nested = keyOf(at);
@@ -144,9 +145,9 @@ function yamlProblem(
       hint: 'remove this --- and join the documents, or keep the other one in a file of its own',
     };
   if (e.code === 'DUPLICATE_KEY') {
-    const dup = duplicateKey(doc, e.pos[0]);
+    const dup = duplicateKey(source.doc, e.pos[0]);
     if (!dup) return { message };
-    const { line, col } = lineCounter.linePos(dup.first);
+    const { line, col } = source.pos(dup.first);
     return {
       message: `key ${JSON.stringify(dup.key)} appears twice in one map (first at line ${line}:${col}); map keys must be unique`,
       hint: 'keep one of them',
@@ -176,12 +177,10 @@ function checkHostCount(doc: Document, r: Reporter): boolean {
   return false;
 }
 
-export function loadConfig(text: string, opts: LoadOptions): LoadResult {
-  const lineCounter = new LineCounter();
-  // merge: `<<: *defaults` merge keys, which Pharos' YAML reader (Ruby's) understood.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
-  const r = new Reporter(opts.file, new SourceMap(doc, lineCounter));
-  const yamlProblems = [
+/** The parser's errors and warnings, worded for the operator, at the line to fix. */
+function reportYaml(source: SourceMap, text: string, r: Reporter): void {
+  const { doc } = source;
+  const problems = [
     ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
     ...doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
   ];
@@ -190,23 +189,30 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const overIndented = new Set(
     doc.errors.filter((e) => e.code === 'BLOCK_AS_IMPLICIT_KEY').map((e) => e.pos[0]),
   );
-  for (const { e, severity } of yamlProblems) {
+  for (const { e, severity } of problems) {
     if (e.code === 'MULTILINE_IMPLICIT_KEY' && overIndented.has(e.pos[0])) continue;
-    const { message, hint, at } = yamlProblem(e, doc, lineCounter, text);
-    const { line, col } = lineCounter.linePos(at ?? e.pos[0]);
+    const { message, hint, at } = yamlProblem(e, source, text);
     r.diagnostics.push({
       code: e.code === 'DUPLICATE_KEY' ? 'DuplicateKey' : 'YamlSyntax',
       severity,
       path: '',
       message: `YAML: ${message}`,
       ...(hint ? { hint } : {}),
-      file: opts.file,
-      line,
-      col,
+      file: r.file,
+      ...source.pos(at ?? e.pos[0]),
     });
   }
-  if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
-  if (!checkHostCount(doc, r)) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
+}
+
+/**
+ * The document as plain data, when it is a map (or empty): never a prototype from a `__proto__`
+ * key, never an alias expanded without bound. Undefined after reporting why not.
+ */
+function readData(
+  source: SourceMap,
+  r: Reporter,
+): { data: Record<string, unknown>; empty: boolean } | undefined {
+  const { doc } = source;
   // Before the text becomes objects: a `__proto__` key would become a prototype there.
   const forbidden = forbiddenKeys(doc);
   for (const f of forbidden)
@@ -216,29 +222,25 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
       path: [...f.parents, f.key].join('.'),
       message: forbiddenKeyMessage(f.key),
       hint: 'remove the key (or rename it)',
-      file: opts.file,
-      ...lineCounter.linePos(f.offset),
+      file: r.file,
+      ...source.pos(f.offset),
     });
-  if (forbidden.length > 0) return { diagnostics: sortDiagnostics(r.diagnostics), origins: {} };
-
+  if (forbidden.length > 0) return undefined;
   let raw: unknown;
   try {
     // maxAliasCount bounds alias expansion ("billion laughs"); an unknown alias throws too.
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
     const alias = firstBadAlias(doc);
-    const { line, col } = alias === undefined ? { line: 1, col: 1 } : lineCounter.linePos(alias);
-    const message = (e as Error).message.split('\n')[0];
     r.diagnostics.push({
       code: 'YamlAlias',
       severity: 'error',
       path: '',
-      message: `YAML: ${message}`,
-      file: opts.file,
-      line,
-      col,
+      message: `YAML: ${(e as Error).message.split('\n')[0]}`,
+      file: r.file,
+      ...(alias === undefined ? { line: 1, col: 1 } : source.pos(alias)),
     });
-    return { diagnostics: r.diagnostics, origins: {} };
+    return undefined;
   }
   const data = raw ?? {};
   // An empty document reads as null, or as an empty null scalar once a `---` marker is there;
@@ -249,8 +251,21 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   if (typeof data !== 'object' || Array.isArray(data) || !(isMap(doc.contents) || empty)) {
     const got = raw === null ? 'null' : Array.isArray(data) ? 'a list' : typeof data;
     r.error('NotAMap', [], `the cluster file must be a map of options, such as network: (got ${got})`);
-    return { diagnostics: r.diagnostics, origins: {} };
+    return undefined;
   }
+  return { data: data as Record<string, unknown>, empty };
+}
+
+export function loadConfig(text: string, opts: LoadOptions): LoadResult {
+  // merge: `<<: *defaults` merge keys, which Pharos' YAML reader (Ruby's) understood.
+  const source = SourceMap.parse(text, { prettyErrors: false, uniqueKeys: true, merge: true });
+  const r = new Reporter(opts.file, source);
+  const failed = (): LoadResult => ({ diagnostics: sortDiagnostics(r.diagnostics), origins: {}, source });
+  reportYaml(source, text, r);
+  if (source.doc.errors.length > 0 || !checkHostCount(source.doc, r)) return failed();
+  const read = readData(source, r);
+  if (!read) return failed();
+  const { data, empty } = read;
 
   checkTopLevel(data, r);
   const parsed = topLevelSchema.safeParse(data, { reportInput: true });
@@ -264,18 +279,12 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   const res = new Resolver(parsed.success ? parsed.data : salvageCluster(data), r);
   const hosts = resolveHosts(res);
   const network = resolveNetwork(res, hosts, opts.baseDir);
-  const config: ClusterConfig = {
-    file: opts.file,
-    baseDir: opts.baseDir,
-    hosts,
-    network,
-    raw: data as Record<string, unknown>,
-  };
+  const config: ClusterConfig = { file: opts.file, baseDir: opts.baseDir, hosts, network, raw: data };
   checkRules(config, { r, res, probe: opts.probe, raw: data });
 
   const diagnostics = sortDiagnostics(r.diagnostics);
   return hasErrors(diagnostics)
-    ? { diagnostics, origins: res.origins }
-    : { config, diagnostics, origins: res.origins, ...(empty ? { empty: true as const } : {}) };
+    ? { diagnostics, origins: res.origins, source }
+    : { config, diagnostics, origins: res.origins, source, ...(empty ? { empty: true as const } : {}) };
 }
 export type { FileKind, FileProbe } from './reporter.ts';

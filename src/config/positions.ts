@@ -1,8 +1,24 @@
 /**
- * Maps option paths to positions in the YAML source, so that every diagnostic can say
- * FILE:LINE:COL of the value it is about.
+ * Positions as one service: FILE:LINE:COL for every diagnostic netpack makes. `SourceMap` maps
+ * option paths and offsets of a parsed YAML document to line:col (the loader's parse, kept in
+ * `LoadResult.source`, serves multi-cluster checks and the firewall command too: no second parse
+ * of a file already parsed); `textPositions` does offsets of a text that is not YAML (ERB
+ * templates, the manifests they render).
  */
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import {
+  type Document,
+  type DocumentOptions,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type ParseOptions,
+  parseDocument,
+  type SchemaOptions,
+} from 'yaml';
+import type { Diagnostic } from './diagnostics.ts';
 
 export type PathSegment = string | number;
 
@@ -11,13 +27,31 @@ export interface Position {
   col: number;
 }
 
+/** Line and column (1-based) of each offset of `text`, from a table of line starts built once. */
+export function textPositions(text: string): (offset: number) => Position {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return (offset) => {
+    const { line, col } = lines.linePos(offset);
+    return { line, col };
+  };
+}
+
 export class SourceMap {
   constructor(
-    private readonly doc: Document,
+    readonly doc: Document,
     private readonly lines: LineCounter,
   ) {}
 
-  private pos(offset: number): Position {
+  /** Parses `text` once, keeping the line table. */
+  static parse(text: string, options: ParseOptions & DocumentOptions & SchemaOptions = {}): SourceMap {
+    const lineCounter = new LineCounter();
+    return new SourceMap(parseDocument(text, { ...options, lineCounter }), lineCounter);
+  }
+
+  /** Line and column of an offset of the text. */
+  pos(offset: number): Position {
     const { line, col } = this.lines.linePos(offset);
     return { line, col };
   }
@@ -79,6 +113,28 @@ export class SourceMap {
   has(path: readonly PathSegment[]): boolean {
     return this.keyOf(path) !== undefined;
   }
+
+  /** Fills in line and column of diagnostics that name a path but no position. */
+  place(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+    return diagnostics.map((d) =>
+      d.line === undefined && d.path ? { ...d, ...this.valuePosition(parsePath(d.path)) } : d,
+    );
+  }
+}
+
+/** Splits a formatted path (`hosts[2].address`) back into segments. */
+export function parsePath(formatted: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (const part of formatted.split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) {
+      out.push(part);
+      continue;
+    }
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
 }
 
 export function formatPath(path: readonly PathSegment[]): string {

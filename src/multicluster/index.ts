@@ -12,7 +12,7 @@ import { formatPath, type PathSegment, type Position } from '../config/positions
 import type { ClusterConfig } from '../config/types.ts';
 import { weavePasswordOf } from '../providers/weave/index.ts';
 
-export { parsePath, positionDiagnostics, sourceLocator, writtenPaths } from './locate.ts';
+export { parsePath, writtenPaths } from './locate.ts';
 
 /** One cluster of the set, with what is needed to point into its file. */
 export interface ClusterMember {

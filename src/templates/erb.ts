@@ -7,6 +7,7 @@
  * unsupported is silently printed as blank.
  */
 import { FORBIDDEN_KEYS } from '../config/keys.ts';
+import { type Position, textPositions } from '../config/positions.ts';
 import {
   type Expr,
   ExpressionError,
@@ -54,19 +55,6 @@ interface Tag {
   codeOffset: number;
 }
 
-/** 1-based line and column of an offset. */
-export function lineCol(source: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < source.length; i++) {
-    if (source[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, col: offset - lineStart + 1 };
-}
-
 /** A marker for a value that failed to evaluate; the error is already recorded. */
 const FAILED = Symbol('failed');
 type Value = unknown;
@@ -77,13 +65,18 @@ class Renderer {
   /** Output start, source start, and whether the source maps character by character. */
   private readonly segments: { out: number; src: number; linear: boolean }[] = [];
 
+  /** Line and column of a source offset (the positions service, one line table per template). */
+  private readonly position: (offset: number) => Position;
+
   constructor(
     private readonly source: string,
     private readonly vars: Readonly<Record<string, unknown>>,
-  ) {}
+  ) {
+    this.position = textPositions(source);
+  }
 
   error(message: string, offset: number): void {
-    this.errors.push({ message, offset, ...lineCol(this.source, offset) });
+    this.errors.push({ message, offset, ...this.position(offset) });
   }
 
   // ---- parsing -------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { hasErrors } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
 import { findHost, planFirewall } from '../../firewall/index.ts';
-import { positionDiagnostics } from '../../multicluster/index.ts';
 import { EXIT, type Io, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
 
@@ -49,7 +48,7 @@ Exit status: 0 generated (warnings allowed), 1 invalid config, 2 usage error (su
             : `--host ${opts.host}: no such host in ${loaded.file}; known hosts: ${knownHosts(loaded.config)}`,
         );
       const plan = planFirewall(loaded.config, opts.host === undefined ? {} : { host: opts.host });
-      printDiagnostics(io, positionDiagnostics(plan.diagnostics, loaded.text));
+      printDiagnostics(io, loaded.source.place(plan.diagnostics));
       if (hasErrors(plan.diagnostics)) return setExit(EXIT.invalid);
       if (opts.outDir) {
         for (const f of plan.files) {

@@ -6,7 +6,6 @@ import {
   type ClusterMember,
   checkClusterSet,
   passwordDigest,
-  sourceLocator,
   writtenPaths,
 } from '../../multicluster/index.ts';
 import { renderCluster } from '../../render/index.ts';
@@ -14,7 +13,7 @@ import { EXIT, type Io, outputOption, printDiagnostics, summary } from '../conte
 import { type Loaded, loadClusterFile, readRenderInputs, UsageError } from '../io.ts';
 
 /**
- * A loaded cluster file as a member of a multi-cluster set: positions from its text, the digest
+ * A loaded cluster file as a member of a multi-cluster set: positions from its parse, the digest
  * (never the contents) of its Weave password file. Undefined when the file did not load.
  */
 export function clusterMember(loaded: Loaded): ClusterMember | undefined {
@@ -22,7 +21,7 @@ export function clusterMember(loaded: Loaded): ClusterMember | undefined {
   const member: ClusterMember = {
     file: loaded.file,
     config: loaded.config,
-    locate: sourceLocator(loaded.text),
+    locate: (path) => loaded.source.valuePosition(path),
     written: writtenPaths(loaded.origins),
   };
   const password = loaded.config.network.weave.password;

@@ -6,11 +6,12 @@
 import { isMap, isSeq, type Node, parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import { forbiddenKeyMessage, forbiddenKeys } from '../../config/keys.ts';
+import { type Position, textPositions } from '../../config/positions.ts';
 import type { ClusterConfig } from '../../config/types.ts';
 import { builtinKind } from '../../render/kinds.ts';
 import { objectRef } from '../../render/order.ts';
 import type { KubeObject, ProviderOutput, RenderInputs } from '../../render/types.ts';
-import { lineCol, renderErb } from '../../templates/erb.ts';
+import { renderErb } from '../../templates/erb.ts';
 import { removedApi } from './removed-apis.ts';
 
 /** `dir/weave-extra.yml.erb` → `weave-extra`: what Pharos passed to templates as `name`. */
@@ -72,13 +73,14 @@ export function templateVariables(config: ClusterConfig, name: string): Record<s
 /** One manifest's text with the way back from its offsets to the file's. */
 interface Source {
   file: string;
-  original: string;
+  /** Line and column of an offset of the file as written (the positions service). */
+  position: (offset: number) => Position;
   text: string;
   sourceOffset(offset: number): number;
 }
 
 function at(source: Source, offset: number): { file: string; line: number; col: number } {
-  return { file: source.file, ...lineCol(source.original, source.sourceOffset(offset)) };
+  return { file: source.file, ...source.position(source.sourceOffset(offset)) };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -328,12 +330,17 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
       }
       source = {
         file: manifest.path,
-        original: manifest.text,
+        position: textPositions(manifest.text),
         text: result.output,
         sourceOffset: result.sourceOffset,
       };
     } else {
-      source = { file: manifest.path, original: manifest.text, text: manifest.text, sourceOffset: (o) => o };
+      source = {
+        file: manifest.path,
+        position: textPositions(manifest.text),
+        text: manifest.text,
+        sourceOffset: (o) => o,
+      };
       const tag = manifest.text.search(/<%[=\s-]/);
       if (tag !== -1) {
         diagnostics.push({
@@ -343,7 +350,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
           message: 'this file contains an ERB tag but is not a template, so the tag is kept as text',
           hint: `rename it to ${manifest.path.slice(manifest.path.lastIndexOf('/') + 1)}.erb to evaluate it`,
           file: manifest.path,
-          ...lineCol(manifest.text, tag),
+          ...source.position(tag),
         });
       }
     }
