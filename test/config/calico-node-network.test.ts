@@ -98,7 +98,7 @@ describe('calico.ip_autodetection_method', () => {
     test(`${method} is refused at its position: ${why}`, () => {
       expectOnly(
         load(`network:\n  provider: calico\n  calico:\n    ip_autodetection_method: "${method}"\n`),
-        [{ path: 'network.calico.ip_autodetection_method', line: 4, col: 30 }],
+        [{ code: 'InvalidAutodetection', path: 'network.calico.ip_autodetection_method', line: 4, col: 30 }],
       );
       const checked = checkAutodetectionMethod(method);
       assert.equal(checked.ok, false);
@@ -114,7 +114,14 @@ describe('calico.ip_autodetection_method', () => {
           environment:
             IP_AUTODETECTION_METHOD: interface=(eth
     `;
-    expectOnly(load(bad), [{ path: 'network.calico.environment.IP_AUTODETECTION_METHOD', line: 5, col: 32 }]);
+    expectOnly(load(bad), [
+      {
+        code: 'InvalidAutodetection',
+        path: 'network.calico.environment.IP_AUTODETECTION_METHOD',
+        line: 5,
+        col: 32,
+      },
+    ]);
     const both = yml`
       network:
         provider: calico
@@ -125,10 +132,10 @@ describe('calico.ip_autodetection_method', () => {
     `;
     expectOnly(load(both), [
       {
+        code: 'AliasConflict',
         path: 'network.calico.environment.IP_AUTODETECTION_METHOD',
         line: 6,
         col: 32,
-        message: ['conflicts with network.calico.ip_autodetection_method'],
       },
     ]);
     const envOnly = yml`
@@ -186,10 +193,10 @@ describe('Azure refuses unencapsulated pod traffic', () => {
       const text = `network:\n  provider: calico\n  cloud: azure\n  calico:\n    encapsulation: vxlan\n    mode: ${mode}\n`;
       expectOnly(load(text), [
         {
+          code: 'AzureUnencapsulated',
           path: 'network.calico.mode',
           line: 6,
           col: 11,
-          message: ['Azure drops pod traffic that is not encapsulated'],
           hint: ['mode: Always'],
         },
       ]);
@@ -199,7 +206,7 @@ describe('Azure refuses unencapsulated pod traffic', () => {
   test('the Pharos spelling vxlan_mode: CrossSubnet is located at vxlan_mode', () => {
     expectOnly(
       load('network:\n  provider: calico\n  cloud: azure\n  calico:\n    vxlan_mode: CrossSubnet\n'),
-      [{ path: 'network.calico.vxlan_mode', line: 5, col: 17 }],
+      [{ code: 'AzureUnencapsulated', path: 'network.calico.vxlan_mode', line: 5, col: 17 }],
     );
   });
 
@@ -219,10 +226,10 @@ describe('environment.CALICO_NETWORKING_BACKEND against the pool', () => {
     `;
     expectOnly(load(text), [
       {
+        code: 'BackendNeedsBgp',
         path: 'network.calico.environment.CALICO_NETWORKING_BACKEND',
         line: 5,
         col: 34,
-        message: ['runs no BGP', 'IP-in-IP pool'],
         hint: ['encapsulation: vxlan'],
       },
     ]);
@@ -239,7 +246,12 @@ describe('environment.CALICO_NETWORKING_BACKEND against the pool', () => {
             CALICO_NETWORKING_BACKEND: vxlan
     `;
     expectOnly(load(text), [
-      { path: 'network.calico.environment.CALICO_NETWORKING_BACKEND', line: 7, col: 34 },
+      {
+        code: 'BackendNeedsBgp',
+        path: 'network.calico.environment.CALICO_NETWORKING_BACKEND',
+        line: 7,
+        col: 34,
+      },
     ]);
   });
 
@@ -262,11 +274,11 @@ describe('kube_proxy.mode: nftables', () => {
     const r = load('network:\n  provider: calico\nkube_proxy:\n  mode: nftables\n');
     expectOnly(r, [
       {
+        code: 'DnsCacheLinkLocalOnly',
         path: 'kube_proxy.mode',
         severity: 'warning',
         line: 4,
         col: 9,
-        message: ['nftables', 'iptables rules only'],
         hint: ['clusterDNS must be 169.254.20.10'],
       },
     ]);

@@ -46,10 +46,10 @@ describe('encapsulation and mode, in every spelling', () => {
     const text = calico('encapsulation: vxlan\nipip_mode: Always');
     expectOnly(load(text), [
       {
+        code: 'AliasConflict',
         path: 'network.calico.ipip_mode',
         line: 5,
         col: 16,
-        message: ['asks for ipip encapsulation', 'network.calico.encapsulation asks for vxlan'],
         hint: ['choose one encapsulation'],
       },
     ]);
@@ -59,10 +59,10 @@ describe('encapsulation and mode, in every spelling', () => {
     const text = calico('ipip_mode: Always\nencapsulationType: CALICO_IPV4POOL_VXLAN');
     expectOnly(load(text), [
       {
+        code: 'AliasConflict',
         path: 'network.calico.encapsulationType',
         line: 5,
         col: 24,
-        message: ['asks for vxlan', 'network.calico.ipip_mode asks for ipip'],
       },
     ]);
   });
@@ -71,10 +71,10 @@ describe('encapsulation and mode, in every spelling', () => {
     const text = calico('mode: Always\nencapsulationMode: Never');
     expectOnly(load(text), [
       {
+        code: 'AliasConflict',
         path: 'network.calico.encapsulationMode',
         line: 5,
         col: 24,
-        message: ['conflicts with network.calico.mode', '"Always"', '"Never"'],
         hint: ['set only one of'],
       },
     ]);
@@ -89,10 +89,10 @@ describe('encapsulation and mode, in every spelling', () => {
     const text = calico('encapsulationType: VXLAN');
     expectOnly(load(text), [
       {
+        code: 'InvalidValue',
         path: 'network.calico.encapsulationType',
         line: 4,
         col: 24,
-        message: ['CALICO_IPV4POOL_IPIP, CALICO_IPV4POOL_VXLAN', '"VXLAN"'],
       },
     ]);
   });
@@ -124,10 +124,10 @@ describe('calicoNetworkCIDR (Spectro spelling of the pod range)', () => {
       'network:\n  provider: calico\n  pod_network_cidr: 192.168.0.0/16\n  calico:\n    calicoNetworkCIDR: 10.244.0.0/16\n';
     expectOnly(load(text), [
       {
+        code: 'AliasConflict',
         path: 'network.calico.calicoNetworkCIDR',
         line: 5,
         col: 24,
-        message: ['conflicts with network.pod_network_cidr', '192.168.0.0/16', '10.244.0.0/16'],
       },
     ]);
   });
@@ -135,10 +135,10 @@ describe('calicoNetworkCIDR (Spectro spelling of the pod range)', () => {
   test('a malformed calicoNetworkCIDR is a CIDR error', () => {
     expectOnly(load(calico('calicoNetworkCIDR: 192.168.0.1/16')), [
       {
+        code: 'InvalidCidr',
         path: 'network.calico.calicoNetworkCIDR',
         line: 4,
         col: 24,
-        message: ['must be a CIDR', 'host bits'],
       },
     ]);
   });
@@ -167,21 +167,19 @@ describe('mtu', () => {
       const r = load(calico(body));
       if (ok) return void expectClean(r);
       const line = body.split('\n').length + 3;
-      expectOnly(r, [{ path: 'network.calico.mtu', line, col: 10, message: ['576'] }]);
+      expectOnly(r, [{ code: 'MtuTooSmall', path: 'network.calico.mtu', line, col: 10 }]);
     });
   }
 
-  for (const [value, words] of [
-    ['575', ['at least 576', '575']],
-    ['9001', ['at most 9000', '9001']],
-    ['1400.5', ['576 to 9000', 'auto']],
-    ['AUTO', ['auto', '"AUTO"']],
-    ['[1500]', ['576 to 9000', 'a list']],
+  for (const [value, code] of [
+    ['575', 'OutOfRange'],
+    ['9001', 'OutOfRange'],
+    ['1400.5', 'InvalidValue'],
+    ['AUTO', 'InvalidValue'],
+    ['[1500]', 'InvalidValue'],
   ] as const) {
     test(`${value} is an error at the value`, () => {
-      expectOnly(load(calico(`mtu: ${value}`)), [
-        { path: 'network.calico.mtu', line: 4, col: 10, message: [...words] },
-      ]);
+      expectOnly(load(calico(`mtu: ${value}`)), [{ code, path: 'network.calico.mtu', line: 4, col: 10 }]);
     });
   }
 });
@@ -194,10 +192,10 @@ describe('nat_outgoing', () => {
   test('a string is a type error', () => {
     expectOnly(load(calico('nat_outgoing: "no"')), [
       {
+        code: 'InvalidType',
         path: 'network.calico.nat_outgoing',
         line: 4,
         col: 19,
-        message: ['true or false'],
         hint: ['write false'],
       },
     ]);
@@ -238,9 +236,9 @@ describe('environment', () => {
     const text = calico('environment:\n  FELIX_PROMETHEUSMETRICSENABLED: maybe');
     expectOnly(load(text), [
       {
+        code: 'InvalidValue',
         path: 'network.calico.environment.FELIX_PROMETHEUSMETRICSENABLED',
         ...at(text, 'maybe'),
-        message: ['true or false', '"maybe"'],
       },
     ]);
   });
@@ -258,9 +256,9 @@ describe('environment', () => {
       const text = calico(`environment:\n  FELIX_PROMETHEUSMETRICSPORT: ${port}`);
       expectOnly(load(text), [
         {
+          code: 'InvalidPort',
           path: 'network.calico.environment.FELIX_PROMETHEUSMETRICSPORT',
           ...after(text, 'PORT: '),
-          message: ['port number 1..65535', `"${port}"`],
         },
       ]);
     });
@@ -270,9 +268,9 @@ describe('environment', () => {
     const text = calico('environment:\n  "1BAD-NAME": x');
     expectOnly(load(text), [
       {
+        code: 'InvalidEnvName',
         path: 'network.calico.environment.1BAD-NAME',
         ...at(text, '"1BAD-NAME"'),
-        message: ['not a valid environment variable name'],
         hint: ['letters, digits and underscores'],
       },
     ]);
@@ -281,15 +279,15 @@ describe('environment', () => {
   test('a list or map as a value is an error', () => {
     const text = calico('environment:\n  FOO: [a]\n  BAR: {b: 1}');
     expectOnly(load(text), [
-      { path: 'network.calico.environment.FOO', ...at(text, '[a]'), message: ['string, number or boolean'] },
-      { path: 'network.calico.environment.BAR', ...at(text, '{b'), message: ['string, number or boolean'] },
+      { code: 'InvalidValue', path: 'network.calico.environment.FOO', ...at(text, '[a]') },
+      { code: 'InvalidValue', path: 'network.calico.environment.BAR', ...at(text, '{b') },
     ]);
   });
 
   test('environment checks apply only to calico', () => {
     const text = 'network:\n  calico:\n    environment:\n      FELIX_PROMETHEUSMETRICSPORT: http\n';
     expectOnly(load(text), [
-      { path: 'network.calico', severity: 'warning', line: 2, col: 3, message: ['ignored'] },
+      { code: 'IgnoredOption', path: 'network.calico', severity: 'warning', line: 2, col: 3 },
     ]);
   });
 });
@@ -319,10 +317,10 @@ describe('datastore etcd', () => {
   test('datastore etcd without an etcd block is an error at datastore', () => {
     expectOnly(load(calico('datastore: etcd')), [
       {
+        code: 'MissingOption',
         path: 'network.calico.datastore',
         line: 4,
         col: 16,
-        message: ['needs network.calico.etcd.endpoints'],
         hint: ['endpoints'],
       },
     ]);
@@ -331,20 +329,20 @@ describe('datastore etcd', () => {
   test('an empty endpoint list is an error', () => {
     const text = etcd('endpoints: []');
     expectOnly(load(text), [
-      { path: 'network.calico.etcd.endpoints', ...at(text, '[]'), message: ['at least one etcd endpoint'] },
+      { code: 'OutOfRange', path: 'network.calico.etcd.endpoints', ...at(text, '[]') },
     ]);
   });
 
   test('an etcd block without endpoints says they are required, at the block', () => {
     expectOnly(load(etcd('ca_file: etcd/ca.pem')), [
-      { path: 'network.calico.etcd.endpoints', line: 5, col: 5, message: ['is required'] },
+      { code: 'MissingOption', path: 'network.calico.etcd.endpoints', line: 5, col: 5 },
     ]);
   });
 
   test('an endpoint that is not a URL is an error at its entry', () => {
     const text = etcd('endpoints:\n  - https://192.0.2.9:2379\n  - 192.0.2.10:2379');
     expectOnly(load(text), [
-      { path: 'network.calico.etcd.endpoints[1]', ...at(text, '192.0.2.10'), message: ['etcd URL'] },
+      { code: 'InvalidFormat', path: 'network.calico.etcd.endpoints[1]', ...at(text, '192.0.2.10') },
     ]);
   });
 
@@ -359,9 +357,9 @@ describe('datastore etcd', () => {
       const text = etcd(`endpoints: [https://192.0.2.9:2379]\n${lines.join('\n')}`);
       expectOnly(load(text), [
         {
+          code: 'FileNotFound',
           path: `network.calico.etcd.${key}`,
           ...at(text, 'etcd/gone.pem'),
-          message: [`etcd ${key.replace('_file', '')} file`, `${BASE}/etcd/gone.pem`, 'does not exist'],
           hint: ['relative to the directory of the cluster file'],
         },
       ]);
@@ -372,9 +370,9 @@ describe('datastore etcd', () => {
     const text = etcd('endpoints: [https://192.0.2.9:2379]\ncert_file: etcd/client.pem');
     expectOnly(load(text), [
       {
+        code: 'IncompleteTls',
         path: 'network.calico.etcd.cert_file',
         ...at(text, 'etcd/client.pem'),
-        message: ['needs key_file too'],
         hint: ['certificate and its key'],
       },
     ]);
@@ -384,9 +382,9 @@ describe('datastore etcd', () => {
     const text = etcd('endpoints: [https://192.0.2.9:2379]\nkey_file: etcd/client-key.pem');
     expectOnly(load(text), [
       {
+        code: 'IncompleteTls',
         path: 'network.calico.etcd.key_file',
         ...at(text, 'etcd/client-key.pem'),
-        message: ['needs cert_file too'],
       },
     ]);
   });
@@ -396,10 +394,10 @@ describe('datastore etcd', () => {
     const r = load(text);
     expectOnly(r, [
       {
+        code: 'EtcdPlainHttp',
         path: 'network.calico.etcd.endpoints[1]',
         severity: 'warning',
         ...at(text, 'http://'),
-        message: ['uses http://'],
         hint: ['https://'],
       },
     ]);
@@ -410,11 +408,11 @@ describe('datastore etcd', () => {
     const text = calico('etcd:\n  endpoints: [https://192.0.2.9:2379]\n  ca_file: etcd/gone.pem');
     expectOnly(load(text), [
       {
+        code: 'IgnoredOption',
         path: 'network.calico.etcd',
         severity: 'warning',
         line: 4,
         col: 5,
-        message: ['ignored', 'kubernetes'],
         hint: ['datastore: etcd'],
       },
     ]);
@@ -452,9 +450,9 @@ describe('Azure', () => {
       const text = `network:\n  provider: calico\n  cloud: azure\n  calico:\n    ${body}\n`;
       expectOnly(load(text), [
         {
+          code: 'AzureNoIpip',
           path,
           ...at(text, needle, needle === 'ipip' ? 1 : 1),
-          message: ['Azure does not carry IP-in-IP'],
           hint: ['encapsulation: vxlan'],
         },
       ]);
@@ -466,7 +464,7 @@ describe('Azure', () => {
       load(
         'network:\n  provider: calico\n  cloud: azure\n  calico:\n    encapsulation: ipip\n    mode: Never\n',
       ),
-      [{ path: 'network.calico.mode', severity: 'error', line: 6, col: 11 }],
+      [{ code: 'AzureUnencapsulated', path: 'network.calico.mode', severity: 'error', line: 6, col: 11 }],
     );
   });
 
@@ -476,7 +474,9 @@ describe('Azure', () => {
 
   test('azure + ipip is not a problem when the provider is weave (the calico block is only ignored)', () => {
     const text = 'network:\n  cloud: azure\n  calico:\n    encapsulation: ipip\n';
-    expectOnly(load(text), [{ path: 'network.calico', severity: 'warning', line: 3, col: 3 }]);
+    expectOnly(load(text), [
+      { code: 'IgnoredOption', path: 'network.calico', severity: 'warning', line: 3, col: 3 },
+    ]);
   });
 
   test('azure set via cloud.provider + ipip is reported at the encapsulation', () => {
@@ -488,7 +488,7 @@ describe('Azure', () => {
         calico:
           encapsulation: ipip
     `;
-    expectOnly(load(text), [{ path: 'network.calico.encapsulation', line: 6, col: 20, message: ['Azure'] }]);
+    expectOnly(load(text), [{ code: 'AzureNoIpip', path: 'network.calico.encapsulation', line: 6, col: 20 }]);
   });
 });
 
@@ -593,9 +593,9 @@ describe('typha and typha_replicas', () => {
     const text = calico('datastore: etcd\netcd:\n  endpoints: [https://10.0.0.1:2379]\ntypha: true');
     expectOnly(load(text), [
       {
+        code: 'TyphaWithEtcd',
         path: 'network.calico.typha',
         ...after(text, 'typha: '),
-        message: ['only the kubernetes datastore'],
         hint: ['datastore: kubernetes'],
       },
     ]);
@@ -618,10 +618,10 @@ describe('typha and typha_replicas', () => {
     const r = load(text);
     expectOnly(r, [
       {
+        code: 'IgnoredOption',
         path: 'network.calico.typha_replicas',
         severity: 'warning',
         ...at(text, 'typha_replicas'),
-        message: ['is ignored: Typha is off', '3 hosts <= 50'],
         hint: ['typha: true'],
       },
     ]);
@@ -632,10 +632,10 @@ describe('typha and typha_replicas', () => {
     const text = withHosts(calico('typha: true\ntypha_replicas: 4'), 4);
     expectOnly(load(text), [
       {
+        code: 'TooManyReplicas',
         path: 'network.calico.typha_replicas',
         severity: 'warning',
         ...after(text, 'typha_replicas: '),
-        message: ['4 Typha replicas for 4 hosts', 'rolling upgrade stalls'],
         hint: ['use at most 3'],
       },
     ]);
@@ -645,26 +645,25 @@ describe('typha and typha_replicas', () => {
     const text = calico('typha: true\ntypha_replicas: 25');
     expectOnly(load(text), [
       {
+        code: 'TooManyReplicas',
         path: 'network.calico.typha_replicas',
         severity: 'warning',
         ...after(text, 'typha_replicas: '),
-        message: ['no more than 20'],
       },
     ]);
   });
 
-  for (const [body, message] of [
-    ['typha: "on"', 'must be true, false or "auto"'],
-    ['typha: 1', 'must be true, false or "auto"'],
-    ['typha_replicas: 0', 'at least 1'],
-    ['typha_replicas: 1.5', 'or "auto"'],
+  for (const [body, code] of [
+    ['typha: "on"', 'InvalidValue'],
+    ['typha: 1', 'InvalidValue'],
+    ['typha_replicas: 0', 'OutOfRange'],
+    ['typha_replicas: 1.5', 'InvalidValue'],
   ] as const) {
     test(`${body} is a schema error at its value`, () => {
       const text = calico(body);
       const r = load(text);
       const key = body.slice(0, body.indexOf(':'));
-      const d = expectDiag(r, { path: `network.calico.${key}`, ...after(text, `${key}: `) });
-      assert.ok(d.message.includes(message), d.message);
+      expectDiag(r, { code, path: `network.calico.${key}`, ...after(text, `${key}: `) });
       assert.equal(r.config, undefined);
     });
   }

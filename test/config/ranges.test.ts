@@ -23,10 +23,10 @@ describe('CIDR parsing', () => {
         const text = `network:\n  ${option}: ${value}\n`;
         expectOnly(load(text), [
           {
+            code: 'InvalidCidr',
             path: `network.${option}`,
             line: 2,
             col,
-            message: ['must be a CIDR', value.split('/')[0]!, ...words],
           },
         ]);
       });
@@ -52,11 +52,11 @@ describe('CIDR parsing', () => {
             - 198.051.100.0/24
     `;
     expectOnly(load(text), [
-      { path: 'network.weave.trusted_subnets[1]', ...at(text, '192.0.2.1/24'), message: ['host bits'] },
+      { code: 'InvalidCidr', path: 'network.weave.trusted_subnets[1]', ...at(text, '192.0.2.1/24') },
       {
+        code: 'InvalidCidr',
         path: 'network.weave.trusted_subnets[3]',
         ...at(text, '198.051.100.0/24'),
-        message: ['leading zero'],
       },
     ]);
   });
@@ -67,10 +67,10 @@ describe('pod and service ranges', () => {
     const text = 'network:\n  pod_network_cidr: 10.96.0.0/16\n';
     expectOnly(load(text), [
       {
+        code: 'CidrOverlap',
         path: 'network.pod_network_cidr',
         line: 2,
         col: 21,
-        message: ['pod network 10.96.0.0/16 overlaps the service network 10.96.0.0/12'],
         hint: ['do not overlap'],
       },
     ]);
@@ -80,10 +80,10 @@ describe('pod and service ranges', () => {
     const text = 'network:\n  service_cidr: 10.32.0.0/16\n';
     expectOnly(load(text), [
       {
+        code: 'CidrOverlap',
         path: 'network.service_cidr',
         line: 2,
         col: 17,
-        message: ['overlaps the service network 10.32.0.0/16'],
       },
     ]);
   });
@@ -96,10 +96,10 @@ describe('pod and service ranges', () => {
     const text = 'network:\n  service_cidr: 10.0.0.0/11\n  pod_network_cidr: 192.168.0.0/16\n';
     expectOnly(load(text), [
       {
+        code: 'ServiceCidrTooLarge',
         path: 'network.service_cidr',
         line: 2,
         col: 17,
-        message: ['10.0.0.0/11 is larger than /12'],
         hint: ['/12 or smaller'],
       },
     ]);
@@ -113,10 +113,10 @@ describe('pod and service ranges', () => {
     const text = 'network:\n  pod_network_cidr: 192.168.0.0/25\n';
     expectOnly(load(text), [
       {
+        code: 'PodCidrTooSmall',
         path: 'network.pod_network_cidr',
         line: 2,
         col: 21,
-        message: ['192.168.0.0/25 is smaller than', '/24'],
         hint: ['/24 or larger'],
       },
     ]);
@@ -130,10 +130,10 @@ describe('pod and service ranges', () => {
     const text = 'network:\n  provider: calico\n  calico:\n    calicoNetworkCIDR: 10.96.64.0/18\n';
     expectOnly(load(text), [
       {
+        code: 'CidrOverlap',
         path: 'network.calico.calicoNetworkCIDR',
         line: 4,
         col: 24,
-        message: ['overlaps the service network'],
       },
     ]);
   });
@@ -149,17 +149,17 @@ describe('host addresses inside the ranges', () => {
     `;
     expectOnly(load(text), [
       {
+        code: 'AddressInRange',
         path: 'hosts[0].address',
         line: 2,
         col: 14,
-        message: ['10.32.0.5 lies inside the pod network 10.32.0.0/12'],
         hint: ['pod_network_cidr'],
       },
       {
+        code: 'AddressInRange',
         path: 'hosts[0].private_address',
         line: 3,
         col: 22,
-        message: ['10.96.0.3 lies inside the service network 10.96.0.0/12'],
         hint: ['service_cidr'],
       },
     ]);
@@ -177,9 +177,9 @@ describe('host addresses inside the ranges', () => {
     `;
     expectOnly(load(text), [
       {
+        code: 'AddressInRange',
         path: 'hosts[1].address',
         ...at(text, '172.16.4.4'),
-        message: ['inside the pod network 172.16.0.0/16'],
       },
     ]);
   });
@@ -212,9 +212,9 @@ describe('weave subnets against the ranges', () => {
     `;
     expectOnly(load(text), [
       {
+        code: 'CidrOverlap',
         path: 'network.weave.trusted_subnets[1]',
         ...at(text, '10.32.0.0/16'),
-        message: ['10.32.0.0/16 overlaps the pod network 10.32.0.0/12'],
         hint: ["hosts' private addresses"],
       },
     ]);
@@ -242,12 +242,12 @@ describe('weave subnets against the ranges', () => {
   test('the legacy network.trusted_subnets is checked against the ranges at its own position', () => {
     const text = 'network:\n  trusted_subnets: [10.96.0.0/24]\n';
     expectOnly(load(text), [
-      { path: 'network.trusted_subnets', severity: 'warning', line: 2, col: 3, message: ['deprecated'] },
+      { code: 'Deprecated', path: 'network.trusted_subnets', severity: 'warning', line: 2, col: 3 },
       {
+        code: 'CidrOverlap',
         path: 'network.trusted_subnets[0]',
         line: 2,
         col: 21,
-        message: ['overlaps the service network 10.96.0.0/12'],
       },
     ]);
   });
@@ -261,10 +261,10 @@ describe('weave subnets against the ranges', () => {
     const text = 'network:\n  weave:\n    ipalloc_default_subnet: 10.64.0.0/16\n';
     expectOnly(load(text), [
       {
+        code: 'SubnetOutsidePodCidr',
         path: 'network.weave.ipalloc_default_subnet',
         line: 3,
         col: 29,
-        message: ['10.64.0.0/16 is not inside pod_network_cidr 10.32.0.0/12'],
         hint: ['subnet of the pod network'],
       },
     ]);
@@ -274,7 +274,7 @@ describe('weave subnets against the ranges', () => {
     const text =
       'network:\n  pod_network_cidr: 10.32.0.0/16\n  weave:\n    ipalloc_default_subnet: 10.32.0.0/15\n';
     expectOnly(load(text), [
-      { path: 'network.weave.ipalloc_default_subnet', line: 4, col: 29, message: ['not inside'] },
+      { code: 'SubnetOutsidePodCidr', path: 'network.weave.ipalloc_default_subnet', line: 4, col: 29 },
     ]);
   });
 
@@ -295,14 +295,14 @@ describe('weave subnets against the ranges', () => {
     `;
     expectOnly(load(text), [
       {
+        code: 'CidrOverlap',
         path: 'network.weave.remote_subnets[1]',
         ...at(text, '10.32.128.0/17'),
-        message: ["overlaps this cluster's ipalloc_default_subnet 10.32.0.0/16"],
       },
       {
+        code: 'SubnetOutsidePodCidr',
         path: 'network.weave.remote_subnets[2]',
         ...at(text, '172.16.0.0/16'),
-        message: ['172.16.0.0/16 is not inside pod_network_cidr 10.32.0.0/12'],
         hint: ['shared pod network'],
       },
     ]);

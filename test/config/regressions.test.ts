@@ -11,14 +11,14 @@ describe('fixed', () => {
     const text =
       'network:\n  weave:\n    ipalloc_default_subnet: 10.32.0.0/13\n    remote_subnets: [10.40.0.0/13, 0]\n';
     expectOnly(load(text), [
-      { path: 'network.weave.remote_subnets[1]', ...at(text, '0]'), message: ['must be a string', '0'] },
+      { code: 'InvalidType', path: 'network.weave.remote_subnets[1]', ...at(text, '0]') },
     ]);
   });
 
   test('a non-string entry in a CIDR list is a type error, not a crash (trusted_subnets)', () => {
     const text = 'network:\n  weave:\n    trusted_subnets: [true]\n';
     expectOnly(load(text), [
-      { path: 'network.weave.trusted_subnets[0]', line: 3, col: 23, message: ['must be a string'] },
+      { code: 'InvalidType', path: 'network.weave.trusted_subnets[0]', line: 3, col: 23 },
     ]);
   });
 
@@ -35,10 +35,10 @@ describe('fixed', () => {
     const text = 'network:\n  node_local_dns_cache: yes\n';
     expectOnly(load(text), [
       {
+        code: 'InvalidValue',
         path: 'network.node_local_dns_cache',
         line: 2,
         col: 25,
-        message: ['true, false'],
         hint: ['YAML 1.2', 'write true'],
       },
     ]);
@@ -48,10 +48,10 @@ describe('fixed', () => {
     const text = 'network:\n  provider: calico\n  calico:\n    mtu: "1400"\n';
     expectOnly(load(text), [
       {
+        code: 'InvalidValue',
         path: 'network.calico.mtu',
         line: 4,
         col: 10,
-        message: ['576 to 9000', 'auto', '"1400"'],
         hint: ['write 1400 without quotes'],
       },
     ]);
@@ -60,7 +60,7 @@ describe('fixed', () => {
   test('a custom block without manifest_path gives one error, not two', () => {
     const text = 'network:\n  provider: custom\n  custom:\n    options: {a: 1}\n';
     expectOnly(load(text), [
-      { path: 'network.custom.manifest_path', line: 3, col: 3, message: ['is required'] },
+      { code: 'MissingOption', path: 'network.custom.manifest_path', line: 3, col: 3 },
     ]);
   });
 });
@@ -112,9 +112,7 @@ describe('fixed in the loader after the first test pass', () => {
 
   test('a document that is `null` written out is not a cluster file, and says null', () => {
     for (const text of ['null\n', '~\n'])
-      expectOnly(load(text), [
-        { path: '', line: 1, col: 1, message: ['must be a map of options, such as network: (got null)'] },
-      ]);
+      expectOnly(load(text), [{ code: 'NotAMap', path: '', line: 1, col: 1 }]);
   });
 
   test('an option left empty gets its default with a warning (an unset template variable does this)', () => {
@@ -128,19 +126,19 @@ describe('fixed in the loader after the first test pass', () => {
     const r = load(text);
     expectOnly(r, [
       {
+        code: 'EmptyValue',
         path: 'network.pod_network_cidr',
         severity: 'warning',
         line: 3,
         col: 3,
-        message: ['is empty, so the default applies ("10.32.0.0/12")'],
         hint: ['give it a value, or remove the key'],
       },
       {
+        code: 'EmptyValue',
         path: 'network.calico.mtu',
         severity: 'warning',
         line: 5,
         col: 5,
-        message: ['is empty, so the default applies ("auto")'],
       },
     ]);
     assert.equal(r.config?.network.pod_network_cidr, '10.32.0.0/12');
@@ -164,7 +162,7 @@ describe('fixed in the loader after the first test pass', () => {
   test('a misspelt provider does not also warn that the calico block is ignored', () => {
     const text = 'network:\n  provider: Calico\n  calico:\n    mtu: 1400\n';
     expectOnly(load(text), [
-      { path: 'network.provider', line: 2, col: 13, hint: ['did you mean "calico"?'] },
+      { code: 'InvalidValue', path: 'network.provider', line: 2, col: 13, hint: ['did you mean "calico"?'] },
     ]);
   });
 });

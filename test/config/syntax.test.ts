@@ -71,7 +71,7 @@ describe('YAML syntax and whole-file errors', () => {
         service_cidr: 10.96.0.0/12
         provider: calico
     `;
-    expectOnly(load(text), [{ path: '', line: 4, col: 3, message: ['YAML:', /unique/i] }]);
+    expectOnly(load(text), [{ code: 'DuplicateKey', path: '', line: 4, col: 3 }]);
   });
 
   test('a duplicate key deeper in the file is found too', () => {
@@ -82,7 +82,7 @@ describe('YAML syntax and whole-file errors', () => {
           mtu: 1400
           mtu: 1500
     `;
-    expectOnly(load(text), [{ path: '', ...at(text, 'mtu', 2), message: ['YAML:', /unique/i] }]);
+    expectOnly(load(text), [{ code: 'DuplicateKey', path: '', ...at(text, 'mtu', 2) }]);
   });
 
   test('a duplicate key names the key and where it first appears, and says how to fix it', () => {
@@ -110,14 +110,14 @@ describe('YAML syntax and whole-file errors', () => {
     assert.equal(c.network.calico.mode, 'Never');
   });
 
-  for (const [label, text, got] of [
+  for (const [label, text, _got] of [
     ['a list', '- network\n- hosts\n', 'a list'],
     ['a number', '42\n', 'number'],
     ['a string', 'just some words\n', 'string'],
   ] as const) {
     test(`a file that is ${label} is one whole-file error at 1:1`, () => {
       const r = load(text);
-      expectOnly(r, [{ path: '', line: 1, col: 1, message: ['must be a map', 'network:', got] }]);
+      expectOnly(r, [{ code: 'NotAMap', path: '', line: 1, col: 1 }]);
       assert.deepEqual(r.origins, {});
     });
   }
@@ -145,36 +145,32 @@ describe('YAML syntax and whole-file errors', () => {
     const text = 'network: !foo {provider: weave}\n';
     const r = load(text);
     expectValid(r);
-    expectOnly(r, [{ path: '', severity: 'warning', line: 1, col: 10, message: ['YAML:', '!foo'] }]);
+    expectOnly(r, [{ code: 'YamlSyntax', path: '', severity: 'warning', line: 1, col: 10 }]);
   });
 });
 
 describe('types', () => {
-  for (const [option, value, words] of [
-    ['service_cidr', '[10.96.0.0/12]', ['must be a string', 'a list']],
-    ['provider', '{name: weave}', ['weave, calico, custom', 'a map']],
-    ['dns_replicas', '1.5', ['whole number']],
-    ['dns_replicas', 'two', ['must be a number', '"two"']],
-    ['weave', '[]', ['must be a map', 'a list']],
-    ['calico', 'true', ['must be a map', 'true']],
+  for (const [option, value, code] of [
+    ['service_cidr', '[10.96.0.0/12]', 'InvalidType'],
+    ['provider', '{name: weave}', 'InvalidValue'],
+    ['dns_replicas', '1.5', 'InvalidType'],
+    ['dns_replicas', 'two', 'InvalidType'],
+    ['weave', '[]', 'InvalidType'],
+    ['calico', 'true', 'InvalidType'],
   ] as const) {
     test(`network.${option}: ${value} is a type error at the value`, () => {
       const text = `network:\n  ${option}: ${value}\n`;
-      expectOnly(load(text), [
-        { path: `network.${option}`, line: 2, col: option.length + 5, message: [...words] },
-      ]);
+      expectOnly(load(text), [{ code, path: `network.${option}`, line: 2, col: option.length + 5 }]);
     });
   }
 
   test('network: as a scalar is a type error at the value', () => {
-    expectOnly(load('network: 5\n'), [
-      { path: 'network', line: 1, col: 10, message: ['must be a map', '5'] },
-    ]);
+    expectOnly(load('network: 5\n'), [{ code: 'InvalidType', path: 'network', line: 1, col: 10 }]);
   });
 
   test('hosts: as a map is a type error', () => {
     expectOnly(load('hosts: {address: 192.0.2.1}\n'), [
-      { path: 'hosts', line: 1, col: 8, message: ['must be a list', 'a map'] },
+      { code: 'InvalidType', path: 'hosts', line: 1, col: 8 },
     ]);
   });
 
@@ -182,10 +178,10 @@ describe('types', () => {
     const text = 'network:\n  dns_replicas: "2"\n';
     expectOnly(load(text), [
       {
+        code: 'InvalidType',
         path: 'network.dns_replicas',
         line: 2,
         col: 17,
-        message: ['must be a number', '"2"'],
         hint: ['write 2 without quotes'],
       },
     ]);
@@ -195,10 +191,10 @@ describe('types', () => {
     const text = 'network:\n  weave:\n    no_masq_local: "true"\n';
     expectOnly(load(text), [
       {
+        code: 'InvalidType',
         path: 'network.weave.no_masq_local',
         line: 3,
         col: 20,
-        message: ['true or false'],
         hint: ['write true without quotes'],
       },
     ]);
@@ -206,7 +202,7 @@ describe('types', () => {
 });
 
 describe('enums and "did you mean"', () => {
-  for (const [yaml, path, needle, allowed, suggestion] of [
+  for (const [yaml, path, needle, _allowed, suggestion] of [
     ['network:\n  provider: Calico\n', 'network.provider', 'Calico', 'weave, calico, custom', 'calico'],
     ['network:\n  provider: WEAVE\n', 'network.provider', 'WEAVE', 'weave, calico, custom', 'weave'],
     ['network:\n  provider: wave\n', 'network.provider', 'wave', 'weave, calico, custom', 'weave'],
@@ -259,9 +255,9 @@ describe('enums and "did you mean"', () => {
     test(`${path}: ${needle} → did you mean "${suggestion}"`, () => {
       expectOnly(load(yaml), [
         {
+          code: 'InvalidValue',
           path,
           ...at(yaml, needle),
-          message: ['must be one of', allowed, `(got "${needle}")`],
           hint: [`did you mean "${suggestion}"?`],
         },
       ]);
@@ -272,10 +268,10 @@ describe('enums and "did you mean"', () => {
     const text = 'network:\n  provider: flannel\n';
     expectOnly(load(text), [
       {
+        code: 'InvalidValue',
         path: 'network.provider',
         line: 2,
         col: 13,
-        message: ['weave, calico, custom', '"flannel"'],
         hint: null,
       },
     ]);
@@ -287,10 +283,10 @@ describe('unknown keys', () => {
     const text = 'network:\n  provider: weave\n  servce_cidr: 10.96.0.0/12\n';
     expectOnly(load(text), [
       {
+        code: 'UnknownKey',
         path: 'network.servce_cidr',
         line: 3,
         col: 3,
-        message: ['unknown option "servce_cidr"'],
         hint: ['did you mean "service_cidr"?'],
       },
     ]);
@@ -333,9 +329,9 @@ describe('unknown keys', () => {
     test(`${path} → did you mean "${suggestion}"`, () => {
       expectOnly(load(yaml), [
         {
+          code: 'UnknownKey',
           path,
           ...at(yaml, `${key}:`),
-          message: [`unknown option "${key}"`],
           hint: [`did you mean "${suggestion}"?`],
         },
       ]);
@@ -346,10 +342,10 @@ describe('unknown keys', () => {
     const text = 'network:\n  weave:\n    zzzzzz: 1\n';
     expectOnly(load(text), [
       {
+        code: 'UnknownKey',
         path: 'network.weave.zzzzzz',
         line: 3,
         col: 5,
-        message: ['unknown option'],
         hint: ['known options:', 'trusted_subnets', 'password', 'remote_subnets'],
       },
     ]);
@@ -361,11 +357,11 @@ describe('unknown keys', () => {
     const r = load(text);
     expectOnly(r, [
       {
+        code: 'UnknownKey',
         path: 'netwrk',
         severity: 'error',
         line: 2,
         col: 1,
-        message: ['unknown top-level key "netwrk"'],
         hint: ['did you mean "network"?'],
       },
     ]);
@@ -375,9 +371,7 @@ describe('unknown keys', () => {
   test('an unknown top-level key like no known one is only a warning (other tools keep keys there)', () => {
     const text = 'x_terraform_state: foo\nnetwork:\n  provider: calico\n';
     const r = load(text);
-    expectOnly(r, [
-      { path: 'x_terraform_state', severity: 'warning', line: 1, col: 1, message: ['ignored'] },
-    ]);
+    expectOnly(r, [{ code: 'UnknownKey', path: 'x_terraform_state', severity: 'warning', line: 1, col: 1 }]);
     assert.equal(expectValid(r).network.provider, 'calico');
   });
 
@@ -412,10 +406,10 @@ describe('hints for the usual slips', () => {
       const text = `network:\n  weave:\n    no_masq_local: ${word}\n`;
       expectOnly(load(text), [
         {
+          code: 'InvalidType',
           path: 'network.weave.no_masq_local',
           line: 3,
           col: 20,
-          message: ['true or false', `"${word}"`],
           hint: ['YAML 1.2', `write ${bool}`],
         },
       ]);
@@ -426,30 +420,30 @@ describe('hints for the usual slips', () => {
     const text = 'network:\n  provider: calico\n  calico:\n    nat_outgoing: off\n';
     expectOnly(load(text), [
       {
+        code: 'InvalidType',
         path: 'network.calico.nat_outgoing',
         line: 4,
         col: 19,
-        message: ['true or false'],
         hint: ['write false'],
       },
     ]);
   });
 
-  for (const [option, value] of [
-    ['service_cidr', '$SERVICE_CIDR'],
+  for (const [option, value, code] of [
+    ['service_cidr', '$SERVICE_CIDR', 'InvalidCidr'],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: an unexpanded variable is the input under test
-    ['pod_network_cidr', '${POD_CIDR}'],
-    ['image_repository', '$REGISTRY'],
-    ['provider', '$PROVIDER'],
+    ['pod_network_cidr', '${POD_CIDR}', 'InvalidCidr'],
+    ['image_repository', '$REGISTRY', 'InvalidImageRepository'],
+    ['provider', '$PROVIDER', 'InvalidValue'],
   ] as const) {
     test(`network.${option}: ${value} → unexpanded-variable hint`, () => {
       const text = `network:\n  ${option}: ${value}\n`;
       expectOnly(load(text), [
         {
+          code,
           path: `network.${option}`,
           line: 2,
           col: option.length + 5,
-          message: [value],
           hint: ['unexpanded environment variable', 'envsubst'],
         },
       ]);
@@ -485,18 +479,28 @@ describe('all problems at once', () => {
     const r = load(text);
     expectOnly(r, [
       {
+        code: 'AddressInRange',
         path: 'hosts[0].address',
         ...at(text, '10.32.0.9'),
-        message: ['inside the pod network 10.32.0.0/12'],
       },
-      { path: 'hosts[1].role', ...at(text, 'boss'), message: ['master, worker'] },
-      { path: 'kube_proxy.mode', ...at(text, 'IPVS'), hint: ['did you mean "ipvs"?'] },
-      { path: 'network.service_cidr', ...at(text, '10.96.0.1/12'), message: ['host bits', '10.96.0.0/12'] },
-      { path: 'network.dns_replicas', ...at(text, '0\n'), message: ['at least 1'] },
-      { path: 'network.calico.mode', ...at(text, 'always'), hint: ['did you mean "Always"?'] },
-      { path: 'network.calico.nat_outgoing', ...at(text, 'yes'), hint: ['write true'] },
-      { path: 'network.calico.mtu', ...at(text, '100'), message: ['at least 576'] },
-      { path: 'network.calico.ipipMode', ...at(text, 'ipipMode'), hint: ['did you mean "ipip_mode"?'] },
+      { code: 'InvalidValue', path: 'hosts[1].role', ...at(text, 'boss') },
+      { code: 'InvalidValue', path: 'kube_proxy.mode', ...at(text, 'IPVS'), hint: ['did you mean "ipvs"?'] },
+      { code: 'InvalidCidr', path: 'network.service_cidr', ...at(text, '10.96.0.1/12') },
+      { code: 'OutOfRange', path: 'network.dns_replicas', ...at(text, '0\n') },
+      {
+        code: 'InvalidValue',
+        path: 'network.calico.mode',
+        ...at(text, 'always'),
+        hint: ['did you mean "Always"?'],
+      },
+      { code: 'InvalidType', path: 'network.calico.nat_outgoing', ...at(text, 'yes'), hint: ['write true'] },
+      { code: 'OutOfRange', path: 'network.calico.mtu', ...at(text, '100') },
+      {
+        code: 'UnknownKey',
+        path: 'network.calico.ipipMode',
+        ...at(text, 'ipipMode'),
+        hint: ['did you mean "ipip_mode"?'],
+      },
     ]);
     const lines = r.diagnostics.map((d) => d.line!);
     assert.deepEqual(
@@ -525,7 +529,7 @@ describe('all problems at once', () => {
   test('one mistake gives one diagnostic: a bad CIDR is not also reported as overlapping', () => {
     const text = 'network:\n  pod_network_cidr: 10.96.0.1/16\n';
     const r = load(text);
-    expectOnly(r, [{ path: 'network.pod_network_cidr', line: 2, col: 21, message: ['host bits'] }]);
-    expectDiag(r, { path: 'network.pod_network_cidr', line: 2, col: 21 });
+    expectOnly(r, [{ code: 'InvalidCidr', path: 'network.pod_network_cidr', line: 2, col: 21 }]);
+    expectDiag(r, { code: 'InvalidCidr', path: 'network.pod_network_cidr', line: 2, col: 21 });
   });
 });
