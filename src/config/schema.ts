@@ -36,8 +36,6 @@ import {
   type Encapsulation,
   type EtcdConfig,
   type FirewallPort,
-  IPALLOC_INITS,
-  IPTABLES_BACKENDS,
   KUBE_PROXY_MODES,
   PROVIDERS,
   WEAVE_VERSIONS,
@@ -155,12 +153,14 @@ export const weaveSchema = z
       default: DEFAULT_WEAVE_VERSION,
       reason: 'the maintained fork; upstream 2.8.1 is archived',
     }),
-    iptables_backend: option(z.enum(IPTABLES_BACKENDS), {
+    // The fork's launch.sh (2.9.0) reads IPTABLES_BACKEND; `auto` leaves it to its detection.
+    iptables_backend: option(z.enum(['auto', 'nft', 'legacy']), {
       describe:
         'iptables backend of Weave 2.9.0 (IPTABLES_BACKEND): auto (detected, default), nft or legacy.',
       default: 'auto',
     }),
-    ipalloc_init: option(z.enum(IPALLOC_INITS), {
+    // How a cluster's routers start IP allocation (launch.sh's IPALLOC_INIT).
+    ipalloc_init: option(z.enum(['consensus', 'observer']), {
       describe:
         "IP allocation start: consensus among this cluster's nodes (default), or observer (take space from the other clusters).",
       default: 'consensus',

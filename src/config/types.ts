@@ -49,14 +49,6 @@ export type WeaveVersion = (typeof WEAVE_VERSIONS)[number];
  */
 export const DEFAULT_WEAVE_VERSION = '2.9.0' as const;
 
-/** The fork's launch.sh (2.9.0) reads IPTABLES_BACKEND; `auto` leaves it to its detection. */
-export const IPTABLES_BACKENDS = ['auto', 'nft', 'legacy'] as const;
-export type IptablesBackend = (typeof IPTABLES_BACKENDS)[number];
-
-/** How a cluster's routers start IP allocation (launch.sh's IPALLOC_INIT). */
-export const IPALLOC_INITS = ['consensus', 'observer'] as const;
-export type IpallocInit = (typeof IPALLOC_INITS)[number];
-
 export const KUBE_PROXY_MODES = ['iptables', 'ipvs', 'nftables'] as const;
 export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 
