@@ -474,7 +474,7 @@ export async function createClusterClient(kc: KubeConfig, opts: ClientOptions = 
       a = await call(method, (await objectPath(ref)) + q, what, body, contentType, ref.kind === 'Secret');
     } catch (e) {
       // A failed JSON-patch `test` (the resourceVersion moved) is a 422 Invalid.
-      if (e instanceof ApiError && e.code === 422 && contentType.includes('json-patch')) return 'conflict';
+      if (e instanceof ApiError && e.status === 422 && contentType.includes('json-patch')) return 'conflict';
       throw e;
     }
     if (a.status === 409) return 'conflict';

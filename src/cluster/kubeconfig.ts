@@ -12,23 +12,15 @@ import { delimiter, dirname, join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { FileRefused, readRegularFile, refuseNonRegular } from '../files.ts';
-import { ClusterError, type ClusterErrorCode } from './types.ts';
+import { KubeconfigError } from './errors.ts';
+
+export { KubeconfigError };
 
 export interface KubeconfigOptions {
   /** `--kubeconfig`: this file only. */
   kubeconfig?: string;
   /** `--context`: a context of the kubeconfig instead of its current-context. */
   context?: string;
-}
-
-/**
- * The kubeconfig is missing or unusable, or `--kubeconfig`/`--context` names nothing: the
- * command line or its environment is wrong (exit 2), not the cluster.
- */
-export class KubeconfigError extends ClusterError {
-  constructor(message: string, code: ClusterErrorCode = 'KubeconfigInvalid') {
-    super(message, code);
-  }
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';

@@ -133,7 +133,7 @@ export async function readKubeletDns(
       const dns = doc?.kubeletconfig?.clusterDNS;
       return Array.isArray(dns) ? { node, clusterDNS: dns.map(String) } : undefined;
     } catch (e) {
-      if (e instanceof ApiError && [401, 403, 404].includes(e.code)) return 'hidden';
+      if (e instanceof ApiError && [401, 403, 404].includes(e.status)) return 'hidden';
       return undefined;
     }
   };

@@ -140,38 +140,8 @@ export interface JsonPatchOp {
 /** netpack's field manager name, in managedFields. */
 export const FIELD_MANAGER = 'netpack';
 
-/** A failure answer of the API server (after retries), with the Status reason. */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-    readonly reason: string | undefined,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-/** Stable codes of cluster failures (`-o json`, scripts); the message is for people. */
-export type ClusterErrorCode =
-  | 'ClusterError'
-  | 'KubeconfigInvalid'
-  | 'ExecPluginFailed'
-  | 'TlsVerifyFailed'
-  | 'NotKubernetes'
-  | 'ConnectionRefused'
-  | 'Unreachable'
-  | 'Timeout';
-
-/** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
-export class ClusterError extends Error {
-  constructor(
-    message: string,
-    readonly code: ClusterErrorCode = 'ClusterError',
-  ) {
-    super(message);
-  }
-}
+// The cluster error family lives in errors.ts; re-exported here, where the shell has always found it.
+export { ApiError, ClusterError, type ClusterErrorCode } from './errors.ts';
 
 export function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

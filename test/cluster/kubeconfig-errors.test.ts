@@ -386,7 +386,7 @@ describe('which server and context are in use', () => {
     try {
       await assert.rejects(
         client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'absent' }),
-        (e: Error) => e instanceof ApiError && e.code === 403,
+        (e: Error) => e instanceof ApiError && e.code === 'Forbidden' && e.status === 403,
       );
     } finally {
       client.close();
