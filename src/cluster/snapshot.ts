@@ -16,9 +16,15 @@ import type { ClusterClient } from './types.ts';
 /** The namespace whose pods are listed with everything else, before the workloads say where they run. */
 const EARLY_NAMESPACE = 'kube-system';
 
+export interface SnapshotOptions {
+  /** Nodes whose kubelet configz is read (`readKubeletDns`); 'all' for every node, 0 for none. */
+  kubeletSample?: number | 'all';
+}
+
 export async function readSnapshot(
   client: ClusterClient,
   network?: NetworkConfig,
+  opts: SnapshotOptions = {},
 ): Promise<ClusterSnapshot & { stateProblem?: string }> {
   const listPods = (namespace: string) => client.list('v1', 'Pod', { namespace }).then((l) => l.items);
   const early = new Map([[EARLY_NAMESPACE, listPods(EARLY_NAMESPACE)]]);
@@ -46,7 +52,7 @@ export async function readSnapshot(
   ].sort();
   const [pods, kubelets, services] = await Promise.all([
     Promise.all(namespaces.map((ns) => early.get(ns) ?? listPods(ns))).then((lists) => lists.flat()),
-    readKubeletDns(client, nodes.items),
+    readKubeletDns(client, nodes.items, opts.kubeletSample),
     client.list('v1', 'Service', { namespace: 'kube-system' }),
   ]);
   const kubeSystemServiceIps = services.items.flatMap((s) => {
@@ -66,6 +72,8 @@ export async function readSnapshot(
       installations: installations.items,
     }),
     ...(stateProblem ? { stateProblem } : {}),
-    ...(kubelets ? { kubelets, kubeSystemServiceIps } : {}),
+    ...(kubelets
+      ? { kubelets: kubelets.kubelets, kubeletCoverage: kubelets.coverage, kubeSystemServiceIps }
+      : {}),
   };
 }

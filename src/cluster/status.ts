@@ -9,7 +9,7 @@ import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers
 import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
 import { PEERS_CONTAINER, PEERS_PORT, WEAVE_NAME } from '../providers/weave/index.ts';
 import { COMPONENT_LABEL } from '../render/types.ts';
-import { type KubeletDns, kubeletDnsFindings } from './kubelet-dns.ts';
+import { type KubeletCoverage, type KubeletDns, kubeletDnsFindings } from './kubelet-dns.ts';
 import type { RunningNetwork } from './running.ts';
 import type { KubeObject } from './types.ts';
 
@@ -78,6 +78,8 @@ export interface ClusterSnapshot {
   stateProblem?: string;
   /** Kubelets' clusterDNS from their configz, where the API server shows it (kubelet-dns.ts). */
   kubelets?: KubeletDns[];
+  /** How many nodes the kubelets read are of (a sample); absent: every node was asked. */
+  kubeletCoverage?: KubeletCoverage;
   /** ClusterIPs of the Services in kube-system, when read. */
   kubeSystemServiceIps?: string[];
 }

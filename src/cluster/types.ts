@@ -109,14 +109,8 @@ export interface ClusterClient {
   /** Delete; `absent` when it was already gone. */
   delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
   /**
-   * The kubelet's running configuration through the API server's node proxy
-   * (`/api/v1/nodes/NAME/proxy/configz`), as the kubelet returns it; throws ApiError when the
-   * API server refuses it or cannot reach the kubelet.
-   */
-  nodeConfigz?(node: string): Promise<unknown>;
-  /**
-   * One GET of a raw path (a pod or Service proxy: `netpack check` asks its probes this way), no
-   * retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
+   * One GET of a raw path (a pod, Service or node proxy: `netpack check` asks its probes this
+   * way, status reads kubelets' configz), no retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
    */
   proxyGet(path: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }>;
   readonly stats: ClientStats;
