@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { nodeHttp, nodeHttps } from '../../builtin.ts';
-import { ClusterError, KubeconfigError, type Whereabouts } from '../errors.ts';
+import { KubeconfigError, type Whereabouts } from '../errors.ts';
 import { type ExecConfig, type ExecCredential, ExecCredentials } from '../exec-credential.ts';
 import type { ClientStats } from '../types.ts';
 
@@ -79,13 +79,20 @@ function viewForOptions(kc: KubeConfig): KubeConfig {
 function serverUrl(kc: KubeConfig): URL {
   const cluster = kc.getCurrentCluster();
   if (!cluster)
-    throw new ClusterError('the kubeconfig has no current cluster (set current-context or pass --context)');
-  const server = new URL(cluster.server);
-  if (server.protocol !== 'https:' && server.protocol !== 'http:')
-    throw new ClusterError(
+    throw new KubeconfigError(
+      'the kubeconfig has no current cluster (set current-context or pass --context)',
+    );
+  let server: URL | undefined;
+  try {
+    server = new URL(cluster.server);
+  } catch {
+    server = undefined;
+  }
+  if (server?.protocol !== 'https:' && server?.protocol !== 'http:')
+    throw new KubeconfigError(
       `cluster ${cluster.name}: server ${cluster.server} is neither https:// nor http://`,
     );
-  return server;
+  return server!;
 }
 
 /** Static credentials, client certificates, CA and skip-verify exactly as the kubeconfig says. */

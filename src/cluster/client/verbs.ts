@@ -49,7 +49,7 @@ export class Verbs {
   async serverVersion(): Promise<ServerVersion> {
     const a = await this.transport.call({ method: 'GET', path: '/version', what: 'get the server version' });
     if (a.status >= 400) throw new ApiError(`get the server version: ${a.status}`, a.status, 'Unknown');
-    return JSON.parse(a.body) as ServerVersion;
+    return this.transport.parse<ServerVersion>(a, 'get the server version');
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
