@@ -30,9 +30,14 @@ export async function readSnapshot(
   const early = new Map([[EARLY_NAMESPACE, listPods(EARLY_NAMESPACE)]]);
   // Not awaited until the workloads are known: a failure must not go unhandled meanwhile.
   for (const p of early.values()) p.catch(() => undefined);
+  const nodeList = client.list('v1', 'Node');
+  // The kubelets as soon as the nodes are known, and the Services at once: neither waits for the rest.
+  const kubeletRead = nodeList.then((n) => readKubeletDns(client, n.items, opts.kubeletSample));
+  const serviceList = client.list('v1', 'Service', { namespace: 'kube-system' });
+  for (const p of [kubeletRead, serviceList]) p.catch(() => undefined);
   const [stateCm, nodes, allDaemonSets, deployments, ipPools, installations] = await Promise.all([
     network ? Promise.resolve(undefined) : client.get(STATE_REF),
-    client.list('v1', 'Node'),
+    nodeList,
     // Every DaemonSet: netpack's are judged, the others are looked at for a second network.
     client.list('apps/v1', 'DaemonSet'),
     client.list('apps/v1', 'Deployment', { labelSelector: OUR_SELECTOR }),
@@ -52,8 +57,8 @@ export async function readSnapshot(
   ].sort();
   const [pods, kubelets, services] = await Promise.all([
     Promise.all(namespaces.map((ns) => early.get(ns) ?? listPods(ns))).then((lists) => lists.flat()),
-    readKubeletDns(client, nodes.items, opts.kubeletSample),
-    client.list('v1', 'Service', { namespace: 'kube-system' }),
+    kubeletRead,
+    serviceList,
   ]);
   const kubeSystemServiceIps = services.items.flatMap((s) => {
     const spec = (s.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
