@@ -93,7 +93,10 @@ export class Store {
     }
     if (namespace === undefined) return sorted;
     let byNamespace = this.namespaceCache.get(table);
-    if (!byNamespace) this.namespaceCache.set(table, (byNamespace = new Map()));
+    if (!byNamespace) {
+      byNamespace = new Map();
+      this.namespaceCache.set(table, byNamespace);
+    }
     let inNamespace = byNamespace.get(namespace);
     if (!inNamespace) {
       inNamespace = sorted.filter((o) => o.metadata.namespace === namespace);
