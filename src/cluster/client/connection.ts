@@ -4,7 +4,7 @@
  * keep-alive agent, and single requests on it. No retries, no judgement of the answer: that is
  * transport.ts.
  */
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { nodeHttp, nodeHttps } from '../../builtin.ts';
@@ -206,11 +206,7 @@ export class Connection {
   }
 
   /** Starts one request with these headers; the caller reads the response. */
-  start(
-    auth: Record<string, string>,
-    r: Request,
-    onResponse: (res: IncomingMessage) => void,
-  ): ReturnType<typeof import('node:http').request> {
+  start(auth: Record<string, string>, r: Request, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const headers: Record<string, string> = { ...auth, Accept: 'application/json' };
     if (r.body !== undefined) {
       headers['Content-Type'] = r.contentType ?? 'application/json';
