@@ -371,8 +371,8 @@ function failure(ref: ObjectRef | string, error: Error): Failure {
   const message = error.message.replace(/^(apply|create|delete|get) ([^:]+): /, (whole, _verb, named) =>
     named === shown ? '' : whole,
   );
-  const conflict = error instanceof ApiError && error.code === 409 && error.reason === 'Conflict';
-  const denied = error instanceof ApiError && (error.code === 401 || error.code === 403);
+  const conflict = error instanceof ApiError && error.status === 409 && error.reason === 'Conflict';
+  const denied = error instanceof ApiError && (error.status === 401 || error.status === 403);
   return {
     ref: shown,
     message,
@@ -396,7 +396,7 @@ export async function predictConflicts(
     try {
       await client.apply(i.desired, { dryRun: true, force: false });
     } catch (e) {
-      if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict')
+      if (e instanceof ApiError && e.status === 409 && e.reason === 'Conflict')
         conflicts.push(failure(i.ref, e));
     }
   });
