@@ -367,7 +367,13 @@ function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
   const E = ['network', 'calico', 'environment'];
   const backend = calico.environment.CALICO_NETWORKING_BACKEND;
   const needsBgp = calico.mode === 'Never' || calico.encapsulation === 'ipip';
-  // Other values than these are settings.ts' error (one of bird, vxlan, none).
+  // calico-config's calico_backend takes these three (render trusts the value checked here).
+  if (backend !== undefined && !['bird', 'vxlan', 'none'].includes(backend))
+    r.error(
+      'InvalidValue',
+      [...E, 'CALICO_NETWORKING_BACKEND'],
+      `must be one of bird, vxlan, none (got "${backend}")`,
+    );
   if ((backend === 'vxlan' || backend === 'none') && needsBgp) {
     const pool =
       calico.mode === 'Never'

@@ -11,7 +11,7 @@ import { deriveFacts, deriveValues } from '../../src/config/derived.ts';
 import { explain, explainText } from '../../src/config/explain.ts';
 import { renderCalico } from '../../src/providers/calico/index.ts';
 import { renderNodeLocalDns } from '../../src/providers/nodelocaldns/index.ts';
-import { expectClean, expectOnly, expectValid, load, yml } from './helpers.ts';
+import { at, expectClean, expectOnly, expectValid, load, yml } from './helpers.ts';
 
 /** A Calico cluster file with these hosts (JSON is YAML). */
 function calicoWithHosts(hosts: Record<string, string>[]): string {
@@ -251,6 +251,23 @@ describe('environment.CALICO_NETWORKING_BACKEND against the pool', () => {
         path: 'network.calico.environment.CALICO_NETWORKING_BACKEND',
         line: 7,
         col: 34,
+      },
+    ]);
+  });
+
+  test('a backend calico-config does not know is an error at its value, before render', () => {
+    const text = yml`
+      network:
+        provider: calico
+        calico:
+          environment:
+            CALICO_NETWORKING_BACKEND: gobgp
+    `;
+    expectOnly(load(text), [
+      {
+        code: 'InvalidValue',
+        path: 'network.calico.environment.CALICO_NETWORKING_BACKEND',
+        ...at(text, 'gobgp'),
       },
     ]);
   });
