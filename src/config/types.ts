@@ -70,12 +70,6 @@ export interface EtcdConfig {
   key_file?: string;
 }
 
-export interface CustomConfig {
-  /** Absolute path of a manifest file or directory. */
-  manifest_path: string;
-  options: Record<string, unknown>;
-}
-
 export interface FirewallPort {
   /** A port ("22") or a range ("30000-32767"). */
   port: string;
@@ -97,6 +91,8 @@ export type WeaveConfig = NetworkConfig['weave'];
 export type PeeringConfig = WeaveConfig['peering'];
 export type CalicoConfig = NetworkConfig['calico'];
 export type FirewalldConfig = NetworkConfig['firewalld'];
+/** The custom provider: the absolute path of a manifest file or directory, the templates' values. */
+export type CustomConfig = NonNullable<NetworkConfig['custom']>;
 
 export interface ClusterConfig {
   /** Path of the cluster file as given, or `<built-in default>`. */

@@ -9,6 +9,14 @@ import { defaultNetwork } from '../../src/config/defaults.ts';
 import { explain } from '../../src/config/explain.ts';
 import { declarations } from '../../src/config/resolve.ts';
 import { clusterJsonSchema } from '../../src/config/schema.ts';
+import type {
+  CalicoConfig,
+  EtcdConfig,
+  FirewallPort,
+  NetworkConfig,
+  WeaveConfig,
+  WeaveVersion,
+} from '../../src/config/types.ts';
 import { expectValid, load } from './helpers.ts';
 
 type JsonNode = { properties?: Record<string, JsonNode>; anyOf?: JsonNode[]; description?: string };
@@ -60,4 +68,57 @@ test('every declared option is in explain, with where its value came from', () =
     const entries = [...shown.keys()].filter((p) => p === d.canonical || p.startsWith(`${d.canonical}.`));
     assert.ok(entries.length > 0, `${d.canonical} is shown by explain`);
   }
+});
+
+/** Both ways assignable: the derived type has exactly the fields (and optionality) written here. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+test('the effective types derived from the declarations keep the ClusterConfig shape render and cluster code use', () => {
+  type Mode = 'Always' | 'CrossSubnet' | 'Never';
+  const weave: Same<
+    WeaveConfig,
+    {
+      trusted_subnets: string[];
+      no_masq_local: boolean;
+      password?: string;
+      known_peers: string[];
+      ipalloc_default_subnet?: string;
+      remote_subnets: string[];
+      image_version: WeaveVersion;
+      iptables_backend: 'auto' | 'nft' | 'legacy';
+      ipalloc_init: 'consensus' | 'observer';
+      peering: { enabled: boolean; image: string; kubelet_dnat: boolean };
+    }
+  > = true;
+  const calico: Same<
+    CalicoConfig,
+    {
+      encapsulation: 'ipip' | 'vxlan';
+      mode: Mode;
+      mtu: number | 'auto';
+      nat_outgoing: boolean;
+      ip_autodetection_method: string;
+      environment: Record<string, string>;
+      datastore: 'kubernetes' | 'etcd';
+      etcd?: EtcdConfig;
+      typha: boolean;
+      typha_replicas: number;
+    }
+  > = true;
+  const network: Same<
+    Omit<NetworkConfig, 'weave' | 'calico'>,
+    {
+      provider: 'weave' | 'calico' | 'custom';
+      service_cidr: string;
+      pod_network_cidr: string;
+      node_local_dns_cache: { enabled: boolean };
+      dns_replicas: number;
+      cloud?: 'aws' | 'azure' | 'gcp' | 'vmware' | 'baremetal';
+      image_repository?: string;
+      custom?: { manifest_path: string; options: Record<string, unknown> };
+      firewalld: { enabled: boolean; open_ports: FirewallPort[]; trusted_subnets: string[] };
+      kube_proxy_mode: 'iptables' | 'ipvs' | 'nftables';
+    }
+  > = true;
+  assert.deepEqual([weave, calico, network], [true, true, true]);
 });
