@@ -11,7 +11,13 @@ export { buildReport, type CheckFinding, type CheckReport, formatReport } from '
 export { checkObjects } from './check/resources.ts';
 export { clusterStatus, formatStatus } from './cluster/status.ts';
 export { deriveFacts, deriveValues } from './config/derived.ts';
-export { type Diagnostic, formatDiagnostic, hasErrors } from './config/diagnostics.ts';
+export {
+  DIAGNOSTIC_CODES,
+  type Diagnostic,
+  type DiagnosticCode,
+  formatDiagnostic,
+  hasErrors,
+} from './config/diagnostics.ts';
 export { type Explanation, explain, explainText } from './config/explain.ts';
 export { type LoadOptions, type LoadResult, loadConfig } from './config/load.ts';
 export type { FileKind, FileProbe } from './config/reporter.ts';
