@@ -34,7 +34,7 @@ export const fsProbe: FileProbe = {
 export interface Loaded extends LoadResult {
   file: string;
   builtInDefault: boolean;
-  /** The file's text ('' for the built-in default), for commands that map more positions. */
+  /** The file's text ('' for the built-in default); positions come from `source`, its parse. */
   text: string;
 }
 
