@@ -99,7 +99,7 @@ test('ipalloc subnets that overlap, sit outside the pod network, or are missing'
     ['network.weave.ipalloc_default_subnet'],
   );
   const outside = checkClusterSet(pair((c) => (c.network.weave.ipalloc_default_subnet = '10.200.0.0/16')));
-  assert.match(outside.find((d) => d.file === 'b.yml')!.message, /outside the shared pod network/);
+  assert.equal(outside.find((d) => d.file === 'b.yml')!.code, 'SubnetOutsidePodCidr');
   const missing = checkClusterSet(pair((c) => delete c.network.weave.ipalloc_default_subnet));
   assert.deepEqual(errorsAt(missing, 'b.yml'), ['network.weave.ipalloc_default_subnet']);
 });
@@ -135,9 +135,12 @@ test("a service range over another cluster's pod subnet", () => {
 });
 
 test('non-Weave clusters and shared hosts are errors; hand-written remote_subnets are checked', () => {
-  assert.deepEqual(errorsAt(checkClusterSet(pair((c) => (c.network.provider = 'calico'))), 'b.yml'), [
-    'network.provider',
-  ]);
+  const calico = checkClusterSet(pair((c) => (c.network.provider = 'calico')));
+  assert.deepEqual(errorsAt(calico, 'b.yml'), ['network.provider']);
+  assert.deepEqual(
+    calico.filter((d) => d.file === 'b.yml' && d.severity === 'error').map((d) => d.code),
+    ['NotWeave'],
+  );
   assert.ok(
     errorsAt(checkClusterSet(pair((c) => c.hosts.push(host('192.168.10.11')))), 'b.yml').includes(
       'hosts[1].address',
@@ -148,8 +151,15 @@ test('non-Weave clusters and shared hosts are errors; hand-written remote_subnet
   a!.written = (canonical) =>
     canonical === 'network.weave.remote_subnets' ? ['network', 'weave', 'remote_subnets'] : undefined;
   const ds = checkClusterSet([a!, b!]);
-  assert.ok(ds.some((d) => d.file === 'a.yml' && /misses b\.yml's subnet 10\.34\.0\.0\/16/.test(d.message)));
-  assert.ok(ds.some((d) => d.file === 'a.yml' && d.path === 'network.weave.remote_subnets[0]'));
+  assert.ok(ds.some((d) => d.file === 'a.yml' && d.code === 'MissingRoute' && d.hint === 'add 10.34.0.0/16'));
+  assert.ok(
+    ds.some(
+      (d) =>
+        d.file === 'a.yml' &&
+        d.code === 'UnknownRemoteSubnet' &&
+        d.path === 'network.weave.remote_subnets[0]',
+    ),
+  );
 });
 
 test('remoteSubnets: own list plus peers, without repeats or its own subnet', () => {
