@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { PathSegment } from './positions.ts';
 import type { Cloud, Datastore, Host } from './types.ts';
 
-/** What a derived default may depend on: the hosts and options resolved before it. */
+/** What a derived default may depend on: the hosts, and the cloud and datastore once resolved. */
 export interface Facts {
   hosts: readonly Host[];
   cloud: Cloud | undefined;
