@@ -7,8 +7,9 @@
  * last-applied-configuration annotation, a Pharos side-car, options netpack does not set), so
  * the object ends exactly as netpack renders it and `diff` is clean afterwards.
  */
-import { mapLimit } from './apply.ts';
+
 import type { CreateOnlySecret } from './desired.ts';
+import { mapLimit } from './map-limit.ts';
 import {
   isObject,
   isOurs,
@@ -127,7 +128,8 @@ export async function findUnlabelled(
       for (const o of items) if (wanted.has(refKey(o))) keep(o);
       return;
     }
-    for (const o of objs) keep(await client.get(toRef(o)));
+    // The GETs of one group leave together: a group's objects are one wave, not one each.
+    for (const o of await Promise.all(objs.map((x) => client.get(toRef(x))))) keep(o);
   });
   if (failures.length > 0) throw failures[0]!.error;
   return out;
