@@ -35,11 +35,10 @@ import { checkCustomManifests, DEFAULT_CONCURRENCY } from './preflight.ts';
 import { type ClusterView, readCluster } from './read.ts';
 import type { ClusterClient } from './types.ts';
 
-export { adoptionsOf, type Decision, decide, writesAnything } from './decide.ts';
-export type { Failure } from './failure.ts';
-export { mapLimit } from './map-limit.ts';
-export { checkCustomManifests, DEFAULT_CONCURRENCY, predictConflicts } from './preflight.ts';
-export { type ClusterView, OUR_SELECTOR, readCluster } from './read.ts';
+// Named here by callers of before the split (snapshot.ts, tests) and by the apply command.
+export { type Decision, decide } from './decide.ts';
+export { DEFAULT_CONCURRENCY } from './preflight.ts';
+export { OUR_SELECTOR } from './read.ts';
 
 export interface ApplyOptions {
   dryRun: boolean;

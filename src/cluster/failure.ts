@@ -42,13 +42,3 @@ export function failure(ref: ObjectRef | string, error: Error): Failure {
     ...(denied ? { denied: true } : {}),
   };
 }
-
-/** A failure as `-o json|yaml` shows it (keys always present, in this order). */
-export function failureOutput(f: Failure): {
-  object: string;
-  message: string;
-  code: string;
-  conflict: boolean;
-} {
-  return { object: f.ref, message: f.message, code: f.code, conflict: !!f.conflict };
-}
