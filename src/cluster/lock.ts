@@ -28,6 +28,7 @@ export class LockHeldError extends ClusterError {
   ) {
     super(
       `another netpack run holds the lock (Lease ${LOCK_REF.namespace}/${LOCK_REF.name}): ${holder}, since ${since}; try again when it is done (a holder that died frees it within ${LEASE_SECONDS}s)`,
+      'LockHeld',
     );
     this.name = 'LockHeldError';
   }

@@ -161,7 +161,9 @@ export type ClusterErrorCode =
   | 'NotKubernetes'
   | 'ConnectionRefused'
   | 'Unreachable'
-  | 'Timeout';
+  | 'Timeout'
+  /** Another apply or delete holds the cluster's lock (`lock.ts`). */
+  | 'LockHeld';
 
 /** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
 export class ClusterError extends Error {
