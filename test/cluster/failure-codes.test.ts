@@ -1,14 +1,14 @@
 /**
  * Every failure in an apply, diff or delete report carries a stable code (`failure.ts`, from
  * errors.ts' `errorCode`), and `-o json` shows it: scripts and these tests match the code, not
- * the words. The lock's refusal has its own code.
+ * the words. The lock's refusal has its own code; conflicts' are in conflict.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { failure } from '../../src/cluster/failure.ts';
 import { ApiError, ClusterError } from '../../src/cluster/types.ts';
 import type { KubeObject } from '../fake-apiserver/resources.ts';
-import { calicoYaml, type Env, setup, setupApplied } from './helpers.ts';
+import { calicoYaml, type Env, setup } from './helpers.ts';
 
 const DS = 'DaemonSet.apps/kube-system/calico-node';
 
@@ -88,52 +88,5 @@ describe('codes in -o json reports', () => {
     env.server.store.remove(leases, 'kube-system', 'netpack-lock');
     assert.equal(r.code, 2, r.stderr);
     assert.equal(JSON.parse(r.stdout).error.code, 'LockHeld');
-  });
-});
-
-describe('codes of conflicts', () => {
-  let env: Env;
-  let file: string;
-  before(async () => {
-    ({ env, file } = await setupApplied());
-    const other = {
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: { name: 'calico-node', namespace: 'kube-system', labels: { 'k8s-app': 'hand-edited' } },
-    };
-    const res = await fetch(
-      `${env.server.url}/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node?fieldManager=kubectl-edit&force=true`,
-      {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/apply-patch+yaml' },
-        body: JSON.stringify(other),
-      },
-    );
-    assert.equal(res.status, 200);
-  });
-  after(() => env.close());
-
-  it('diff -o json: the conflict with code Conflict', async () => {
-    const r = await env.np('diff', '-f', file, '-o', 'json');
-    assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout);
-    assert.deepEqual(
-      report.conflicts.map((c: { object: string; code: string }) => [c.object, c.code]),
-      [[DS, 'Conflict']],
-    );
-  });
-
-  it('apply -o json: the failure with code Conflict', async () => {
-    const r = await env.np('apply', '-f', file, '--no-wait', '-o', 'json');
-    assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout);
-    assert.deepEqual(
-      report.failures.map((f: { object: string; code: string; conflict: boolean }) => [
-        f.object,
-        f.code,
-        f.conflict,
-      ]),
-      [[DS, 'Conflict', true]],
-    );
   });
 });
