@@ -6,20 +6,28 @@
  * The lock and the reads. A run that writes nothing (a re-apply with nothing to change, a refused
  * one, a dry run) never takes the lock: it sends no write at all, and its first read is its
  * only one. A run that will write takes the lock and reads again in the same wave: the Lease
- * create and the second read leave together. Why the second read can be trusted although the
- * server may serve some of it before the create: writers write only while they hold the Lease.
- * When our create succeeds, nobody held it when the create was served; a holder that released it
- * just before had every object write acknowledged before its last wave (the state and the
- * release), so a read of ours served earlier sees its objects with the state before or after its
- * last write: exactly what that run, interrupted before its state write, would have left, which
- * the write-ahead record makes safe to build on (the next run prunes, diffs and deletes against
- * it). Only a server that serves our read a whole round trip of the other run before our create,
- * although both left together, could show us less; ordering them would cost a wave on every
- * apply. When the Lease has to be taken over instead (its holder stopped renewing it, or is a
- * process on this machine that is gone), that holder may have stopped anywhere: the cluster is
- * read a third time, once the takeover is acknowledged. The decision is made again on the read
- * under the lock (another run may have applied meanwhile: the guard then refuses, as for a run
- * that came later). The release goes alongside the state write, the last wave.
+ * create and the second read leave together, and the decision is made again on that read
+ * (another run may have applied meanwhile: the guard then refuses, as for a run that came later).
+ * Why that read can be trusted although the server may serve some of it before the create:
+ * - Writers write only while they hold the Lease. When our create succeeds, nobody held it when
+ *   the create was served. A run that held it before had every object write acknowledged before
+ *   its last wave (its state write, the release alongside); a read of ours served after those
+ *   writes sees them, with the state before or after that last write: what that run, interrupted
+ *   before its state write, would have left, which its write-ahead record makes safe to build on.
+ * - A read of ours served earlier still, before that run's last object writes, needs a server
+ *   that holds our create back for a round trip of the other run while it serves the read sent
+ *   with it. If it misses only objects, it has that run's write-ahead record or final state (the
+ *   state is read with the rest): the guard judges that run's config, as for a run that came
+ *   later. To miss the record too, the server must hold our create back for that run's whole
+ *   write phase (three round trips or more). That window stays open: closing it needs a
+ *   write-ahead record conditional on the state read (create where there was none, else at the
+ *   resourceVersion read), which server-side apply, the verb every write here uses, cannot say
+ *   for an object that does not exist yet; reading only after the create is acknowledged costs
+ *   a wave on every apply that writes.
+ * - When the Lease has to be taken over (its holder stopped renewing it, or is a process on this
+ *   machine that is gone), that holder may have stopped anywhere: the cluster is read once more
+ *   after the takeover is acknowledged.
+ * The release goes alongside the state write, the last wave.
  *
  * First apply of Calico: 6 request waves (reads; the lock with the reads again; the write-ahead
  * record; CRDs and built-ins; custom resources; the state with the release). A re-apply that
