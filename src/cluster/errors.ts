@@ -3,7 +3,73 @@
  * the words are for people, the code (`-o json`, scripts) does not change with them. Pure: the
  * client hands in what it saw (a Node error, an answer's status and content type).
  */
-import { ApiError, ClusterError, type ClusterErrorCode } from './types.ts';
+
+/** Stable codes of failures that are not an HTTP answer (`-o json`, scripts); the message is for people. */
+export type ClusterErrorCode =
+  | 'ClusterError'
+  | 'KubeconfigInvalid'
+  | 'ExecPluginFailed'
+  | 'TlsVerifyFailed'
+  | 'NotKubernetes'
+  | 'ConnectionRefused'
+  | 'Unreachable'
+  | 'Timeout';
+
+/**
+ * The one family of cluster errors: everything that ends a cluster command is a ClusterError
+ * (or a subclass) with a stable `code`, and its message is one line. The cluster cannot be
+ * reached, the kubeconfig is unusable, a plugin failed, or the API server refused: not a config
+ * problem.
+ */
+export class ClusterError extends Error {
+  /** `ClusterErrorCode`, or for an HTTP answer the code `httpCode` gives it. */
+  readonly code: string;
+  constructor(message: string, code: ClusterErrorCode | ApiErrorCode = 'ClusterError') {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * The kubeconfig is missing or unusable, or `--kubeconfig`/`--context` names nothing: the
+ * command line or its environment is wrong (exit 2), not the cluster.
+ */
+export class KubeconfigError extends ClusterError {
+  constructor(message: string, code: ClusterErrorCode = 'KubeconfigInvalid') {
+    super(message, code);
+  }
+}
+
+/** No HTTP answer: refused, unknown host, TLS verification, no answer in time, not the API. */
+export class ConnectionError extends ClusterError {}
+
+/** An exec credential plugin could not be run or gave nothing usable (`ExecPluginFailed`). */
+export class ExecPluginError extends ClusterError {
+  constructor(message: string) {
+    super(message, 'ExecPluginFailed');
+  }
+}
+
+/** The code of an HTTP failure: `Unauthorized`, `Forbidden`, the Status reason, else `Http<status>`. */
+export type ApiErrorCode = 'Unauthorized' | 'Forbidden' | `Http${number}` | (string & {});
+
+export function httpCode(status: number, reason: string | undefined): ApiErrorCode {
+  if (status === 401) return 'Unauthorized';
+  if (status === 403) return 'Forbidden';
+  return reason || `Http${status}`;
+}
+
+/** A failure answer of the API server (after retries): its HTTP `status` and Status `reason`. */
+export class ApiError extends ClusterError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly reason: string | undefined,
+  ) {
+    super(message, httpCode(status, reason));
+    this.name = 'ApiError';
+  }
+}
 
 /**
  * Node's TLS verification codes (OpenSSL's names, plus Node's own for the host name), each with
@@ -59,40 +125,40 @@ const PICK_ANOTHER = 'or pick another cluster with --context NAME or --kubeconfi
  * A request that got no HTTP answer at all: refused, TLS verification, unknown host, reset.
  * `what` names the request (`list Node`).
  */
-export function networkFailure(what: string, e: unknown, at: Whereabouts): ClusterError {
+export function networkFailure(what: string, e: unknown, at: Whereabouts): ConnectionError {
   const err = e as NodeJS.ErrnoException;
   const tls = tlsFailureCode(e);
   if (tls) {
     const why = TLS_REASONS[tls] ?? 'it does not verify';
-    return new ClusterError(
+    return new ConnectionError(
       `${what}: the TLS certificate of ${at.host} is not accepted: ${why} (${tls}); ${at.target}: ${tlsAdvice(tls)}, ${PICK_ANOTHER}`,
       'TlsVerifyFailed',
     );
   }
   if (err?.code === 'ECONNREFUSED')
-    return new ClusterError(
+    return new ConnectionError(
       `${what}: ${at.host} refused the connection: nothing listens there; the API server of ${at.target} is down or elsewhere: check the cluster, ${PICK_ANOTHER}`,
       'ConnectionRefused',
     );
   if (err?.code === 'ENOTFOUND' || err?.code === 'EAI_AGAIN')
-    return new ClusterError(
+    return new ConnectionError(
       `${what}: the host name of ${at.host} does not resolve (${err.code}); ${at.target}: check the server URL, ${PICK_ANOTHER}`,
       'Unreachable',
     );
   if (err?.code === 'EPROTO' || /wrong version number|packet length too long/i.test(err?.message ?? ''))
-    return new ClusterError(
+    return new ConnectionError(
       `${what}: ${at.host} does not speak TLS (${oneLine(err?.message ?? '', 120)}); ${at.target}: is the server URL meant to be http://?`,
       'NotKubernetes',
     );
-  return new ClusterError(
+  return new ConnectionError(
     `${what}: cannot reach ${at.host}: ${oneLine(err?.message ?? String(e), 200)}; ${at.target}: check that the cluster is up and reachable from here, ${PICK_ANOTHER}`,
     'Unreachable',
   );
 }
 
 /** A request that was not answered in time (after its tries). */
-export function timeoutFailure(what: string, tries: number, after: string, at: Whereabouts): ClusterError {
-  return new ClusterError(
+export function timeoutFailure(what: string, tries: number, after: string, at: Whereabouts): ConnectionError {
+  return new ConnectionError(
     `${what}: ${at.host} accepted the connection but sent no answer within ${after} (${tries} tries); is it the API server, and is it healthy? (${at.target})`,
     'Timeout',
   );
@@ -114,9 +180,9 @@ export function notKubernetes(
   contentType: string | undefined,
   body: string,
   at: Whereabouts,
-): ClusterError {
+): ConnectionError {
   const start = oneLine(body, 60);
-  return new ClusterError(
+  return new ConnectionError(
     `${what}: ${at.host} answered ${status} ${contentType || 'without a content type'}${start ? ` starting "${start}"` : ', empty'}, not the Kubernetes API; ${at.target}: check the server URL (a proxy or a login page in the way?), ${PICK_ANOTHER}`,
     'NotKubernetes',
   );
@@ -157,10 +223,10 @@ export function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-/** The stable code of an error that ended a cluster command, for `-o json`. */
-export function errorCode(e: ClusterError | ApiError): ClusterErrorCode | string {
-  if (e instanceof ClusterError) return e.code;
-  if (e.code === 401) return 'Unauthorized';
-  if (e.code === 403) return 'Forbidden';
-  return e.reason || `Http${e.code}`;
+/**
+ * The stable code of an error that ended a cluster command, for `-o json`: the family's own
+ * code, `Internal` for anything else (a bug).
+ */
+export function errorCode(e: unknown): string {
+  return e instanceof ClusterError ? e.code : 'Internal';
 }

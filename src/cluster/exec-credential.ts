@@ -6,13 +6,12 @@
  * as its bare stderr (or a TypeError when the output lacks `status`), and gives no way to say
  * which plugin of which user failed.
  *
- * Every failure is one `ClusterError` with code `ExecPluginFailed` naming the command and the
+ * Every failure is one `ExecPluginError` (code `ExecPluginFailed`) naming the command and the
  * user, with the plugin's stderr cut to one line. The plugin's stdout (the token) is never put
  * in a message, and long token-like runs in its stderr are blanked out.
  */
 import { spawn } from 'node:child_process';
-import { oneLine } from './errors.ts';
-import { ClusterError } from './types.ts';
+import { ExecPluginError, oneLine } from './errors.ts';
 
 /** `users[].user.exec` of a kubeconfig, as client-node reads it. */
 export interface ExecConfig {
@@ -74,11 +73,8 @@ export class ExecCredentials {
     this.current = undefined;
   }
 
-  private fail(why: string): ClusterError {
-    return new ClusterError(
-      `the exec credential plugin "${this.exec.command}" of ${this.who} ${why}`,
-      'ExecPluginFailed',
-    );
+  private fail(why: string): ExecPluginError {
+    return new ExecPluginError(`the exec credential plugin "${this.exec.command}" of ${this.who} ${why}`);
   }
 
   private run(): Promise<ExecCredential> {

@@ -30,8 +30,8 @@ export function failure(ref: ObjectRef | string, error: Error): Failure {
   const message = error.message.replace(/^(apply|create|delete|get) ([^:]+): /, (whole, _verb, named) =>
     named === shown ? '' : whole,
   );
-  const conflict = error instanceof ApiError && error.code === 409 && error.reason === 'Conflict';
-  const denied = error instanceof ApiError && (error.code === 401 || error.code === 403);
+  const conflict = error instanceof ApiError && error.status === 409 && error.reason === 'Conflict';
+  const denied = error instanceof ApiError && (error.status === 401 || error.status === 403);
   const code =
     error instanceof ApiError || error instanceof ClusterError ? errorCode(error) : ('Failed' as FailureCode);
   return {

@@ -12,23 +12,15 @@ import { delimiter, dirname, join } from 'node:path';
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { FileRefused, readRegularFile, refuseNonRegular } from '../files.ts';
-import { ClusterError, type ClusterErrorCode } from './types.ts';
+import { KubeconfigError } from './errors.ts';
+
+export { KubeconfigError };
 
 export interface KubeconfigOptions {
   /** `--kubeconfig`: this file only. */
   kubeconfig?: string;
   /** `--context`: a context of the kubeconfig instead of its current-context. */
   context?: string;
-}
-
-/**
- * The kubeconfig is missing or unusable, or `--kubeconfig`/`--context` names nothing: the
- * command line or its environment is wrong (exit 2), not the cluster.
- */
-export class KubeconfigError extends ClusterError {
-  constructor(message: string, code: ClusterErrorCode = 'KubeconfigInvalid') {
-    super(message, code);
-  }
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -159,25 +151,22 @@ function mergeFiles(
 
 const names = (items: readonly { name: string }[]): string => items.map((i) => i.name).join(', ') || 'none';
 
-export async function loadKubeConfig(
+/** Which files to read, by kubectl's order: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster. */
+function findSources(
   opts: KubeconfigOptions,
-  env: NodeJS.ProcessEnv = process.env,
-  home: string = homedir(),
-): Promise<{ kc: KubeConfig; source: KubeconfigSource; warnings: string[]; target: KubeTarget }> {
-  // Only the KubeConfig module: the package index also loads every generated API client, which
-  // netpack does not use (it speaks raw HTTP) and which triples the import time.
-  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
-  let source: KubeconfigSource;
-  let files: string[] = [];
-  const skipped: string[] = [];
+  env: NodeJS.ProcessEnv,
+  home: string,
+): { source: KubeconfigSource; files: string[]; skipped: string[] } {
   if (opts.kubeconfig) {
     if (!existsSync(opts.kubeconfig))
       throw new KubeconfigError(
         `--kubeconfig ${opts.kubeconfig}: no such file; check the path, or leave --kubeconfig out to use KUBECONFIG or ~/.kube/config`,
       );
-    files = [opts.kubeconfig];
-    source = 'flag';
-  } else if (env.KUBECONFIG) {
+    return { source: 'flag', files: [opts.kubeconfig], skipped: [] };
+  }
+  if (env.KUBECONFIG) {
+    const files: string[] = [];
+    const skipped: string[] = [];
     // kubectl skips the files of the list that do not exist, and reads each file once.
     for (const file of new Set(env.KUBECONFIG.split(delimiter).filter(Boolean))) {
       if (existsSync(file)) files.push(file);
@@ -187,33 +176,38 @@ export async function loadKubeConfig(
       throw new KubeconfigError(
         `KUBECONFIG=${env.KUBECONFIG}: ${skipped.length === 1 ? 'that file does not exist' : `none of its files exists (${skipped.join(', ')})`}; fix KUBECONFIG, or pass --kubeconfig FILE`,
       );
-    source = 'env';
-  } else if (existsSync(join(home, '.kube', 'config'))) {
-    files = [join(home, '.kube', 'config')];
-    source = 'home';
-  } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
-    source = 'in-cluster';
-  } else {
+    return { source: 'env', files, skipped };
+  }
+  const homeFile = join(home, '.kube', 'config');
+  if (existsSync(homeFile)) return { source: 'home', files: [homeFile], skipped: [] };
+  if (existsSync(SERVICE_ACCOUNT_TOKEN)) return { source: 'in-cluster', files: [], skipped: [] };
+  throw new KubeconfigError(
+    'no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run inside a cluster',
+  );
+}
+
+/** The in-cluster service account's configuration (client-node reads the environment itself). */
+function inCluster(KubeConfigClass: new () => KubeConfig): KubeConfig {
+  if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT)
     throw new KubeconfigError(
-      'no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config, or run inside a cluster',
+      `there is a service account token (${SERVICE_ACCOUNT_TOKEN}) but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: run inside a pod, or pass --kubeconfig FILE`,
     );
-  }
+  const kc = new KubeConfigClass();
+  kc.loadFromCluster();
+  return kc;
+}
 
-  let kc: KubeConfig;
-  let origin = new Map<string, string>();
-  if (source === 'in-cluster') {
-    // client-node reads these from process.env itself.
-    if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT)
-      throw new KubeconfigError(
-        `there is a service account token (${SERVICE_ACCOUNT_TOKEN}) but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: run inside a pod, or pass --kubeconfig FILE`,
-      );
-    kc = new KubeConfig();
-    kc.loadFromCluster();
-  } else {
-    ({ kc, origin } = mergeFiles(KubeConfig, files));
-  }
+/** How messages name the configuration: the file, every file of a merged list, or in-cluster. */
+interface Naming {
+  /** `the kubeconfig F`, `the kubeconfig files F, G (KUBECONFIG)`, `the in-cluster configuration`. */
+  where: string;
+  /** The files, comma-separated (or `the in-cluster configuration`). */
+  named: string;
+  /** The file an entry (`cluster:NAME`, `context:NAME`, `current-context`) came from. */
+  fileOf: (key: string) => string;
+}
 
-  // Messages name the file, or every file of a merged KUBECONFIG list.
+function naming(source: KubeconfigSource, files: readonly string[], origin: Map<string, string>): Naming {
   const where =
     source === 'in-cluster'
       ? 'the in-cluster configuration'
@@ -221,42 +215,47 @@ export async function loadKubeConfig(
         ? `the kubeconfig ${files[0]}`
         : `the kubeconfig files ${files.join(', ')} (KUBECONFIG)`;
   const named = source === 'in-cluster' ? 'the in-cluster configuration' : files.join(', ');
-  const fileOf = (key: string) => origin.get(key) ?? where;
+  return { where, named, fileOf: (key) => origin.get(key) ?? where };
+}
+
+/** The context to use: `--context`, else the current-context; made current in `kc`. */
+function pickContext(kc: KubeConfig, opts: KubeconfigOptions, n: Naming): string {
   const contexts = kc.getContexts();
-  if (contexts.length === 0) throw new KubeconfigError(`${where} has no contexts: add one, or ${ELSEWHERE}`);
-
-  let contextName: string;
+  if (contexts.length === 0)
+    throw new KubeconfigError(`${n.where} has no contexts: add one, or ${ELSEWHERE}`);
   if (opts.context) {
-    if (!kc.getContextObject(opts.context)) {
+    if (!kc.getContextObject(opts.context))
       throw new KubeconfigError(
-        `--context ${opts.context}: no such context (the kubeconfig has: ${names(contexts)}) in ${named}: pass one of those, or ${ELSEWHERE}`,
+        `--context ${opts.context}: no such context (the kubeconfig has: ${names(contexts)}) in ${n.named}: pass one of those, or ${ELSEWHERE}`,
       );
-    }
     kc.setCurrentContext(opts.context);
-    contextName = opts.context;
-  } else {
-    const current = kc.getCurrentContext();
-    if (!current)
-      throw new KubeconfigError(
-        `${where} sets no current-context: pass --context NAME (it has: ${names(contexts)}), or set one with kubectl config use-context NAME`,
-      );
-    if (!kc.getContextObject(current))
-      throw new KubeconfigError(
-        `the current-context "${current}" of ${fileOf('current-context')} names no context (${where} has: ${names(contexts)}): pass --context NAME, or set current-context to one of those`,
-      );
-    contextName = current;
+    return opts.context;
   }
+  const current = kc.getCurrentContext();
+  if (!current)
+    throw new KubeconfigError(
+      `${n.where} sets no current-context: pass --context NAME (it has: ${names(contexts)}), or set one with kubectl config use-context NAME`,
+    );
+  if (!kc.getContextObject(current))
+    throw new KubeconfigError(
+      `the current-context "${current}" of ${n.fileOf('current-context')} names no context (${n.where} has: ${names(contexts)}): pass --context NAME, or set current-context to one of those`,
+    );
+  return current;
+}
 
+/** The context's cluster and user exist, and the cluster's server is an http(s) URL. */
+function contextEntries(kc: KubeConfig, contextName: string, n: Naming): { cluster: Cluster; user?: User } {
   const context = kc.getContextObject(contextName)!;
-  const contextAt = `context "${contextName}" of ${fileOf(`context:${contextName}`)}`;
+  const contextAt = `context "${contextName}" of ${n.fileOf(`context:${contextName}`)}`;
   const cluster = kc.getCluster(context.cluster);
   if (!cluster)
     throw new KubeconfigError(
-      `${contextAt} names cluster "${context.cluster}", which ${where} does not define (clusters: ${names(kc.getClusters())}): add it under clusters, correct the context, or pass --context NAME`,
+      `${contextAt} names cluster "${context.cluster}", which ${n.where} does not define (clusters: ${names(kc.getClusters())}): add it under clusters, correct the context, or pass --context NAME`,
     );
-  if (context.user && !kc.getUser(context.user))
+  const user = context.user ? kc.getUser(context.user) : undefined;
+  if (context.user && !user)
     throw new KubeconfigError(
-      `${contextAt} names user "${context.user}", which ${where} does not define (users: ${names(kc.getUsers())}): add it under users, correct the context, or pass --context NAME`,
+      `${contextAt} names user "${context.user}", which ${n.where} does not define (users: ${names(kc.getUsers())}): add it under users, correct the context, or pass --context NAME`,
     );
   let url: URL | undefined;
   try {
@@ -266,11 +265,13 @@ export async function loadKubeConfig(
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
     throw new KubeconfigError(
-      `cluster "${cluster.name}" of ${fileOf(`cluster:${cluster.name}`)} has server "${cluster.server}", which is not an https:// or http:// URL: correct it`,
+      `cluster "${cluster.name}" of ${n.fileOf(`cluster:${cluster.name}`)} has server "${cluster.server}", which is not an https:// or http:// URL: correct it`,
     );
+  return { cluster, ...(user ? { user } : {}) };
+}
 
-  // client-node reads these files itself, without looking first: a FIFO there would block.
-  const user = context.user ? kc.getUser(context.user) : undefined;
+/** client-node reads these files itself, without looking first: a FIFO there would block. */
+function refuseSpecialCredentialFiles(cluster: Cluster, user: User | undefined, where: string): void {
   for (const [entry, path] of [
     [`cluster "${cluster.name}" certificate-authority`, cluster.caFile],
     [`user "${user?.name}" client-certificate`, user?.certFile],
@@ -283,19 +284,38 @@ export async function loadKubeConfig(
       throw new KubeconfigError(`the ${entry} of ${where}: ${(e as Error).message}: fix it, or ${ELSEWHERE}`);
     }
   }
+}
+
+export async function loadKubeConfig(
+  opts: KubeconfigOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): Promise<{ kc: KubeConfig; source: KubeconfigSource; warnings: string[]; target: KubeTarget }> {
+  // Only the KubeConfig module: the package index also loads every generated API client, which
+  // netpack does not use (it speaks raw HTTP) and which triples the import time.
+  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
+  const { source, files, skipped } = findSources(opts, env, home);
+  const { kc, origin } =
+    source === 'in-cluster'
+      ? { kc: inCluster(KubeConfig), origin: new Map<string, string>() }
+      : mergeFiles(KubeConfig, files);
+  // Messages name the file, or every file of a merged KUBECONFIG list.
+  const n = naming(source, files, origin);
+  const contextName = pickContext(kc, opts, n);
+  const { cluster, user } = contextEntries(kc, contextName, n);
+  refuseSpecialCredentialFiles(cluster, user, n.where);
   const warnings: string[] = [];
-  if (cluster.skipTLSVerify && cluster.server.startsWith('https:')) {
+  if (cluster.skipTLSVerify && cluster.server.startsWith('https:'))
     warnings.push(
       `TLS certificate of ${cluster.server} is NOT verified: the kubeconfig sets insecure-skip-tls-verify`,
     );
-  }
   const target: KubeTarget = {
     source,
     files,
     skipped,
     context: contextName,
     cluster: cluster.name,
-    ...(context.user ? { user: context.user } : {}),
+    ...(user ? { user: user.name } : {}),
     server: cluster.server,
   };
   return { kc, source, warnings, target };

@@ -62,7 +62,7 @@ export async function predictConflicts(
     try {
       await client.apply(i.desired, { dryRun: true, force: false });
     } catch (e) {
-      if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict')
+      if (e instanceof ApiError && e.status === 409 && e.reason === 'Conflict')
         conflicts.push(failure(i.ref, e));
     }
   });

@@ -16,17 +16,28 @@ import type { ClusterClient } from './types.ts';
 /** The namespace whose pods are listed with everything else, before the workloads say where they run. */
 const EARLY_NAMESPACE = 'kube-system';
 
+export interface SnapshotOptions {
+  /** Nodes whose kubelet configz is read (`readKubeletDns`); 'all' for every node, 0 for none. */
+  kubeletSample?: number | 'all';
+}
+
 export async function readSnapshot(
   client: ClusterClient,
   network?: NetworkConfig,
+  opts: SnapshotOptions = {},
 ): Promise<ClusterSnapshot & { stateProblem?: string }> {
   const listPods = (namespace: string) => client.list('v1', 'Pod', { namespace }).then((l) => l.items);
   const early = new Map([[EARLY_NAMESPACE, listPods(EARLY_NAMESPACE)]]);
   // Not awaited until the workloads are known: a failure must not go unhandled meanwhile.
   for (const p of early.values()) p.catch(() => undefined);
+  const nodeList = client.list('v1', 'Node');
+  // The kubelets as soon as the nodes are known, and the Services at once: neither waits for the rest.
+  const kubeletRead = nodeList.then((n) => readKubeletDns(client, n.items, opts.kubeletSample));
+  const serviceList = client.list('v1', 'Service', { namespace: 'kube-system' });
+  for (const p of [kubeletRead, serviceList]) p.catch(() => undefined);
   const [stateCm, nodes, allDaemonSets, deployments, ipPools, installations] = await Promise.all([
     network ? Promise.resolve(undefined) : client.get(STATE_REF),
-    client.list('v1', 'Node'),
+    nodeList,
     // Every DaemonSet: netpack's are judged, the others are looked at for a second network.
     client.list('apps/v1', 'DaemonSet'),
     client.list('apps/v1', 'Deployment', { labelSelector: OUR_SELECTOR }),
@@ -46,8 +57,8 @@ export async function readSnapshot(
   ].sort();
   const [pods, kubelets, services] = await Promise.all([
     Promise.all(namespaces.map((ns) => early.get(ns) ?? listPods(ns))).then((lists) => lists.flat()),
-    readKubeletDns(client, nodes.items),
-    client.list('v1', 'Service', { namespace: 'kube-system' }),
+    kubeletRead,
+    serviceList,
   ]);
   const kubeSystemServiceIps = services.items.flatMap((s) => {
     const spec = (s.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
@@ -66,6 +77,8 @@ export async function readSnapshot(
       installations: installations.items,
     }),
     ...(stateProblem ? { stateProblem } : {}),
-    ...(kubelets ? { kubelets, kubeSystemServiceIps } : {}),
+    ...(kubelets
+      ? { kubelets: kubelets.kubelets, kubeletCoverage: kubelets.coverage, kubeSystemServiceIps }
+      : {}),
   };
 }

@@ -9,7 +9,7 @@ import { NODE as CALICO_NODE, IPPOOL_NAME, KUBE_CONTROLLERS } from '../providers
 import { NODE_LOCAL_DNS_NAME } from '../providers/nodelocaldns/index.ts';
 import { PEERS_CONTAINER, PEERS_PORT, WEAVE_NAME } from '../providers/weave/index.ts';
 import { COMPONENT_LABEL } from '../render/types.ts';
-import { type KubeletDns, kubeletDnsFindings } from './kubelet-dns.ts';
+import { type KubeletCoverage, type KubeletDns, kubeletDnsFindings } from './kubelet-dns.ts';
 import type { RunningNetwork } from './running.ts';
 import type { KubeObject } from './types.ts';
 
@@ -78,6 +78,8 @@ export interface ClusterSnapshot {
   stateProblem?: string;
   /** Kubelets' clusterDNS from their configz, where the API server shows it (kubelet-dns.ts). */
   kubelets?: KubeletDns[];
+  /** How many nodes the kubelets read are of (a sample); absent: every node was asked. */
+  kubeletCoverage?: KubeletCoverage;
   /** ClusterIPs of the Services in kube-system, when read. */
   kubeSystemServiceIps?: string[];
 }
@@ -331,6 +333,82 @@ function networkDaemonSetName(network: NetworkConfig): string | undefined {
   }
 }
 
+/** A DaemonSet's pods by node name, indexed once: O(1) per node, where scanning every pod for every node was O(nodes × pods) (3.3 s at 8,000 nodes). */
+function podsByNode(ds: KubeObject, pods: readonly KubeObject[]): Map<string, KubeObject[]> {
+  const byNode = new Map<string, KubeObject[]>();
+  for (const p of pods) {
+    if (!ownedBy(p, ds)) continue;
+    const nodeName = (p.spec as { nodeName?: string })?.nodeName ?? '';
+    const list = byNode.get(nodeName);
+    if (list) list.push(p);
+    else byNode.set(nodeName, [p]);
+  }
+  return byNode;
+}
+
+/** How a DaemonSet fares on one node: its pod ready (the network works there), and the side-car's. */
+interface NodeVerdict {
+  ready: boolean;
+  /** Undefined without a side-car. */
+  sidecarReady?: boolean;
+  findings: Finding[];
+}
+
+/** The DaemonSet `ds` on `node`, whose pods of it are `onNode`. */
+function judgeNode(
+  ds: KubeObject,
+  node: KubeObject,
+  onNode: readonly KubeObject[],
+  sidecar?: string,
+): NodeVerdict {
+  const name = node.metadata.name;
+  if (onNode.length === 0)
+    return {
+      ready: false,
+      findings: [
+        {
+          severity: 'error',
+          reason: 'NodeWithoutNetworkPod',
+          subject: `node ${name}`,
+          message: `no ${ds.metadata.name} pod on node ${name}`,
+          cause:
+            conditionTrue(node, 'Ready') === false
+              ? 'the node is NotReady'
+              : 'the DaemonSet controller has not placed one (taints, node selector, or scheduling failure)',
+          fix: `kubectl -n ${ds.metadata.namespace} describe daemonset ${ds.metadata.name}`,
+        },
+      ],
+    };
+  if (onNode.some(isPodReady)) return { ready: true, sidecarReady: true, findings: [] };
+  const pod = onNode[0]!;
+  const findings: Finding[] = [];
+  const cause = sidecar ? sidecarCause(pod, sidecar) : undefined;
+  if (sidecar && cause)
+    findings.push({
+      severity: 'error',
+      reason: 'PeeringSidecarNotReady',
+      subject: `node ${name}`,
+      message: `the ${sidecar} peering side-car on node ${name} is not ready: weave's peers there are not kept up to date as nodes come and go`,
+      cause,
+      fix: podFix(
+        pod,
+        (podStatus(pod).containerStatuses ?? []).filter((c) => c.name === sidecar),
+      ),
+    });
+  const sidecarReady = sidecar ? !cause : undefined;
+  if (sidecar && readyApartFrom(pod, sidecar)) return { ready: true, sidecarReady, findings };
+  findings.push({
+    severity: 'error',
+    reason: 'NetworkPodNotReady',
+    subject: `node ${name}`,
+    message: `${ds.metadata.name} pod on node ${name} is not ready`,
+    cause: podCause(pod, sidecar),
+    // Without the side-car: its state is a finding of its own, so the advice is weave's.
+    fix: podFix(pod, failingContainers(pod, sidecar)),
+  });
+  return { ready: false, sidecarReady, findings };
+}
+
 /**
  * Every pod of a DaemonSet ready on every node it should run on; findings name each node that
  * lacks one. With `sidecar` (weave-net's peering side-car), that container is judged on its own:
@@ -349,81 +427,22 @@ function checkDaemonSet(
   const selector = (ds.spec as { template?: { spec?: { nodeSelector?: Record<string, string> } } })?.template
     ?.spec?.nodeSelector;
   const nodes = snap.nodes.filter((n) => nodeMatches(n, selector));
-  // Its pods indexed by node once: looking them up per node is O(1), where scanning every pod
-  // for every node was O(nodes × pods) (3.3 s at 8,000 nodes).
-  const podsByNode = new Map<string, KubeObject[]>();
-  for (const p of snap.pods) {
-    if (!ownedBy(p, ds)) continue;
-    const nodeName = (p.spec as { nodeName?: string })?.nodeName ?? '';
-    const list = podsByNode.get(nodeName);
-    if (list) list.push(p);
-    else podsByNode.set(nodeName, [p]);
-  }
+  const byNode = podsByNode(ds, snap.pods);
   const missing: string[] = [];
   const sidecarDown: string[] = [];
-  let ready = 0;
   let sidecarReady = 0;
   for (const node of nodes) {
-    const onNode = podsByNode.get(node.metadata.name) ?? [];
-    if (onNode.length === 0) {
-      missing.push(node.metadata.name);
-      findings.push({
-        severity: 'error',
-        reason: 'NodeWithoutNetworkPod',
-        subject: `node ${node.metadata.name}`,
-        message: `no ${ds.metadata.name} pod on node ${node.metadata.name}`,
-        cause:
-          conditionTrue(node, 'Ready') === false
-            ? 'the node is NotReady'
-            : 'the DaemonSet controller has not placed one (taints, node selector, or scheduling failure)',
-        fix: `kubectl -n ${ds.metadata.namespace} describe daemonset ${ds.metadata.name}`,
-      });
-      continue;
-    }
-    const good = onNode.find(isPodReady);
-    if (good) {
-      ready++;
-      sidecarReady++;
-      continue;
-    }
-    const pod = onNode[0]!;
-    if (sidecar) {
-      const cause = sidecarCause(pod, sidecar);
-      if (cause) {
-        sidecarDown.push(node.metadata.name);
-        findings.push({
-          severity: 'error',
-          reason: 'PeeringSidecarNotReady',
-          subject: `node ${node.metadata.name}`,
-          message: `the ${sidecar} peering side-car on node ${node.metadata.name} is not ready: weave's peers there are not kept up to date as nodes come and go`,
-          cause,
-          fix: podFix(
-            pod,
-            (podStatus(pod).containerStatuses ?? []).filter((c) => c.name === sidecar),
-          ),
-        });
-      } else sidecarReady++;
-      if (readyApartFrom(pod, sidecar)) {
-        ready++;
-        continue;
-      }
-    }
-    missing.push(node.metadata.name);
-    findings.push({
-      severity: 'error',
-      reason: 'NetworkPodNotReady',
-      subject: `node ${node.metadata.name}`,
-      message: `${ds.metadata.name} pod on node ${node.metadata.name} is not ready`,
-      cause: podCause(pod, sidecar),
-      // Without the side-car: its state is a finding of its own, so the advice is weave's.
-      fix: podFix(pod, failingContainers(pod, sidecar)),
-    });
+    const verdict = judgeNode(ds, node, byNode.get(node.metadata.name) ?? [], sidecar);
+    findings.push(...verdict.findings);
+    if (!verdict.ready) missing.push(node.metadata.name);
+    if (verdict.sidecarReady === true) sidecarReady++;
+    else if (verdict.sidecarReady === false) sidecarDown.push(node.metadata.name);
   }
   const ok = missing.length === 0 && nodes.length > 0;
   checks.push({
     check: `${role} ${subject}`,
     ok,
-    detail: `${ready}/${nodes.length} nodes ready${missing.length ? `; not on: ${missing.join(', ')}` : ''}`,
+    detail: `${nodes.length - missing.length}/${nodes.length} nodes ready${missing.length ? `; not on: ${missing.join(', ')}` : ''}`,
   });
   if (sidecar) {
     checks.push({
@@ -466,45 +485,55 @@ function checkDeployment(dep: KubeObject, snap: ClusterSnapshot, findings: Findi
   });
 }
 
-export function clusterStatus(snap: ClusterSnapshot): StatusReport {
-  const findings: Finding[] = [];
-  const checks: Check[] = [];
-  const network = snap.network;
-  if (!network && snap.stateProblem) {
+/** Why status cannot judge against an applied config: the state is damaged, or nothing was applied. */
+function stateFindings(snap: ClusterSnapshot): Finding[] {
+  if (snap.network) return [];
+  if (snap.stateProblem)
     // The state exists but is damaged: "not applied" would be wrong, and so would applying anew
     // over it (apply stops on it too).
-    findings.push({
-      severity: 'error',
-      reason: 'StateUnreadable',
-      subject: 'ConfigMap kube-system/netpack-state',
-      message:
-        "netpack's stored state cannot be read, so status cannot tell which network was applied and judges only what it finds",
-      cause: snap.stateProblem,
-      fix: 'fix or delete ConfigMap kube-system/netpack-state (kubectl -n kube-system delete configmap netpack-state); netpack apply rebuilds it from the live cluster (or pass -f to status to check against a cluster file)',
-    });
-  } else if (!network) {
-    findings.push({
+    return [
+      {
+        severity: 'error',
+        reason: 'StateUnreadable',
+        subject: 'ConfigMap kube-system/netpack-state',
+        message:
+          "netpack's stored state cannot be read, so status cannot tell which network was applied and judges only what it finds",
+        cause: snap.stateProblem,
+        fix: 'fix or delete ConfigMap kube-system/netpack-state (kubectl -n kube-system delete configmap netpack-state); netpack apply rebuilds it from the live cluster (or pass -f to status to check against a cluster file)',
+      },
+    ];
+  return [
+    {
       severity: 'error',
       reason: 'NotApplied',
       subject: 'ConfigMap kube-system/netpack-state',
       message: 'netpack has not applied a network to this cluster',
       fix: 'netpack apply -f cluster.yml (or pass -f to status to check against a cluster file)',
-    });
-  }
-  findings.push(...foreignNetworks(network, snap.networks ?? []));
-  const dsName = network ? networkDaemonSetName(network) : undefined;
-  // Providers whose DaemonSet netpack applied (component label), as apply's guard reads them.
-  const running = [
-    ...new Set(
-      snap.daemonSets
-        .map((d) => d.metadata.labels?.[COMPONENT_LABEL])
-        .filter((c): c is string => c === 'weave' || c === 'calico'),
-    ),
-  ].sort();
-  // The cluster file names another provider than the one running: apply would refuse it, so
-  // say that, and do not judge (or suggest applying) the file's provider objects.
-  const mismatch = network !== undefined && running.length > 0 && !running.includes(network.provider);
-  if (network && mismatch) {
+    },
+  ];
+}
+
+/** What every check needs: the config, its network DaemonSet, what netpack runs, and whether they disagree. */
+interface Judged {
+  snap: ClusterSnapshot;
+  network: NetworkConfig | undefined;
+  dsName: string | undefined;
+  /** Providers whose DaemonSet netpack applied (component label), as apply's guard reads them. */
+  running: string[];
+  /** The config names another provider than the one running. */
+  mismatch: boolean;
+  findings: Finding[];
+  checks: Check[];
+}
+
+/**
+ * The provider's DaemonSet. When the cluster file names another provider than the one running,
+ * apply would refuse it: say that, and do not judge (or suggest applying) the file's objects.
+ */
+function checkNetworkDaemonSet(j: Judged): void {
+  const { network, dsName, running, findings, checks } = j;
+  if (!network) return;
+  if (j.mismatch) {
     findings.push({
       severity: 'error',
       reason: 'ProviderMismatch',
@@ -518,44 +547,44 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
         ok: false,
         detail: `missing; the cluster runs ${running.join(', ')}`,
       });
-  } else if (network && dsName) {
-    const ds = snap.daemonSets.find((d) => d.metadata.name === dsName);
-    if (!ds) {
-      findings.push({
-        severity: 'error',
-        reason: 'NetworkDaemonSetMissing',
-        subject: `DaemonSet kube-system/${dsName}`,
-        message: `the ${network.provider} DaemonSet does not exist`,
-        fix: 'netpack apply -f cluster.yml',
-      });
-      checks.push({ check: `network DaemonSet kube-system/${dsName}`, ok: false, detail: 'missing' });
-    } else {
-      const sidecar =
-        dsName === WEAVE_NAME && templateContainers(ds).includes(PEERS_CONTAINER)
-          ? PEERS_CONTAINER
-          : undefined;
-      checkDaemonSet(ds, snap, 'network', findings, checks, sidecar);
-    }
+    return;
   }
+  if (!dsName) return;
+  const ds = j.snap.daemonSets.find((d) => d.metadata.name === dsName);
+  if (!ds) {
+    findings.push({
+      severity: 'error',
+      reason: 'NetworkDaemonSetMissing',
+      subject: `DaemonSet kube-system/${dsName}`,
+      message: `the ${network.provider} DaemonSet does not exist`,
+      fix: 'netpack apply -f cluster.yml',
+    });
+    checks.push({ check: `network DaemonSet kube-system/${dsName}`, ok: false, detail: 'missing' });
+    return;
+  }
+  const sidecar =
+    dsName === WEAVE_NAME && templateContainers(ds).includes(PEERS_CONTAINER) ? PEERS_CONTAINER : undefined;
+  checkDaemonSet(ds, j.snap, 'network', findings, checks, sidecar);
+}
+
+/** netpack's other DaemonSets and its Deployments, and the Deployments the config says must run. */
+function checkWorkloads(j: Judged): void {
+  const { snap, network, findings, checks } = j;
   for (const ds of snap.daemonSets) {
-    if (ds.metadata.name === dsName) continue;
-    checkDaemonSet(
-      ds,
-      snap,
+    if (ds.metadata.name === j.dsName) continue;
+    const role =
       ds.metadata.name === NODE_LOCAL_DNS_NAME
         ? 'node-local-dns'
         : // Without a config (state missing or unreadable), the provider's DaemonSet by its label.
-          !network && running.includes(ds.metadata.labels?.[COMPONENT_LABEL] ?? '')
+          !network && j.running.includes(ds.metadata.labels?.[COMPONENT_LABEL] ?? '')
           ? 'network'
-          : 'workload',
-      findings,
-      checks,
-    );
+          : 'workload';
+    checkDaemonSet(ds, snap, role, findings, checks);
   }
   for (const dep of snap.deployments) checkDeployment(dep, snap, findings, checks);
   // Deployments the config says must run (Typha only when the config turns it on).
   const expected =
-    network?.provider === 'calico' && !mismatch
+    network?.provider === 'calico' && !j.mismatch
       ? [
           KUBE_CONTROLLERS,
           ...(network.calico.typha && network.calico.datastore === 'kubernetes' ? ['calico-typha'] : []),
@@ -571,92 +600,127 @@ export function clusterStatus(snap: ClusterSnapshot): StatusReport {
       fix: 'netpack apply -f cluster.yml',
     });
   }
+}
 
-  // Nodes: NetworkUnavailable, pod CIDRs inside the pod network.
-  const pod = network ? parseCidr(network.pod_network_cidr, { allowV6: true }) : undefined;
-  let nodeProblems = 0;
-  for (const node of snap.nodes) {
-    const name = node.metadata.name;
-    if (conditionTrue(node, 'NetworkUnavailable') === true) {
-      nodeProblems++;
-      const c = (
-        (node.status as { conditions?: { type: string; reason?: string; message?: string }[] })?.conditions ??
-        []
-      ).find((x) => x.type === 'NetworkUnavailable');
-      findings.push({
-        severity: 'error',
-        reason: 'NetworkUnavailable',
-        subject: `node ${name}`,
-        message: 'condition NetworkUnavailable is True',
-        cause: [c?.reason, c?.message].filter(Boolean).join(': ') || undefined,
-      });
-    }
-    const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
-    const cidrs = spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []);
-    // Only custom manifests may rely on spec.podCIDR (flannel, host-local IPAM); Weave's and
-    // Calico's IPAM allocate without it, so an empty one says nothing there.
-    if (cidrs.length === 0 && network?.provider === 'custom') {
-      findings.push({
-        severity: 'warning',
-        reason: 'NodeWithoutPodCidr',
-        subject: `node ${name}`,
-        message: 'spec.podCIDR is empty',
-        fix: 'run kube-controller-manager with --allocate-node-cidrs and --cluster-cidr',
-      });
-    }
-    if (pod?.ok) {
-      for (const text of cidrs) {
-        const c = parseCidr(text, { allowV6: true });
-        if (!c.ok || c.value.family !== pod.value.family) continue;
-        if (!(pod.value.start <= c.value.start && c.value.end <= pod.value.end)) {
-          nodeProblems++;
-          findings.push({
-            severity: 'error',
-            reason: 'PodCidrOutsidePodNetwork',
-            subject: `node ${name}`,
-            message: `spec.podCIDR ${text} is outside network.pod_network_cidr ${network!.pod_network_cidr}`,
-          });
-        }
-      }
-    }
-  }
-  checks.push({
-    check: 'nodes: network available, pod CIDRs inside the pod network',
-    ok: nodeProblems === 0,
-    detail: `${snap.nodes.length - nodeProblems}/${snap.nodes.length} fine`,
-  });
-
-  if (network?.provider === 'calico' && network.calico.datastore === 'kubernetes' && !mismatch) {
-    const pool = snap.ipPools.find((p) => p.metadata.name === IPPOOL_NAME);
-    const cidr = (pool?.spec as { cidr?: string } | undefined)?.cidr;
-    if (!pool)
-      findings.push({
-        severity: 'error',
-        reason: 'IPPoolMissing',
-        subject: `IPPool ${IPPOOL_NAME}`,
-        message: 'the Calico IPPool does not exist',
-        fix: 'netpack apply -f cluster.yml',
-      });
-    else if (cidr !== network.pod_network_cidr) {
-      findings.push({
-        severity: 'error',
-        reason: 'IPPoolMismatch',
-        subject: `IPPool ${IPPOOL_NAME}`,
-        message: `spec.cidr is ${cidr}, network.pod_network_cidr is ${network.pod_network_cidr}`,
-      });
-    }
-    checks.push({
-      check: `Calico IPPool ${IPPOOL_NAME}`,
-      ok: !!pool && cidr === network.pod_network_cidr,
-      detail: pool ? `cidr ${cidr}` : 'missing',
+/** One node's problems: NetworkUnavailable, no pod CIDR (custom manifests only), a pod CIDR outside the pod network. */
+function nodeFindings(
+  node: KubeObject,
+  network: NetworkConfig | undefined,
+  pod: ReturnType<typeof parseCidr> | undefined,
+): Finding[] {
+  const name = node.metadata.name;
+  const out: Finding[] = [];
+  if (conditionTrue(node, 'NetworkUnavailable') === true) {
+    const c = (
+      (node.status as { conditions?: { type: string; reason?: string; message?: string }[] })?.conditions ??
+      []
+    ).find((x) => x.type === 'NetworkUnavailable');
+    out.push({
+      severity: 'error',
+      reason: 'NetworkUnavailable',
+      subject: `node ${name}`,
+      message: 'condition NetworkUnavailable is True',
+      cause: [c?.reason, c?.message].filter(Boolean).join(': ') || undefined,
     });
   }
+  const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+  const cidrs = spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []);
+  // Only custom manifests may rely on spec.podCIDR (flannel, host-local IPAM); Weave's and
+  // Calico's IPAM allocate without it, so an empty one says nothing there.
+  if (cidrs.length === 0 && network?.provider === 'custom')
+    out.push({
+      severity: 'warning',
+      reason: 'NodeWithoutPodCidr',
+      subject: `node ${name}`,
+      message: 'spec.podCIDR is empty',
+      fix: 'run kube-controller-manager with --allocate-node-cidrs and --cluster-cidr',
+    });
+  if (!pod?.ok) return out;
+  for (const text of cidrs) {
+    const c = parseCidr(text, { allowV6: true });
+    if (!c.ok || c.value.family !== pod.value.family) continue;
+    if (pod.value.start <= c.value.start && c.value.end <= pod.value.end) continue;
+    out.push({
+      severity: 'error',
+      reason: 'PodCidrOutsidePodNetwork',
+      subject: `node ${name}`,
+      message: `spec.podCIDR ${text} is outside network.pod_network_cidr ${network!.pod_network_cidr}`,
+    });
+  }
+  return out;
+}
 
-  if (network?.provider === 'weave' && !mismatch) checkPeering(network, snap, findings, checks);
+/** Nodes: NetworkUnavailable, pod CIDRs inside the pod network. */
+function checkNodes(j: Judged): void {
+  const pod = j.network ? parseCidr(j.network.pod_network_cidr, { allowV6: true }) : undefined;
+  let nodeProblems = 0;
+  for (const node of j.snap.nodes) {
+    const found = nodeFindings(node, j.network, pod);
+    nodeProblems += found.filter((f) => f.severity === 'error').length;
+    j.findings.push(...found);
+  }
+  j.checks.push({
+    check: 'nodes: network available, pod CIDRs inside the pod network',
+    ok: nodeProblems === 0,
+    detail: `${j.snap.nodes.length - nodeProblems}/${j.snap.nodes.length} fine`,
+  });
+}
+
+/** Calico with the Kubernetes datastore: its IPPool exists with the config's pod CIDR. */
+function checkIpPool(j: Judged): void {
+  const network = j.network;
+  if (network?.provider !== 'calico' || network.calico.datastore !== 'kubernetes' || j.mismatch) return;
+  const pool = j.snap.ipPools.find((p) => p.metadata.name === IPPOOL_NAME);
+  const cidr = (pool?.spec as { cidr?: string } | undefined)?.cidr;
+  if (!pool)
+    j.findings.push({
+      severity: 'error',
+      reason: 'IPPoolMissing',
+      subject: `IPPool ${IPPOOL_NAME}`,
+      message: 'the Calico IPPool does not exist',
+      fix: 'netpack apply -f cluster.yml',
+    });
+  else if (cidr !== network.pod_network_cidr)
+    j.findings.push({
+      severity: 'error',
+      reason: 'IPPoolMismatch',
+      subject: `IPPool ${IPPOOL_NAME}`,
+      message: `spec.cidr is ${cidr}, network.pod_network_cidr is ${network.pod_network_cidr}`,
+    });
+  j.checks.push({
+    check: `Calico IPPool ${IPPOOL_NAME}`,
+    ok: !!pool && cidr === network.pod_network_cidr,
+    detail: pool ? `cidr ${cidr}` : 'missing',
+  });
+}
+
+export function clusterStatus(snap: ClusterSnapshot): StatusReport {
+  const network = snap.network;
+  const running = [
+    ...new Set(
+      snap.daemonSets
+        .map((d) => d.metadata.labels?.[COMPONENT_LABEL])
+        .filter((c): c is string => c === 'weave' || c === 'calico'),
+    ),
+  ].sort();
+  const j: Judged = {
+    snap,
+    network,
+    dsName: network ? networkDaemonSetName(network) : undefined,
+    running,
+    mismatch: network !== undefined && running.length > 0 && !running.includes(network.provider),
+    findings: [...stateFindings(snap), ...foreignNetworks(network, snap.networks ?? [])],
+    checks: [],
+  };
+  checkNetworkDaemonSet(j);
+  checkWorkloads(j);
+  checkNodes(j);
+  checkIpPool(j);
+  if (network?.provider === 'weave' && !j.mismatch) checkPeering(network, snap, j.findings, j.checks);
   const kubeletDns = kubeletDnsFindings(snap);
-  findings.push(...kubeletDns.findings);
-  if (kubeletDns.check) checks.push(kubeletDns.check);
-  return { healthy: !findings.some((f) => f.severity === 'error'), checks, findings };
+  j.findings.push(...kubeletDns.findings);
+  if (kubeletDns.check) j.checks.push(kubeletDns.check);
+  return { healthy: !j.findings.some((f) => f.severity === 'error'), checks: j.checks, findings: j.findings };
 }
 
 /**

@@ -109,14 +109,8 @@ export interface ClusterClient {
   /** Delete; `absent` when it was already gone. */
   delete(ref: ObjectRef, opts: WriteOptions): Promise<'deleted' | 'absent'>;
   /**
-   * The kubelet's running configuration through the API server's node proxy
-   * (`/api/v1/nodes/NAME/proxy/configz`), as the kubelet returns it; throws ApiError when the
-   * API server refuses it or cannot reach the kubelet.
-   */
-  nodeConfigz?(node: string): Promise<unknown>;
-  /**
-   * One GET of a raw path (a pod or Service proxy: `netpack check` asks its probes this way), no
-   * retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
+   * One GET of a raw path (a pod, Service or node proxy: `netpack check` asks its probes this
+   * way, status reads kubelets' configz), no retries, no byte for `timeoutMs` gives it up. Status 0 with the error as body when no answer came.
    */
   proxyGet(path: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }>;
   readonly stats: ClientStats;
@@ -140,40 +134,8 @@ export interface JsonPatchOp {
 /** netpack's field manager name, in managedFields. */
 export const FIELD_MANAGER = 'netpack';
 
-/** A failure answer of the API server (after retries), with the Status reason. */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-    readonly reason: string | undefined,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-/** Stable codes of cluster failures (`-o json`, scripts); the message is for people. */
-export type ClusterErrorCode =
-  | 'ClusterError'
-  | 'KubeconfigInvalid'
-  | 'ExecPluginFailed'
-  | 'TlsVerifyFailed'
-  | 'NotKubernetes'
-  | 'ConnectionRefused'
-  | 'Unreachable'
-  | 'Timeout'
-  /** Another apply or delete holds the cluster's lock (`lock.ts`). */
-  | 'LockHeld';
-
-/** The cluster cannot be reached or the kubeconfig is unusable: not a config problem. */
-export class ClusterError extends Error {
-  constructor(
-    message: string,
-    readonly code: ClusterErrorCode = 'ClusterError',
-  ) {
-    super(message);
-  }
-}
+// The cluster error family lives in errors.ts; re-exported here, where the shell has always found it.
+export { ApiError, ClusterError, type ClusterErrorCode } from './errors.ts';
 
 export function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

@@ -46,7 +46,7 @@ export async function kubeNodeSource(
         const { items, resourceVersion } = await (await current()).list('v1', 'Node');
         return { items: items as NodeObject[], resourceVersion };
       } catch (e) {
-        if (e instanceof ApiError && (e.code === 401 || e.code === 403)) stale = true;
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) stale = true;
         throw e;
       }
     },

@@ -115,4 +115,24 @@ describe('status: kubelet clusterDNS through configz', () => {
     assert.equal(configz.length, 1);
     assert.equal(configz[0]!.status, 404);
   });
+
+  it('--kubelet-sample bounds the configz reads and the check says how many nodes were asked', async () => {
+    env = await setup({ kubeletConfig: () => kubeadmKubeletConfig() });
+    const file = env.file('cluster.yml', calicoYaml());
+    assert.equal((await env.np('apply', '-f', file, '--no-wait')).code, 0);
+    const r = await env.np('status', '-f', file, '-o', 'json', '--kubelet-sample', '2');
+    const report = JSON.parse(r.stdout) as { checks: { check: string; detail: string }[] };
+    const configz = env.server.requests.filter((q) => q.path.endsWith('/proxy/configz'));
+    assert.equal(configz.length, 2);
+    const check = report.checks.find((c) => c.check === 'kubelet clusterDNS answered');
+    assert.match(check!.detail, /^\d\/2 kubelets.*; 2 of 3 nodes asked/);
+    const none = await env.np('status', '-f', file, '--kubelet-sample', '0');
+    assert.ok(none.code === 0 || none.code === 1, none.stderr);
+    assert.equal(
+      env.server.requests.filter((q) => q.path.endsWith('/proxy/configz')).length,
+      2,
+      'none asked',
+    );
+    assert.equal((await env.np('status', '--kubelet-sample', 'some')).code, 2);
+  });
 });

@@ -200,6 +200,23 @@ describe('kubeconfig problems: one line naming the file, exit 2', () => {
     );
   });
 
+  it('with -o json every kubeconfig problem has the code KubeconfigInvalid; YAML errors keep their position', async () => {
+    const cases = [
+      write('code-empty', ''),
+      write('code-yaml', 'apiVersion: v1\nclusters:\n  - name: a\n   cluster: {}\n'),
+      write('code-no-contexts', 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n'),
+      join(dir, 'code-missing'),
+    ];
+    for (const file of cases) {
+      const r = await netpack(['status', '--kubeconfig', file, '-o', 'json']);
+      oneUsageLine(r);
+      const error = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'KubeconfigInvalid', file);
+    }
+    const yaml = await netpack(['status', '--kubeconfig', cases[1]!, '-o', 'json']);
+    assert.ok(JSON.parse(yaml.stdout).error.message.startsWith(`${cases[1]}:4:`), yaml.stdout);
+  });
+
   it('an entry client-node refuses names the file and the entry', async () => {
     const file = write('no-server', 'clusters:\n- name: a\n  cluster: {}\ncontexts: []\nusers: []\n');
     assert.equal(
@@ -386,7 +403,7 @@ describe('which server and context are in use', () => {
     try {
       await assert.rejects(
         client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'absent' }),
-        (e: Error) => e instanceof ApiError && e.code === 403,
+        (e: Error) => e instanceof ApiError && e.code === 'Forbidden' && e.status === 403,
       );
     } finally {
       client.close();

@@ -60,6 +60,7 @@ it('gives a silent server up after the request timeout, tried twice, and says wh
       client.list('v1', 'Node'),
       (e: unknown) =>
         e instanceof ClusterError &&
+        e.code === 'Timeout' &&
         /list Node: 127\.0\.0\.1:\d+ accepted the connection but sent no answer within 150ms \(2 tries\); is it the API server/.test(
           e.message,
         ),

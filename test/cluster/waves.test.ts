@@ -3,9 +3,12 @@
 // the client's and not the machine's: first apply writes in 4 waves (the write-ahead record; every
 // CRD and built-in at once; the IPPool once its CRD is Established; the state, the lock's release
 // alongside) after one wave of reads and one of the lock with the reads under it; re-apply at
-// most 2; status at most the pages of its longest list plus one.
+// most 2; status at most the pages of its longest list plus two (the first kubelet's configz
+// alone, then a bounded sample of the others in one wave), whatever the number of nodes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_KUBELET_SAMPLE } from '../../src/cluster/kubelet-dns.ts';
+import { kubeadmKubeletConfig } from '../fake-apiserver/server.ts';
 import { describeWaves, requestWaves, waveCount } from '../fake-apiserver/waves.ts';
 import { calicoYaml, type Env, setup } from './helpers.ts';
 
@@ -16,7 +19,8 @@ describe('request waves against a server with latency', () => {
   let env: Env;
   let file: string;
   before(async () => {
-    env = await setup({ nodes: 3, crdEstablishDelayMs: 0 });
+    // Every kubelet shows its configz, as on a kubeadm cluster.
+    env = await setup({ nodes: 3, crdEstablishDelayMs: 0, kubeletConfig: () => kubeadmKubeletConfig() });
     file = env.file('cluster.yml', calicoYaml());
     env.server.faults.add({ latencyMs: LATENCY_MS });
   });
@@ -61,9 +65,10 @@ describe('request waves against a server with latency', () => {
     assert.ok(waves <= 2, `${waves} waves:\n${describeWaves(requests, { watchAnswerMs: LATENCY_MS })}`);
   });
 
-  it('status of 1,200 nodes (3 pages of nodes and of pods): at most 4 waves', async () => {
+  it('status of 1,200 nodes in two pools (3 pages of nodes and of pods, configz of a sample): at most 5 waves', async () => {
     env.server.faults.clear();
-    env.server.addNodes(1197);
+    env.server.addNodes(597);
+    env.server.addNodes(600, { 'node.kubernetes.io/instance-type': 'large' });
     // A network pod on every node, committed directly (stepping the rollout 1,200 times is slow).
     const podType = env.server.store.registry.byKind('v1', 'Pod')!;
     for (let i = 1; i <= 1200; i++)
@@ -82,9 +87,12 @@ describe('request waves against a server with latency', () => {
     const { waves, requests } = await measure('status');
     const pages = requests.filter((r) => r.verb === 'list' && r.resource === 'nodes').length;
     assert.equal(pages, 3);
-    assert.ok(
-      waves <= pages + 1,
-      `${waves} waves:\n${describeWaves(requests, { watchAnswerMs: LATENCY_MS })}`,
-    );
+    const shown = describeWaves(requests, { watchAnswerMs: LATENCY_MS });
+    assert.ok(waves <= pages + 2, `${waves} waves:\n${shown}`);
+    // A bounded sample of the kubelets, both pools among them, and the report says so.
+    const configz = requests.filter((r) => r.path.endsWith('/proxy/configz'));
+    assert.equal(configz.length, DEFAULT_KUBELET_SAMPLE, shown);
+    const asked = new Set(configz.map((r) => Number(/node-(\d+)/.exec(r.path)![1])));
+    assert.ok([...asked].some((n) => n <= 600) && [...asked].some((n) => n > 600), [...asked].join(' '));
   });
 });

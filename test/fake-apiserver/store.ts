@@ -38,6 +38,8 @@ export class Store {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Each table sorted by key, for `peek`; dropped by every write to the table. */
   private readonly sortedCache = new WeakMap<Map<string, KubeObject>, KubeObject[]>();
+  /** The same, per namespace, so that each page of a namespaced list does not filter the table again. */
+  private readonly namespaceCache = new WeakMap<Map<string, KubeObject>, Map<string, KubeObject[]>>();
   private readonly subscribers = new Set<(e: StoreEvent) => void>();
   private uidCounter = 0;
 
@@ -89,7 +91,18 @@ export class Store {
       sorted = [...table.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o);
       this.sortedCache.set(table, sorted);
     }
-    return namespace === undefined ? sorted : sorted.filter((o) => o.metadata.namespace === namespace);
+    if (namespace === undefined) return sorted;
+    let byNamespace = this.namespaceCache.get(table);
+    if (!byNamespace) {
+      byNamespace = new Map();
+      this.namespaceCache.set(table, byNamespace);
+    }
+    let inNamespace = byNamespace.get(namespace);
+    if (!inNamespace) {
+      inNamespace = sorted.filter((o) => o.metadata.namespace === namespace);
+      byNamespace.set(namespace, inNamespace);
+    }
+    return inNamespace;
   }
 
   /** Copies of all objects of a type (in one namespace when given), sorted by namespace/name. */
@@ -109,6 +122,7 @@ export class Store {
     stored.metadata.resourceVersion = String(this.rv);
     this.table(rt).set(key, stored);
     this.sortedCache.delete(this.table(rt));
+    this.namespaceCache.delete(this.table(rt));
     this.emit({ type: existed ? 'MODIFIED' : 'ADDED', rv: this.rv, rt, object: clone(stored) });
     return clone(stored);
   }
@@ -120,6 +134,7 @@ export class Store {
     if (!obj) return undefined;
     this.table(rt).delete(key);
     this.sortedCache.delete(this.table(rt));
+    this.namespaceCache.delete(this.table(rt));
     this.rv++;
     obj.metadata.resourceVersion = String(this.rv);
     this.emit({ type: 'DELETED', rv: this.rv, rt, object: clone(obj) });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { connect } from '../../cluster/connect.ts';
+import { DEFAULT_KUBELET_SAMPLE } from '../../cluster/kubelet-dns.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
@@ -15,6 +16,11 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
         'is the pod network healthy: network pods ready on every node (and why not), controllers, node-local-dns, node conditions and pod CIDRs, IPPool, regions',
       )
       .option('-f, --file <path>', 'judge against this cluster file instead of the applied state')
+      .option(
+        '--kubelet-sample <n|all>',
+        `how many nodes' kubelet configz to read (clusterDNS), at least one per kubelet version and node pool; all: every node, 0: none`,
+        String(DEFAULT_KUBELET_SAMPLE),
+      )
       .addOption(outputOption('text or json', ['text', 'json'])),
   )
     .addHelpText(
@@ -27,13 +33,14 @@ Examples:
 Exit status: 0 healthy, 1 not healthy, 2 usage or the cluster cannot be talked to (one line on
 stderr; with -o json also {"error": {"code", "message"}} on stdout).`,
     )
-    .action((opts: ClusterFlags & { output: string }) =>
+    .action((opts: ClusterFlags & { output: string; kubeletSample: string }) =>
       clusterAction(
         io,
         setExit,
         async () => {
           if (opts.output !== 'text' && opts.output !== 'json')
             throw new UsageError(`--output must be text or json (got "${opts.output}")`);
+          const kubeletSample = parseSample(opts.kubeletSample);
           let network: import('../../config/types.ts').NetworkConfig | undefined;
           if (opts.file) {
             const loaded = loadClusterFile(opts.file, (l) => io.stderr(`${l}\n`));
@@ -43,7 +50,7 @@ stderr; with -o json also {"error": {"code", "message"}} on stdout).`,
           }
           const client = await connect(opts, (l) => io.stderr(`${l}\n`));
           try {
-            const snapshot = await readSnapshot(client, network);
+            const snapshot = await readSnapshot(client, network, { kubeletSample });
             // An unreadable state is a finding of the report (StateUnreadable), not said twice.
             const report = clusterStatus(snapshot);
             io.stdout(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
@@ -55,4 +62,12 @@ stderr; with -o json also {"error": {"code", "message"}} on stdout).`,
         { json: opts.output === 'json' },
       ),
     );
+}
+
+/** `--kubelet-sample`: a count of nodes, or all. */
+function parseSample(text: string): number | 'all' {
+  if (text === 'all') return 'all';
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`--kubelet-sample must be a number of nodes or all (got "${text}")`);
+  return Number(text);
 }
