@@ -7,8 +7,9 @@
  * last-applied-configuration annotation, a Pharos side-car, options netpack does not set), so
  * the object ends exactly as netpack renders it and `diff` is clean afterwards.
  */
-import { mapLimit } from './apply.ts';
+
 import type { CreateOnlySecret } from './desired.ts';
+import { mapLimit } from './map-limit.ts';
 import {
   isObject,
   isOurs,
@@ -87,12 +88,16 @@ export async function adoptObject(
 
 /** Kinds of which three or more missing objects are looked for with one list instead of GETs. */
 const LIST_FROM = 3;
+/** Kinds looked for one GET each, however many: a list would carry far more than netpack's. */
+const NEVER_LISTED = new Set(['Secret', 'CustomResourceDefinition']);
 
 /**
  * The objects of the render that exist without netpack's label, by refKey: DaemonSets from the
  * list of all of them read already; for the rest of what the labelled lists did not find (on a
  * first apply, everything; afterwards, nothing), one list per kind and namespace when three or
- * more are missing, else one GET each. Secrets are never listed (the values of a whole namespace).
+ * more are missing, else one GET each. Secrets are never listed (the values of a whole namespace),
+ * nor CRDs (every operator's schemas, megabytes on a busy cluster: apply looks for the render's
+ * objects on every run, `read.ts`).
  */
 export async function findUnlabelled(
   client: ClusterClient,
@@ -120,14 +125,15 @@ export async function findUnlabelled(
     const { apiVersion, kind } = objs[0]!;
     // A kind not served yet (its CRD comes with this apply): nothing of it can exist.
     if (!(await client.resource(apiVersion, kind))) return;
-    if (objs.length >= LIST_FROM && kind !== 'Secret') {
+    if (objs.length >= LIST_FROM && !NEVER_LISTED.has(kind)) {
       const wanted = new Set(objs.map(refKey));
       const namespace = objs[0]!.metadata.namespace;
       const { items } = await client.list(apiVersion, kind, namespace ? { namespace } : {});
       for (const o of items) if (wanted.has(refKey(o))) keep(o);
       return;
     }
-    for (const o of objs) keep(await client.get(toRef(o)));
+    // The GETs of one group leave together: a group's objects are one wave, not one each.
+    for (const o of await Promise.all(objs.map((x) => client.get(toRef(x))))) keep(o);
   });
   if (failures.length > 0) throw failures[0]!.error;
   return out;

@@ -66,58 +66,31 @@ function refuse(
   };
 }
 
-export function guardChanges(
-  network: NetworkConfig,
-  state: StoredState | undefined,
-  live: LiveFacts,
-): Refusal[] {
+/** What the stored state says cannot change: provider, service and pod ranges, Calico's datastore. */
+function stateRefusals(network: NetworkConfig, state: StoredState): Refusal[] {
   const out: Refusal[] = [];
   const stateWhere = 'the applied state (ConfigMap kube-system/netpack-state)';
-  if (state) {
-    const was = state.network;
-    if (was.provider !== network.provider)
-      out.push(refuse('network.provider', was.provider, network.provider, 'state', stateWhere));
-    if (was.service_cidr !== network.service_cidr) {
-      out.push(refuse('network.service_cidr', was.service_cidr, network.service_cidr, 'state', stateWhere));
-    }
-    if (was.pod_network_cidr !== network.pod_network_cidr) {
-      out.push(
-        refuse(
-          'network.pod_network_cidr',
-          was.pod_network_cidr,
-          network.pod_network_cidr,
-          'state',
-          stateWhere,
-        ),
-      );
-    }
-    if (
-      was.provider === 'calico' &&
-      network.provider === 'calico' &&
-      was.calico?.datastore !== network.calico.datastore
-    ) {
-      out.push(
-        refuse(
-          'network.calico.datastore',
-          String(was.calico?.datastore),
-          network.calico.datastore,
-          'state',
-          stateWhere,
-        ),
-      );
-    }
-  }
-  out.push(...networkRefusals(network, live.networks, out));
-  out.push(...serviceRefusals(network, live.serviceIps ?? [], out));
-  const pod = parseCidr(network.pod_network_cidr, { allowV6: true });
+  const was = state.network;
+  const unlike = (field: string, current: string, wanted: string) => {
+    if (current !== wanted) out.push(refuse(field, current, wanted, 'state', stateWhere));
+  };
+  unlike('network.provider', was.provider, network.provider);
+  unlike('network.service_cidr', was.service_cidr, network.service_cidr);
+  unlike('network.pod_network_cidr', was.pod_network_cidr, network.pod_network_cidr);
+  if (was.provider === 'calico' && network.provider === 'calico')
+    unlike('network.calico.datastore', String(was.calico?.datastore), network.calico.datastore);
+  return out;
+}
+
+/**
+ * The pod range a running network allocates from (weave-net's IPALLOC_RANGE, Calico's default
+ * IPPool), unless a refusal of the pod range is made already.
+ */
+function runningRangeRefusals(network: NetworkConfig, live: LiveFacts, so: Refusal[]): Refusal[] {
+  if (so.some((r) => r.field === 'network.pod_network_cidr')) return [];
   const weave = live.weaveRange;
-  if (
-    network.provider === 'weave' &&
-    weave &&
-    weave.cidr !== network.pod_network_cidr &&
-    !out.some((r) => r.field === 'network.pod_network_cidr')
-  ) {
-    out.push(
+  if (network.provider === 'weave' && weave && weave.cidr !== network.pod_network_cidr) {
+    return [
       refuse(
         'network.pod_network_cidr',
         weave.cidr,
@@ -125,44 +98,55 @@ export function guardChanges(
         'daemonset',
         `the cluster (${weave.where})`,
       ),
-    );
+    ];
   }
-  if (network.provider === 'calico' && network.calico.datastore === 'kubernetes') {
-    const pool = live.ipPools.find((p) => p.name === IPPOOL_NAME);
-    if (
-      pool &&
-      pool.cidr !== network.pod_network_cidr &&
-      !out.some((r) => r.field === 'network.pod_network_cidr')
-    ) {
-      out.push(
-        refuse(
-          'network.pod_network_cidr',
-          pool.cidr,
-          network.pod_network_cidr,
-          'ippool',
-          `the cluster (spec.cidr of Calico IPPool ${pool.name})`,
-        ),
-      );
+  if (network.provider !== 'calico' || network.calico.datastore !== 'kubernetes') return [];
+  const pool = live.ipPools.find((p) => p.name === IPPOOL_NAME);
+  if (!pool || pool.cidr === network.pod_network_cidr) return [];
+  return [
+    refuse(
+      'network.pod_network_cidr',
+      pool.cidr,
+      network.pod_network_cidr,
+      'ippool',
+      `the cluster (spec.cidr of Calico IPPool ${pool.name})`,
+    ),
+  ];
+}
+
+/** Node ranges the controller manager allocated outside the config's pod network. */
+function nodeRefusals(network: NetworkConfig, nodes: LiveFacts['nodes']): Refusal[] {
+  const pod = parseCidr(network.pod_network_cidr, { allowV6: true });
+  if (!pod.ok) return [];
+  const out: Refusal[] = [];
+  for (const node of nodes) {
+    for (const text of node.podCIDRs) {
+      const c = parseCidr(text, { allowV6: true });
+      if (!c.ok || c.value.family !== pod.value.family) continue;
+      const inside = pod.value.start <= c.value.start && c.value.end <= pod.value.end;
+      if (inside) continue;
+      out.push({
+        field: 'network.pod_network_cidr',
+        current: text,
+        wanted: network.pod_network_cidr,
+        source: 'node',
+        message: `network.pod_network_cidr ${network.pod_network_cidr} does not contain spec.podCIDR ${text} of node ${node.name}: the controller manager allocated node ranges from another pod network; set network.pod_network_cidr to the cluster's (kube-controller-manager --cluster-cidr)`,
+      });
     }
   }
-  if (pod.ok) {
-    for (const node of live.nodes) {
-      for (const text of node.podCIDRs) {
-        const c = parseCidr(text, { allowV6: true });
-        if (!c.ok || c.value.family !== pod.value.family) continue;
-        const inside = pod.value.start <= c.value.start && c.value.end <= pod.value.end;
-        if (!inside) {
-          out.push({
-            field: 'network.pod_network_cidr',
-            current: text,
-            wanted: network.pod_network_cidr,
-            source: 'node',
-            message: `network.pod_network_cidr ${network.pod_network_cidr} does not contain spec.podCIDR ${text} of node ${node.name}: the controller manager allocated node ranges from another pod network; set network.pod_network_cidr to the cluster's (kube-controller-manager --cluster-cidr)`,
-          });
-        }
-      }
-    }
-  }
+  return out;
+}
+
+export function guardChanges(
+  network: NetworkConfig,
+  state: StoredState | undefined,
+  live: LiveFacts,
+): Refusal[] {
+  const out: Refusal[] = state ? stateRefusals(network, state) : [];
+  out.push(...networkRefusals(network, live.networks, out));
+  out.push(...serviceRefusals(network, live.serviceIps ?? [], out));
+  out.push(...runningRangeRefusals(network, live, out));
+  out.push(...nodeRefusals(network, live.nodes));
   return out;
 }
 

@@ -28,6 +28,7 @@ export class LockHeldError extends ClusterError {
   ) {
     super(
       `another netpack run holds the lock (Lease ${LOCK_REF.namespace}/${LOCK_REF.name}): ${holder}, since ${since}; try again when it is done (a holder that died frees it within ${LEASE_SECONDS}s)`,
+      'LockHeld',
     );
     this.name = 'LockHeldError';
   }
@@ -97,8 +98,19 @@ export function holderGone(lease: KubeObject): boolean {
 }
 
 export interface Lock {
-  /** Stops renewing and deletes the lease if this run still holds it. */
-  release(): Promise<void>;
+  /**
+   * Whether the lease was taken over from a holder that stopped renewing it or is gone, rather
+   * than created where there was none: a run that read the cluster while taking it reads again.
+   */
+  readonly takenOver: boolean;
+  /**
+   * Stops renewing and deletes the lease if this run still holds it: read first, so that a lease
+   * someone else holds now is left alone. With `quick`, a single DELETE when the lease was
+   * acknowledged as this run's less than half its duration ago and no renewal was refused (nobody
+   * can have taken it over since: it has not expired and this process is alive), for a release
+   * that goes alongside the last write. Once; later calls return the first one's promise.
+   */
+  release(opts?: { quick?: boolean }): Promise<void>;
 }
 
 export interface LockOptions {
@@ -127,6 +139,7 @@ export async function acquireLock(
     leaseTransitions: 0,
   };
   let held: KubeObject | undefined;
+  let takenOver = false;
   for (let attempt = 0; attempt < 3 && !held; attempt++) {
     const created = await client.create(leaseObject(spec), { dryRun: false });
     if (created !== 'exists') {
@@ -150,13 +163,26 @@ export async function acquireLock(
       continue;
     }
     held = taken;
+    takenOver = true;
   }
   if (!held) throw new ClusterError(`could not take the lock (Lease ${LOCK_REF.namespace}/${LOCK_REF.name})`);
-  return keepRenewed(client, held, spec, opts);
+  return keepRenewed(client, held, spec, takenOver, opts);
 }
 
-function keepRenewed(client: ClusterClient, held: KubeObject, spec: LeaseSpec, opts: LockOptions): Lock {
+/** How long after its last acknowledged write of the lease a quick release is a single DELETE. */
+const RELEASE_BLIND_MS = (LEASE_SECONDS * 1000) / 2;
+
+function keepRenewed(
+  client: ClusterClient,
+  held: KubeObject,
+  spec: LeaseSpec,
+  takenOver: boolean,
+  opts: LockOptions,
+): Lock {
   let current = held;
+  let ackedAt = Date.now();
+  let lost = false;
+  let released: Promise<void> | undefined;
   let renewing: Promise<void> = Promise.resolve();
   const timer = setInterval(
     () => {
@@ -172,20 +198,34 @@ function keepRenewed(client: ClusterClient, held: KubeObject, spec: LeaseSpec, o
             opts.log?.(`lock: renewal failed: ${e.message}`);
             return undefined;
           });
-        if (next === 'conflict') opts.log?.('lock: the lease was taken over; another run may be writing');
-        else if (next) current = next;
+        if (next === 'conflict') {
+          lost = true;
+          opts.log?.('lock: the lease was taken over; another run may be writing');
+        } else if (next) {
+          current = next;
+          ackedAt = Date.now();
+        }
       })();
     },
     opts.renewEveryMs ?? (LEASE_SECONDS * 1000) / 3,
   );
   timer.unref();
+  const release = async (quick: boolean) => {
+    clearInterval(timer);
+    await renewing;
+    if (quick && !lost && Date.now() - ackedAt < RELEASE_BLIND_MS) {
+      await client.delete(LOCK_REF, { dryRun: false });
+      return;
+    }
+    const live = await client.get(LOCK_REF);
+    if (live && (live.spec as LeaseSpec | undefined)?.holderIdentity === spec.holderIdentity)
+      await client.delete(LOCK_REF, { dryRun: false });
+  };
   return {
-    async release() {
-      clearInterval(timer);
-      await renewing;
-      const live = await client.get(LOCK_REF);
-      if (live && (live.spec as LeaseSpec | undefined)?.holderIdentity === spec.holderIdentity)
-        await client.delete(LOCK_REF, { dryRun: false });
+    takenOver,
+    release(how) {
+      released ??= release(how?.quick === true);
+      return released;
     },
   };
 }

@@ -6,6 +6,7 @@
  * have added defaults around them), and no field netpack owned before (managedFields of
  * manager `netpack`) has been dropped from the render. Then apply sends nothing at all.
  */
+import { deleteRank } from '../render/order.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
 import { FIELD_MANAGER, type KubeObject, type ObjectRef, refKey, toRef } from './types.ts';
 
@@ -247,8 +248,7 @@ export function planChanges(
     changes++;
   }
   // Namespaced objects go before cluster-scoped ones (their namespace or CRD may be among them).
-  const rank = (i: PlanItem) => (i.ref.kind === 'CustomResourceDefinition' ? 2 : i.ref.namespace ? 0 : 1);
-  prunes.sort((a, b) => rank(a) - rank(b));
+  prunes.sort((a, b) => deleteRank(a.ref) - deleteRank(b.ref));
   items.push(...prunes);
   return { items, changes };
 }

@@ -92,6 +92,16 @@ export function isCustomResource(obj: Pick<KubeObject, 'apiVersion'>): boolean {
   return !BUILT_IN_GROUPS.has(apiGroup(obj.apiVersion));
 }
 
+/**
+ * Where an object goes when objects are removed (prune, delete); lower goes first: the reverse
+ * of the apply order's tiers. Namespaced objects first (their namespace may go too), then
+ * cluster-scoped ones, CustomResourceDefinitions last (their custom resources go with them).
+ */
+export function deleteRank(ref: { kind: string; namespace?: string | undefined }): 0 | 1 | 2 {
+  if (ref.kind === 'CustomResourceDefinition') return 2;
+  return ref.namespace ? 0 : 1;
+}
+
 /** Where the object goes in the apply order; lower goes first. */
 export function applyRank(obj: KubeObject): number {
   if (isCustomResource(obj)) return RANK_CUSTOM_RESOURCE;

@@ -57,6 +57,23 @@ describe('apply and fields another field manager changed', () => {
     assert.equal(label(), 'hand-edited');
   });
 
+  it('-o json: diff and apply report the conflict with its code', async () => {
+    const DS = 'DaemonSet.apps/kube-system/calico-node';
+    const diff = await env.np('diff', '-f', file, '-o', 'json');
+    assert.equal(diff.code, 1, diff.stderr);
+    assert.deepEqual(
+      JSON.parse(diff.stdout).conflicts.map((c: { object: string; code: string }) => [c.object, c.code]),
+      [[DS, 'Conflict']],
+    );
+    const r = await env.np('apply', '-f', file, '--no-wait', '-o', 'json');
+    assert.equal(r.code, 1, r.stderr);
+    const failures = JSON.parse(r.stdout).failures as { object: string; code: string; conflict: boolean }[];
+    assert.deepEqual(
+      failures.map((f) => [f.object, f.code, f.conflict]),
+      [[DS, 'Conflict', true]],
+    );
+  });
+
   it('--force takes the field back', async () => {
     const r = await env.np('apply', '-f', file, '--no-wait', '--force');
     assert.equal(r.code, 0, r.stderr);

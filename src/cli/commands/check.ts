@@ -10,9 +10,9 @@ import { ApiError, ClusterError } from '../../cluster/types.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
 import type { ClusterConfig } from '../../config/types.ts';
 import { CLUSTER_DOMAIN } from '../../providers/nodelocaldns/index.ts';
+import { addClusterFlags, type ClusterFlags } from '../cluster-command.ts';
 import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
-import { addClusterFlags, type ClusterFlags } from './apply.ts';
 
 interface CheckFlags extends ClusterFlags {
   output: string;

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import { checkCustomManifests, predictConflicts } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
+import { type DiffResult, serverVerdict } from '../../cluster/diff.ts';
 import { formatPlan, formatRefusals, formatStaleSecrets, planReport } from '../../cluster/report.ts';
-import { type Io, outputOption, printReport } from '../context.ts';
 import {
   addClusterFlags,
   type ClusterFlags,
   clusterAction,
+  failureOutput,
   loadDesired,
   planAgainst,
   type ReportFormat,
-} from './apply.ts';
+} from '../cluster-command.ts';
+import { type Io, outputOption, printReport } from '../context.ts';
 
 /** diff's exit status, as kubectl diff's: 0 no differences, 1 differences, above 1 an error. */
 const DIFF_EXIT = { same: 0, differ: 1, error: 2 } as const;
@@ -54,39 +55,9 @@ Exit status, as kubectl diff: 0 nothing would change, 1 something would change o
               allowDnsCacheRemoval: opts.allowDnsCacheRemoval,
             });
             if (!d) return DIFF_EXIT.error;
-            // Custom manifests: what the API server would refuse (a dry run, which changes nothing).
-            const refused =
-              d.refusals.length > 0
-                ? []
-                : // A conflict found there is listed below, with the others.
-                  (await checkCustomManifests(client, ready.config, d, { force: false })).filter(
-                    (r) => !r.conflict,
-                  );
-            const conflicts = d.refusals.length > 0 ? [] : await predictConflicts(client, d);
-            const changes = d.plan.changes + d.secretsToCreate.length + (d.stateChanges ? 1 : 0);
-            const differ = d.refusals.length > 0 || refused.length > 0 || changes > 0;
-            if (opts.output !== 'text') {
-              printReport(io, opts.output, {
-                inSync: !differ,
-                ...planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges),
-                refusedByServer: refused.map((r) => ({ object: r.ref, message: r.message })),
-                conflicts: conflicts.map((c) => ({ object: c.ref, message: c.message })),
-                staleSecrets: d.secretsStale,
-                warnings: d.noEffect,
-              });
-            } else {
-              for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
-              for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges))
-                io.stdout(`${line}\n`);
-              for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
-              for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
-              for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
-              for (const c of conflicts)
-                io.stdout(
-                  `! conflict: ${c.ref}: ${c.message}; apply needs --force to take the fields back\n`,
-                );
-            }
-            return differ ? DIFF_EXIT.differ : DIFF_EXIT.same;
+            const result = await serverVerdict(client, ready.config, d);
+            printDiff(io, opts.output, result);
+            return result.differ ? DIFF_EXIT.differ : DIFF_EXIT.same;
           } finally {
             client.close();
           }
@@ -94,4 +65,26 @@ Exit status, as kubectl diff: 0 nothing would change, 1 something would change o
         { json: opts.output === 'json' },
       ),
     );
+}
+
+function printDiff(io: Io, format: ReportFormat, result: DiffResult): void {
+  const { decision: d, refusedByServer: refused, conflicts } = result;
+  if (format !== 'text') {
+    printReport(io, format, {
+      inSync: !result.differ,
+      ...planReport(d.plan, d.refusals, d.secretsToCreate, d.stateChanges),
+      refusedByServer: refused.map(failureOutput),
+      conflicts: conflicts.map(failureOutput),
+      staleSecrets: d.secretsStale,
+      warnings: d.noEffect,
+    });
+    return;
+  }
+  for (const line of formatRefusals(d.refusals)) io.stdout(`! ${line}\n`);
+  for (const line of formatPlan(d.plan, d.secretsToCreate, d.stateChanges)) io.stdout(`${line}\n`);
+  for (const line of formatStaleSecrets(d.secretsStale)) io.stdout(`! ${line}\n`);
+  for (const line of d.noEffect) io.stdout(`! warning: ${line}\n`);
+  for (const r of refused) io.stdout(`! refused by the API server: ${r.ref}: ${r.message}\n`);
+  for (const c of conflicts)
+    io.stdout(`! conflict: ${c.ref}: ${c.message}; apply needs --force to take the fields back\n`);
 }

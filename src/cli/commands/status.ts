@@ -4,9 +4,9 @@ import { DEFAULT_KUBELET_SAMPLE } from '../../cluster/kubelet-dns.ts';
 import { readSnapshot } from '../../cluster/snapshot.ts';
 import { clusterStatus, formatStatus } from '../../cluster/status.ts';
 import { hasErrors } from '../../config/diagnostics.ts';
+import { addClusterFlags, type ClusterFlags, clusterAction } from '../cluster-command.ts';
 import { EXIT, type Io, outputOption, printDiagnostics } from '../context.ts';
 import { loadClusterFile, UsageError } from '../io.ts';
-import { addClusterFlags, type ClusterFlags, clusterAction } from './apply.ts';
 
 export function registerStatus(program: Command, io: Io, setExit: (code: number) => void): void {
   addClusterFlags(

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { OUR_SELECTOR } from '../../cluster/apply.ts';
 import { connect } from '../../cluster/connect.ts';
+import { OUR_SELECTOR } from '../../cluster/read.ts';
 import type { ServerVersion } from '../../cluster/types.ts';
 import { type WorkloadVersion, workloadVersions } from '../../cluster/versions.ts';
+import { addClusterFlags, type ClusterFlags, clusterAction } from '../cluster-command.ts';
 import { EXIT, type Io, outputOption, printReport } from '../context.ts';
 import { VERSION } from '../program.ts';
-import { addClusterFlags, type ClusterFlags, clusterAction } from './apply.ts';
 import { loadAndRender } from './render.ts';
 
 interface VersionFlags extends ClusterFlags {
