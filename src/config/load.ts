@@ -156,7 +156,6 @@ function yamlProblem(
   return { message };
 }
 
-/** Parses and checks a cluster file. Never throws on bad input. */
 /**
  * Most hosts a cluster file may list: ten times the 5,000 nodes Kubernetes supports per cluster.
  * Everything netpack does is linear in the hosts (20,000 take a few seconds), but without a
@@ -256,6 +255,10 @@ function readData(
   return { data: data as Record<string, unknown>, empty };
 }
 
+/**
+ * Parses and checks a cluster file: the YAML, the shapes (schema.ts), the options (resolve.ts),
+ * then the rules across them (rules.ts). Never throws on bad input.
+ */
 export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   // merge: `<<: *defaults` merge keys, which Pharos' YAML reader (Ruby's) understood.
   const source = SourceMap.parse(text, { prettyErrors: false, uniqueKeys: true, merge: true });
