@@ -140,6 +140,38 @@ describe('fake API server against @kubernetes/client-node', () => {
     assert.deepEqual(names, ['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
   });
 
+  it('lists metadata only when asked as kube-apiserver does (PartialObjectMetadataList), else 406', async () => {
+    await api.create(configMap('meta-only', { shape: 'meta' }, { secretish: 'value-not-sent' }));
+    const get = (accept: string) =>
+      fetch(`${server.url}/api/v1/namespaces/default/configmaps?labelSelector=shape%3Dmeta&limit=500`, {
+        headers: { Accept: accept },
+      });
+    const asked = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+    const meta = await get(`${asked},application/json`);
+    assert.equal(meta.status, 200);
+    assert.equal(meta.headers.get('content-type'), asked);
+    const doc = (await meta.json()) as {
+      kind: string;
+      apiVersion: string;
+      metadata: { resourceVersion?: string };
+      items: { kind: string; apiVersion: string; metadata: { name: string; labels: object } }[];
+    };
+    assert.equal(doc.kind, 'PartialObjectMetadataList');
+    assert.equal(doc.apiVersion, 'meta.k8s.io/v1');
+    assert.ok(doc.metadata.resourceVersion);
+    assert.deepEqual(
+      doc.items.map((i) => [i.kind, i.apiVersion, i.metadata.name, i.metadata.labels]),
+      [['PartialObjectMetadata', 'meta.k8s.io/v1', 'meta-only', { shape: 'meta' }]],
+    );
+    assert.ok(!JSON.stringify(doc).includes('value-not-sent'));
+    // Parameters in any order; another `as` falls back to the plain list named after it.
+    const reordered = await get('application/json;v=v1;g=meta.k8s.io;as=PartialObjectMetadataList');
+    assert.equal(((await reordered.json()) as { kind: string }).kind, 'PartialObjectMetadataList');
+    const full = await get('application/json;as=Table;g=meta.k8s.io;v=v1,application/json');
+    assert.equal(((await full.json()) as { kind: string }).kind, 'ConfigMapList');
+    assert.equal((await get('application/json;as=Table;g=meta.k8s.io;v=v1')).status, 406);
+  });
+
   it('filters by label selectors and field selectors', async () => {
     await api.create(configMap('sel-a', { tier: 'web', env: 'prod' }));
     await api.create(configMap('sel-b', { tier: 'db', env: 'prod' }));

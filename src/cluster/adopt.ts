@@ -9,7 +9,6 @@
  */
 
 import type { CreateOnlySecret } from './desired.ts';
-import { mapLimit } from './map-limit.ts';
 import {
   isObject,
   isOurs,
@@ -86,57 +85,19 @@ export async function adoptObject(
   await client.apply(desired, { dryRun: opts.dryRun, force: true });
 }
 
-/** Kinds of which three or more missing objects are looked for with one list instead of GETs. */
-const LIST_FROM = 3;
-/** Kinds looked for one GET each, however many: a list would carry far more than netpack's. */
-const NEVER_LISTED = new Set(['Secret', 'CustomResourceDefinition']);
-
 /**
- * The objects of the render that exist without netpack's label, by refKey: DaemonSets from the
- * list of all of them read already; for the rest of what the labelled lists did not find (on a
- * first apply, everything; afterwards, nothing), one list per kind and namespace when three or
- * more are missing, else one GET each. Secrets are never listed (the values of a whole namespace),
- * nor CRDs (every operator's schemas, megabytes on a busy cluster: apply looks for the render's
- * objects on every run, `read.ts`).
+ * The render's objects that a metadata-only list (`names`) shows without netpack's label, read
+ * whole: adoption compares and takes over every field. Those with the label are left to the
+ * labelled list beside it; one GET each, all at once, and none on a cluster with nothing to adopt.
  */
-export async function findUnlabelled(
+export async function readWhole(
   client: ClusterClient,
-  desired: readonly KubeObject[],
-  labelled: ReadonlyMap<string, KubeObject>,
-  daemonSets: readonly KubeObject[],
-  limit: number,
-): Promise<Map<string, KubeObject>> {
-  const out = new Map<string, KubeObject>();
-  const keep = (o: KubeObject | undefined) => {
-    if (o && !isOurs(o)) out.set(refKey(o), o);
-  };
-  const listedDs = new Map(daemonSets.map((d) => [refKey(d), d]));
-  const groups = new Map<string, KubeObject[]>();
-  for (const o of desired) {
-    if (labelled.has(refKey(o))) continue;
-    if (o.kind === 'DaemonSet' && o.apiVersion === 'apps/v1') {
-      keep(listedDs.get(refKey(o)));
-      continue;
-    }
-    const group = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
-    groups.set(group, [...(groups.get(group) ?? []), o]);
-  }
-  const failures = await mapLimit([...groups.values()], limit, async (objs) => {
-    const { apiVersion, kind } = objs[0]!;
-    // A kind not served yet (its CRD comes with this apply): nothing of it can exist.
-    if (!(await client.resource(apiVersion, kind))) return;
-    if (objs.length >= LIST_FROM && !NEVER_LISTED.has(kind)) {
-      const wanted = new Set(objs.map(refKey));
-      const namespace = objs[0]!.metadata.namespace;
-      const { items } = await client.list(apiVersion, kind, namespace ? { namespace } : {});
-      for (const o of items) if (wanted.has(refKey(o))) keep(o);
-      return;
-    }
-    // The GETs of one group leave together: a group's objects are one wave, not one each.
-    for (const o of await Promise.all(objs.map((x) => client.get(toRef(x))))) keep(o);
-  });
-  if (failures.length > 0) throw failures[0]!.error;
-  return out;
+  names: readonly KubeObject[],
+  wanted: ReadonlySet<string>,
+): Promise<KubeObject[]> {
+  const theirs = names.filter((o) => !isOurs(o) && wanted.has(refKey(o)));
+  const whole = await Promise.all(theirs.map((o) => client.get(toRef(o))));
+  return whole.filter((o): o is KubeObject => o !== undefined);
 }
 
 /**

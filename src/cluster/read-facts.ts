@@ -2,22 +2,31 @@
  * Reads what the guard judges about the running network, whoever applied it: every DaemonSet
  * (no label selector), Calico IPPools, a Tigera `Installation`, nodes' podCIDRs and the
  * ClusterIPs of the `kubernetes` and `kube-dns` Services. One wave of parallel reads; only reads.
+ * Its lists of every DaemonSet, IPPool and Installation serve apply's read of those kinds too
+ * (`read.ts`): netpack's own are among them.
  */
 import type { LiveFacts } from './guard.ts';
 import { detectNetworks, serviceIps, weaveAllocRange } from './running.ts';
 import type { ClusterClient, KubeObject } from './types.ts';
 
+/** The kinds read here whole, cluster-wide and without a selector. */
+export const RUNNING_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool' },
+  { apiVersion: 'operator.tigera.io/v1', kind: 'Installation' },
+] as const;
+
 export interface RunningView {
   facts: LiveFacts;
-  /** Every DaemonSet of the cluster, labelled or not. */
-  daemonSets: KubeObject[];
+  /** Every object of the `RUNNING_KINDS`, labelled or not. */
+  listed: KubeObject[];
 }
 
 export async function readRunning(client: ClusterClient): Promise<RunningView> {
   const [daemonSets, pools, installations, nodes, apiService, dnsService] = await Promise.all([
-    client.list('apps/v1', 'DaemonSet'),
-    client.list('crd.projectcalico.org/v1', 'IPPool'),
-    client.list('operator.tigera.io/v1', 'Installation'),
+    client.list(RUNNING_KINDS[0].apiVersion, RUNNING_KINDS[0].kind),
+    client.list(RUNNING_KINDS[1].apiVersion, RUNNING_KINDS[1].kind),
+    client.list(RUNNING_KINDS[2].apiVersion, RUNNING_KINDS[2].kind),
     client.list('v1', 'Node'),
     client.get({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' }),
     client.get({ apiVersion: 'v1', kind: 'Service', namespace: 'kube-system', name: 'kube-dns' }),
@@ -40,5 +49,5 @@ export async function readRunning(client: ClusterClient): Promise<RunningView> {
   };
   const weave = weaveAllocRange(daemonSets.items);
   if (weave) facts.weaveRange = weave;
-  return { facts, daemonSets: daemonSets.items };
+  return { facts, listed: [...daemonSets.items, ...pools.items, ...installations.items] };
 }

@@ -1,24 +1,32 @@
 /**
- * The read of apply and diff: everything the decision needs, in one wave of parallel reads — the
- * state ConfigMap, netpack's labelled objects of every kind the render has, the running network
- * (`read-facts.ts`), the create-only Secrets, and, at the same time, the render's objects that
- * may exist without netpack's label (`adopt.ts`; looked for whether or not the labelled lists
- * find them, so that the lookup does not wait for those lists). Only kinds that only the stored
- * inventory names (dropped since) are listed once the state says which. Sends only reads.
+ * The read of apply and diff: everything the decision needs, in one wave of parallel reads: the
+ * state ConfigMap, the running network (`read-facts.ts`), the create-only Secrets, and each kind
+ * of the render read once, so that one answer gives both netpack's labelled objects and the
+ * render's objects that exist without netpack's label (someone else made them: adoption,
+ * `adopt.ts`):
+ * - DaemonSets, IPPools, Installations come from the running network's lists of every one;
+ * - CRDs and Secrets, whose unselective lists would carry every operator's schemas (megabytes on a
+ *   busy cluster) or a namespace's values: netpack's labelled list, and beside it a metadata-only
+ *   list of the names there are; only a render's name found there unlabelled is then read whole
+ *   (adoption, rare: one more wave then, none otherwise);
+ * - every other kind: one list without a selector per namespace the render puts it in (a
+ *   cluster-scoped kind: one list), netpack's objects told apart by their label.
+ * Kinds or namespaces that only the stored inventory names (dropped since) are listed with
+ * netpack's label once the state says which. Sends only reads.
  */
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/types.ts';
-import { findUnlabelled } from './adopt.ts';
+import { readWhole } from './adopt.ts';
 import { type Desired, secretValues } from './desired.ts';
 import type { LiveFacts } from './guard.ts';
 import { parseState, STATE_REF, type StoredState } from './inventory.ts';
 import { isOurs } from './plan.ts';
-import { readRunning } from './read-facts.ts';
+import { RUNNING_KINDS, readRunning } from './read-facts.ts';
 import { type ClusterClient, type KubeObject, type ObjectRef, refKey } from './types.ts';
 
 export const OUR_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
-/** Parallel reads of the render's objects that may exist without netpack's label (Calico: 44). */
-const READ_CONCURRENCY = 64;
+/** Kinds whose unselective list is too heavy to read whole: their names are listed metadata-only. */
+const HEAVY = new Set(['Secret', 'CustomResourceDefinition']);
 
 /** Everything read from the cluster before deciding anything. */
 export interface ClusterView {
@@ -38,6 +46,77 @@ export interface ClusterView {
 }
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
+/** What one list covers: a kind in a namespace, or everywhere (`*`). */
+const scopeKey = (apiVersion: string, kind: string, namespace: string | undefined) =>
+  `${kindKey(apiVersion, kind)}|${namespace ?? '*'}`;
+
+/** The render's kinds, each with the namespaces its objects are in (undefined: cluster-scoped). */
+function renderKinds(objects: readonly KubeObject[]) {
+  const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string | undefined> }>();
+  for (const o of objects) {
+    const k = kindKey(o.apiVersion, o.kind);
+    const entry = kinds.get(k) ?? { apiVersion: o.apiVersion, kind: o.kind, namespaces: new Set() };
+    entry.namespaces.add(o.metadata.namespace);
+    kinds.set(k, entry);
+  }
+  return [...kinds.values()];
+}
+
+/**
+ * The reads of the render's kinds (see the header), each started now: `covered` says which
+ * scopes they list whole or by netpack's label, `objects` what they found (whole objects).
+ */
+function readKinds(
+  client: ClusterClient,
+  objects: readonly KubeObject[],
+  running: Promise<{ listed: KubeObject[] }>,
+): { covered: Set<string>; objects: Promise<KubeObject[][]> } {
+  const covered = new Set<string>();
+  const wanted = new Set(objects.map(refKey));
+  const isRunningKind = (apiVersion: string, kind: string) =>
+    RUNNING_KINDS.some((r) => r.apiVersion === apiVersion && r.kind === kind);
+  const reads: Promise<KubeObject[]>[] = [running.then((r) => r.listed)];
+  for (const r of RUNNING_KINDS) covered.add(scopeKey(r.apiVersion, r.kind, undefined));
+  for (const { apiVersion, kind, namespaces } of renderKinds(objects)) {
+    if (isRunningKind(apiVersion, kind)) continue;
+    if (HEAVY.has(kind)) {
+      covered.add(scopeKey(apiVersion, kind, undefined));
+      reads.push(
+        client.list(apiVersion, kind, { labelSelector: OUR_SELECTOR }).then((l) => l.items),
+        ...[...namespaces].map(async (namespace) => {
+          const names = await client.list(apiVersion, kind, { namespace, metadataOnly: true });
+          return readWhole(client, names.items, wanted);
+        }),
+      );
+      continue;
+    }
+    for (const namespace of namespaces) {
+      covered.add(scopeKey(apiVersion, kind, namespace));
+      reads.push(client.list(apiVersion, kind, { namespace }).then((l) => l.items));
+    }
+  }
+  return { covered, objects: Promise.all(reads) };
+}
+
+/** netpack's labelled objects of the inventory's kinds that the render's reads did not cover. */
+async function readInventoryRest(
+  client: ClusterClient,
+  inventory: readonly ObjectRef[],
+  covered: ReadonlySet<string>,
+): Promise<KubeObject[][]> {
+  const kinds = new Map<string, ObjectRef>();
+  for (const ref of inventory) {
+    const everywhere = scopeKey(ref.apiVersion, ref.kind, undefined);
+    if (covered.has(everywhere) || covered.has(scopeKey(ref.apiVersion, ref.kind, ref.namespace))) continue;
+    kinds.set(kindKey(ref.apiVersion, ref.kind), ref);
+  }
+  return Promise.all(
+    [...kinds.values()].map(async ({ apiVersion, kind }) => {
+      const { items } = await client.list(apiVersion, kind, { labelSelector: OUR_SELECTOR });
+      return items;
+    }),
+  );
+}
 
 async function readState(client: ClusterClient) {
   const stateObject = await client.get(STATE_REF);
@@ -49,23 +128,6 @@ async function readState(client: ClusterClient) {
     else stateProblem = parsed.reason;
   }
   return { stateObject, state, stateProblem };
-}
-
-/** netpack's labelled objects of the kinds given (each kind listed once per read), into `live`. */
-function labelledLister(client: ClusterClient, live: Map<string, KubeObject>) {
-  const listed = new Set<string>();
-  return (kinds: Iterable<{ apiVersion: string; kind: string }>) =>
-    Promise.all(
-      [...kinds]
-        .filter(({ apiVersion, kind }) => {
-          const k = kindKey(apiVersion, kind);
-          return !listed.has(k) && listed.add(k);
-        })
-        .map(async ({ apiVersion, kind }) => {
-          const { items } = await client.list(apiVersion, kind, { labelSelector: OUR_SELECTOR });
-          for (const o of items) live.set(refKey(o), o);
-        }),
-    );
 }
 
 function sameValues(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -94,27 +156,24 @@ async function readCreateOnly(client: ClusterClient, desired: Desired) {
 
 /** Reads the state, the live objects and the facts the guard needs; sends only reads. */
 export async function readCluster(client: ClusterClient, desired: Desired): Promise<ClusterView> {
-  const live = new Map<string, KubeObject>();
-  const listOurs = labelledLister(client, live);
-  const desiredKinds = [...desired.objects, { apiVersion: 'apps/v1', kind: 'DaemonSet' }];
-  const isDaemonSet = (o: KubeObject) => o.kind === 'DaemonSet' && o.apiVersion === 'apps/v1';
+  const running = readRunning(client);
+  const kinds = readKinds(client, desired.objects, running);
   const stateRead = readState(client);
-  const [{ stateObject, state, stateProblem }, , { facts, daemonSets }, secrets, others] = await Promise.all([
+  const [{ stateObject, state, stateProblem }, { facts }, secrets, read, rest] = await Promise.all([
     stateRead,
-    Promise.all([listOurs(desiredKinds), stateRead.then(({ state }) => listOurs(state?.inventory ?? []))]),
-    readRunning(client),
+    running,
     readCreateOnly(client, desired),
-    findUnlabelled(
-      client,
-      desired.objects.filter((o) => !isDaemonSet(o)),
-      new Map(),
-      [],
-      READ_CONCURRENCY,
-    ),
+    kinds.objects,
+    stateRead.then(({ state }) => readInventoryRest(client, state?.inventory ?? [], kinds.covered)),
   ]);
-  // DaemonSets come from the list of all of them the running network's read made.
-  const unlabelled = await findUnlabelled(client, desired.objects.filter(isDaemonSet), live, daemonSets, 1);
-  for (const [k, o] of others) if (!live.has(k)) unlabelled.set(k, o);
+  const wanted = new Set(desired.objects.map(refKey));
+  const live = new Map<string, KubeObject>();
+  const unlabelled = new Map<string, KubeObject>();
+  for (const o of [...read, ...rest].flat()) {
+    const key = refKey(o);
+    if (isOurs(o)) live.set(key, o);
+    else if (wanted.has(key)) unlabelled.set(key, o);
+  }
   for (const secret of secrets.theirs) unlabelled.set(refKey(secret), secret);
   return {
     state,

@@ -25,6 +25,12 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Only each object's metadata (`PartialObjectMetadataList`, which every kube-apiserver serves
+   * for every resource): names and labels of a kind whose objects are large (CRDs, Secrets).
+   * A server that cannot answers with the full list, which reads the same.
+   */
+  metadataOnly?: boolean;
 }
 
 export interface WatchOptions extends ListOptions {

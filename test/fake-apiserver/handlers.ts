@@ -6,7 +6,7 @@ import * as discovery from './discovery.ts';
 import type { Faults, Verb } from './faults.ts';
 import { deepEqual, jsonPatch, mergePatch, serverSideApply, trackUpdate, type WriteScope } from './fields.ts';
 import { ApiError, type RequestRecord, sendJson } from './http.ts';
-import { list, watch } from './list-watch.ts';
+import { list, listShape, METADATA_LIST_TYPE, watch } from './list-watch.ts';
 import { apiVersionOf, type KubeObject, qualifiedName, type ResourceType } from './resources.ts';
 import { clone, type Store } from './store.ts';
 
@@ -297,8 +297,12 @@ export async function handleResource(
   switch (verb) {
     case 'get':
       return sendJson(res, 200, current(), record);
-    case 'list':
-      return sendJson(res, 200, list(store, { rt, namespace }, query), record);
+    case 'list': {
+      const shape = listShape(req.headers.accept);
+      const headers: Record<string, string> =
+        shape === 'metadata' ? { 'Content-Type': METADATA_LIST_TYPE } : {};
+      return sendJson(res, 200, list(store, { rt, namespace }, query, shape), record, headers);
+    }
     case 'watch':
       return watch(req, res, store, { rt, namespace }, query, record, {
         faults: ctx.faults,

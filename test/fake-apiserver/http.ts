@@ -14,6 +14,8 @@ export interface RequestRecord {
   name?: string;
   subresource?: string;
   contentType?: string;
+  /** The Accept header, when the client sent one. */
+  accept?: string;
   /** HTTP status sent; 0 when the connection was reset by a fault; undefined while in flight. */
   status?: number;
   /** Whether the request was a dry run (dryRun=All). */

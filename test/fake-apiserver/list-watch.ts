@@ -49,6 +49,30 @@ function firstAfter(sorted: readonly KubeObject[], after: string): number {
   return lo;
 }
 
+/** The media type of a metadata-only list, as the answer's Content-Type names it. */
+export const METADATA_LIST_TYPE = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+/**
+ * How a list is to be shaped, from its Accept header, as kube-apiserver negotiates it: the first
+ * media range it can serve wins; `as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` (JSON) is each
+ * object's metadata only; plain JSON (or any type, or no header) the full list; a header with no
+ * range the server serves is a 406.
+ */
+export function listShape(accept: string | undefined): 'full' | 'metadata' {
+  if (!accept) return 'full';
+  for (const range of accept.split(',')) {
+    const [type, ...params] = range.split(';').map((p) => p.trim());
+    const p = Object.fromEntries(params.map((kv) => kv.split('=').map((x) => x.trim()) as [string, string]));
+    if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') continue;
+    if (p.as === undefined) return 'full';
+    if (p.as === 'PartialObjectMetadataList' && p.g === 'meta.k8s.io' && p.v === 'v1') return 'metadata';
+  }
+  throw new ApiError(
+    406,
+    `only the following media types are accepted: application/json, ${METADATA_LIST_TYPE}`,
+  );
+}
+
 /**
  * One page costs what it returns, not what the table holds: the continue position is found by
  * binary search in the sorted table and matching stops once the page is full (a whole-table scan
@@ -56,7 +80,12 @@ function firstAfter(sorted: readonly KubeObject[], after: string): number {
  * charged to the client). As on a real API server, `remainingItemCount` is left out when the list
  * has a label or field selector (the count would need the scan).
  */
-export function list(store: Store, target: ListTarget, query: Record<string, string>): unknown {
+export function list(
+  store: Store,
+  target: ListTarget,
+  query: Record<string, string>,
+  shape: 'full' | 'metadata' = 'full',
+): unknown {
   const { rt, namespace } = target;
   const selective = Boolean(query.labelSelector || query.fieldSelector);
   const match = matcher(query);
@@ -100,6 +129,14 @@ export function list(store: Store, target: ListTarget, query: Record<string, str
   if (cont) {
     metadata.continue = cont;
     if (remaining !== undefined) metadata.remainingItemCount = remaining;
+  }
+  if (shape === 'metadata') {
+    const partial = items.map((o) => ({
+      kind: 'PartialObjectMetadata',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: o.metadata,
+    }));
+    return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: partial };
   }
   // Real servers leave apiVersion/kind off the items of built-in lists; custom resources keep them.
   // Objects are serialised right away and never changed here: no copies needed.

@@ -129,6 +129,7 @@ export async function startFakeApiServer(opts: FakeApiServerOptions = {}): Promi
       dryRun: query.dryRun === 'All',
       startedAt: performance.now(),
       ...(contentType ? { contentType } : {}),
+      ...(req.headers.accept ? { accept: req.headers.accept } : {}),
       ...(route.type === 'resource'
         ? {
             resource: route.rt.plural,

@@ -35,6 +35,8 @@ export interface Request {
   path: string;
   body?: string;
   contentType?: string;
+  /** The Accept header when it is not plain JSON (a metadata-only list). */
+  accept?: string;
   /** No byte from the server for this long gives the request up (`RequestTimeout`). */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -207,7 +209,7 @@ export class Connection {
 
   /** Starts one request with these headers; the caller reads the response. */
   start(auth: Record<string, string>, r: Request, onResponse: (res: IncomingMessage) => void): ClientRequest {
-    const headers: Record<string, string> = { ...auth, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...auth, Accept: r.accept ?? 'application/json' };
     if (r.body !== undefined) {
       headers['Content-Type'] = r.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(r.body));

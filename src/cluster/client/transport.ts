@@ -53,6 +53,7 @@ export interface Call {
   what: string;
   body?: string;
   contentType?: string;
+  accept?: string;
   secret?: boolean;
 }
 
@@ -119,6 +120,7 @@ export class Transport {
             path: c.path,
             body: c.body,
             contentType: c.contentType,
+            accept: c.accept,
             timeoutMs: this.requestTimeoutMs,
           },
           this.timeoutText,
@@ -196,8 +198,8 @@ export class Transport {
   }
 
   /** A GET's JSON, undefined for 404. */
-  async readJson<T>(path: string, what: string): Promise<T | undefined> {
-    const a = await this.call({ method: 'GET', path, what });
+  async readJson<T>(path: string, what: string, accept?: string): Promise<T | undefined> {
+    const a = await this.call({ method: 'GET', path, what, accept });
     return a.status === 404 ? undefined : this.parse<T>(a, what);
   }
 

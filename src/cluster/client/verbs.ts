@@ -27,6 +27,13 @@ import { openWatch, WatchLines } from './watch.ts';
 /** Page size of lists (kubectl's --chunk-size); the loop follows `continue` until the server says done. */
 export const PAGE_SIZE = 500;
 
+/**
+ * Accept of a metadata-only list: the `PartialObjectMetadataList` of meta.k8s.io/v1 as JSON, else
+ * the ordinary list (a server or aggregated API that cannot convert answers with that).
+ */
+export const METADATA_LIST_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
 /** `?a=b&…` of the parameters that have a value. */
 export function query(params: Record<string, string | undefined>): string {
   const q = new URLSearchParams();
@@ -74,9 +81,11 @@ export class Verbs {
         limit: String(PAGE_SIZE),
         continue: cont,
       });
-      const doc = await this.transport.readJson<ListPage>(path + q, `list ${kind}`);
+      const accept = o.metadataOnly ? METADATA_LIST_ACCEPT : undefined;
+      const doc = await this.transport.readJson<ListPage>(path + q, `list ${kind}`, accept);
       if (!doc) return { items: [], resourceVersion: '' };
-      // Built-in list items come without apiVersion/kind; put them back.
+      // Built-in list items come without apiVersion/kind, metadata-only ones as
+      // PartialObjectMetadata: each is named as the kind it is.
       for (const item of doc.items ?? []) items.push({ ...item, apiVersion, kind });
       cont = doc.metadata?.continue || undefined;
       resourceVersion = doc.metadata?.resourceVersion ?? resourceVersion;
