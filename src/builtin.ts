@@ -14,3 +14,5 @@ export const nodeReadline = (): typeof import('node:readline/promises') =>
   load('node:readline/promises') as typeof import('node:readline/promises');
 export const nodeCrypto = (): typeof import('node:crypto') =>
   load('node:crypto') as typeof import('node:crypto');
+export const nodeChildProcess = (): typeof import('node:child_process') =>
+  load('node:child_process') as typeof import('node:child_process');

@@ -4,8 +4,8 @@
  * code), `--dry-run[=server|client]`, the plan against the live cluster, and how failures show
  * in reports.
  */
-import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
+import { nodeCrypto } from '../builtin.ts';
 import type { Decision } from '../cluster/decide.ts';
 import { type Desired, desiredState } from '../cluster/desired.ts';
 import { planCluster } from '../cluster/diff.ts';
@@ -60,7 +60,9 @@ export function loadDesired(file: string | undefined, io: Io, allowDefault = tru
   const loaded = loadClusterFile(file, (line) => io.stderr(`${line}\n`), { stdin: io.stdin, allowDefault });
   printDiagnostics(io, loaded.diagnostics);
   if (!loaded.config || hasErrors(loaded.diagnostics)) return undefined;
-  const desired = desiredState(loaded.config, readRenderInputs(loaded.config), randomBytes);
+  const desired = desiredState(loaded.config, readRenderInputs(loaded.config), (n) =>
+    nodeCrypto().randomBytes(n),
+  );
   printDiagnostics(io, desired.diagnostics);
   if (hasErrors(desired.diagnostics)) return undefined;
   return { config: loaded.config, desired };

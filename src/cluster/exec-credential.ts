@@ -10,7 +10,7 @@
  * user, with the plugin's stderr cut to one line. The plugin's stdout (the token) is never put
  * in a message, and long token-like runs in its stderr are blanked out.
  */
-import { spawn } from 'node:child_process';
+import { nodeChildProcess } from '../builtin.ts';
 import { ExecPluginError, oneLine } from './errors.ts';
 
 /** `users[].user.exec` of a kubeconfig, as client-node reads it. */
@@ -94,7 +94,10 @@ export class ExecCredentials {
       let stdout = '';
       let stderr = '';
       let spawnError: NodeJS.ErrnoException | undefined;
-      const child = spawn(command, this.exec.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = nodeChildProcess().spawn(command, this.exec.args ?? [], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), PLUGIN_TIMEOUT_MS);
       timer.unref();
       child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -5,7 +5,7 @@
  * set and reports every violation at the file, line and column of the value at fault;
  * `remoteSubnets` lists what one cluster must route to the others. Pure: the caller reads files.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtin.ts';
 import { type Cidr, contains, overlaps, parseCidr, parseIp } from '../config/cidr.ts';
 import type { Diagnostic, DiagnosticCode, Severity } from '../config/diagnostics.ts';
 import { formatPath, type PathSegment, type Position } from '../config/positions.ts';
@@ -33,7 +33,7 @@ export interface ClusterMember {
  * secret itself never reaches a diagnostic.
  */
 export function passwordDigest(contents: string): string {
-  return createHash('sha256').update(weavePasswordOf(contents), 'utf8').digest('hex');
+  return nodeCrypto().createHash('sha256').update(weavePasswordOf(contents), 'utf8').digest('hex');
 }
 
 function cidr(text: string | undefined): Cidr | undefined {

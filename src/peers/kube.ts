@@ -3,8 +3,8 @@
  * so the side-car script bundles into one file with no node_modules beside it), the iptables
  * `DnatApplier` and the bridge address.
  */
-import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
+import { nodeChildProcess } from '../builtin.ts';
 import { connect } from '../cluster/connect.ts';
 import { ApiError } from '../cluster/types.ts';
 import { type DnatRule, dnatCleanupCommands, dnatHookCommands, dnatRestoreInput } from './dnat.ts';
@@ -93,7 +93,7 @@ export async function kubeNodeSource(
 
 function run(cmd: string, args: string[], input?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = nodeChildProcess().spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;

@@ -17,7 +17,7 @@
  * Pure: no I/O. The password file's contents and the side-car script arrive in `RenderInputs`.
  */
 
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../builtin.ts';
 import { WEAVE_CONN_LIMIT } from '../../config/defaults.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { ClusterConfig, WeaveConfig, WeaveVersion } from '../../config/types.ts';
@@ -399,7 +399,7 @@ function peersScript(
       metadata: { name: PEERS_SCRIPT_CONFIGMAP, namespace: WEAVE_NAMESPACE, labels: labels() },
       data: { [PEERS_SCRIPT_KEY]: inputs.peersScript },
     },
-    digest: createHash('sha256').update(inputs.peersScript, 'utf8').digest('hex'),
+    digest: nodeCrypto().createHash('sha256').update(inputs.peersScript, 'utf8').digest('hex'),
   };
 }
 
