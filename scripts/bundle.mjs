@@ -118,6 +118,33 @@ const bundleCore = (entry, outfile, sourcemap) =>
         },
       },
       {
+        // client-node's KubeConfig imports the agents of a kubeconfig's proxy-url (SOCKS through
+        // socks-proxy-agent, with socks, agent-base and debug; HTTP through hpagent): ~2 ms of
+        // every cluster command's start for a setting few kubeconfigs have. A stand-in exports
+        // their names and loads the real module when one is first read.
+        name: 'client-node-proxy-agents-on-use',
+        setup(b) {
+          const names = {
+            'socks-proxy-agent': ['SocksProxyAgent'],
+            hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'],
+          };
+          b.onResolve({ filter: /^(socks-proxy-agent|hpagent)$/ }, (args) =>
+            args.importer.includes(clientNodeDist)
+              ? { path: args.path, namespace: 'netpack-on-use', pluginData: dirname(args.importer) }
+              : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'netpack-on-use' }, (args) =>
+            args.path in names
+              ? {
+                  contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\nmodule.exports = { __esModule: true${names[args.path].map((n) => `, get ${n}() { return load().${n}; }`).join('')} };\n`,
+                  resolveDir: args.pluginData,
+                  loader: 'js',
+                }
+              : undefined,
+          );
+        },
+      },
+      {
         // The Calico CRDs are read from the copy tsc's output has (dist/providers/calico/), so the
         // package carries them once: the module looks beside itself, which in the bundle is dist/.
         name: 'calico-crds-from-library-copy',
