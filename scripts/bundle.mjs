@@ -118,17 +118,19 @@ const bundleCore = (entry, outfile, sourcemap) =>
         },
       },
       {
-        // client-node's KubeConfig imports the agents of a kubeconfig's proxy-url (SOCKS through
-        // socks-proxy-agent, with socks, agent-base and debug; HTTP through hpagent): ~2 ms of
-        // every cluster command's start for a setting few kubeconfigs have. A stand-in exports
-        // their names and loads the real module when one is first read.
-        name: 'client-node-proxy-agents-on-use',
+        // client-node's KubeConfig imports modules only some clusters need: the agents of a
+        // kubeconfig's proxy-url (SOCKS through socks-proxy-agent, with socks, agent-base and debug;
+        // HTTP through hpagent) and node:https (with tls and crypto) for its https.Agent, which a
+        // plain-http server never asks for: ~5 ms of every cluster command's start. A stand-in
+        // exports their names and loads the real module when one is first read.
+        name: 'client-node-modules-on-use',
         setup(b) {
           const names = {
             'socks-proxy-agent': ['SocksProxyAgent'],
             hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'],
+            'node:https': ['Agent'],
           };
-          b.onResolve({ filter: /^(socks-proxy-agent|hpagent)$/ }, (args) =>
+          b.onResolve({ filter: /^(socks-proxy-agent|hpagent|node:https)$/ }, (args) =>
             args.importer.includes(clientNodeDist)
               ? { path: args.path, namespace: 'netpack-on-use', pluginData: dirname(args.importer) }
               : undefined,
@@ -136,7 +138,7 @@ const bundleCore = (entry, outfile, sourcemap) =>
           b.onLoad({ filter: /.*/, namespace: 'netpack-on-use' }, (args) =>
             args.path in names
               ? {
-                  contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\nmodule.exports = { __esModule: true${names[args.path].map((n) => `, get ${n}() { return load().${n}; }`).join('')} };\n`,
+                  contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\nmodule.exports = { ${names[args.path].map((n) => `get ${n}() { return load().${n}; }`).join(', ')} };\n`,
                   resolveDir: args.pluginData,
                   loader: 'js',
                 }
