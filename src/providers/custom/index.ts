@@ -317,7 +317,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
       if (result.errors.length > 0) {
         for (const err of result.errors) {
           diagnostics.push({
-            code: 'TemplateError',
+            code: err.code,
             severity: 'error',
             path: '',
             message: err.message,
