@@ -82,7 +82,10 @@ export const DIAGNOSTIC_CODES = [
   'DuplicateObject',
   // Custom manifests and their ERB templates.
   'NoManifests',
-  'TemplateError',
+  'TemplateSyntax',
+  'TemplateUnsupported',
+  'TemplateUndefined',
+  'TemplateNotPrintable',
   'ErbTagInPlainFile',
   'NotAnObject',
   'MissingObjectFields',

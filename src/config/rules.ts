@@ -4,6 +4,7 @@
  * skips values that already failed the schema, so one mistake gives one diagnostic.
  */
 
+import { CALICO_POOL_ENV, IPPOOL_NAME } from '../providers/calico/constants.ts';
 import { checkAutodetectionMethod } from './autodetect.ts';
 import { type Cidr, contains, containsAddress, overlaps, parseCidr, parseIp } from './cidr.ts';
 import {
@@ -388,6 +389,17 @@ function checkCalicoEnvironment(config: ClusterConfig, ctx: RuleContext): void {
         : 'remove CALICO_NETWORKING_BACKEND (the backend follows network.calico.encapsulation)',
     );
   }
+  // In the kubernetes datastore netpack renders the pool as an IPPool: calico-node reads these
+  // only when it creates its first pool itself, so setting them misleads.
+  if (calico.datastore === 'kubernetes')
+    for (const name of CALICO_POOL_ENV)
+      if (calico.environment[name] !== undefined)
+        r.warning(
+          'IgnoredOption',
+          [...E, name],
+          `only acts when calico-node creates its first pool; netpack manages IPPool ${IPPOOL_NAME} from network.calico and network.pod_network_cidr`,
+          'use network.calico.encapsulation, mode, nat_outgoing and network.pod_network_cidr instead',
+        );
   const method = calico.environment.IP_AUTODETECTION_METHOD;
   const path = [...E, 'IP_AUTODETECTION_METHOD'];
   if (method !== undefined && !r.isBad(path)) {

@@ -77,7 +77,7 @@ export function providerNeeds(config: ClusterConfig): NodeNeed[] {
       port(`${WEAVE_NPC_METRICS_PORT}-${WEAVE_METRICS_PORT}`, 'tcp', 'Weave router and weave-npc metrics');
       break;
     case 'calico': {
-      const { settings } = calicoSettings(config);
+      const settings = calicoSettings(config);
       if (settings.backend === 'bird') port(BGP_PORT, 'tcp', 'Calico BGP (BIRD)');
       if (settings.ipipMode !== 'Never')
         needs.push({ kind: 'protocol', value: IP_PROTOCOL.ipip, why: 'Calico IP-in-IP' });

@@ -18,8 +18,20 @@ import {
   SUPPORTED,
 } from './expression.ts';
 
+/**
+ * What kind of template problem: the tags do not nest or parse (`TemplateSyntax`), Ruby the
+ * subset does not run (`TemplateUnsupported`), a variable or path that is not there
+ * (`TemplateUndefined`), a value `<%= %>` cannot print (`TemplateNotPrintable`).
+ */
+export type TemplateCode =
+  | 'TemplateSyntax'
+  | 'TemplateUnsupported'
+  | 'TemplateUndefined'
+  | 'TemplateNotPrintable';
+
 /** A template problem at a 1-based line and column of the template source. */
 export interface TemplateError {
+  code: TemplateCode;
   message: string;
   line: number;
   col: number;
@@ -75,8 +87,8 @@ class Renderer {
     this.position = textPositions(source);
   }
 
-  error(message: string, offset: number): void {
-    this.errors.push({ message, offset, ...this.position(offset) });
+  error(code: TemplateCode, message: string, offset: number): void {
+    this.errors.push({ code, message, offset, ...this.position(offset) });
   }
 
   // ---- parsing -------------------------------------------------------------------------
@@ -110,7 +122,7 @@ class Renderer {
       }
       const close = src.indexOf('%>', open + 2);
       if (close === -1) {
-        this.error('unclosed tag: "<%" has no matching "%>"', open);
+        this.error('TemplateSyntax', 'unclosed tag: "<%" has no matching "%>"', open);
         break;
       }
       let codeStart = open + 2;
@@ -154,7 +166,7 @@ class Renderer {
       return parseExpression(code);
     } catch (e) {
       if (!(e instanceof ExpressionError)) throw e;
-      this.error(e.message, tag.offset);
+      this.error(e.unsupported ? 'TemplateUnsupported' : 'TemplateSyntax', e.message, tag.offset);
       return undefined;
     }
   }
@@ -204,12 +216,16 @@ class Renderer {
         stack.push({ node, body, sawElse: false, keyword });
       } else if (keyword === 'elsif') {
         if (!top) {
-          this.error('"<% elsif %>" without an open "<% if %>"', item.offset);
+          this.error('TemplateSyntax', '"<% elsif %>" without an open "<% if %>"', item.offset);
           ok = false;
           continue;
         }
         if (top.sawElse || top.keyword === 'unless') {
-          this.error(`"<% elsif %>" after "<% ${top.sawElse ? 'else' : 'unless'} %>"`, item.offset);
+          this.error(
+            'TemplateSyntax',
+            `"<% elsif %>" after "<% ${top.sawElse ? 'else' : 'unless'} %>"`,
+            item.offset,
+          );
           ok = false;
         }
         const cond = this.expr(rest, item);
@@ -218,16 +234,16 @@ class Renderer {
         top.body = body;
       } else if (keyword === 'else') {
         if (rest) {
-          this.error(`unexpected "${rest}" after "else"`, item.offset);
+          this.error('TemplateSyntax', `unexpected "${rest}" after "else"`, item.offset);
           ok = false;
         }
         if (!top) {
-          this.error('"<% else %>" without an open "<% if %>"', item.offset);
+          this.error('TemplateSyntax', '"<% else %>" without an open "<% if %>"', item.offset);
           ok = false;
           continue;
         }
         if (top.sawElse) {
-          this.error('second "<% else %>" for the same "<% if %>"', item.offset);
+          this.error('TemplateSyntax', 'second "<% else %>" for the same "<% if %>"', item.offset);
           ok = false;
         }
         top.sawElse = true;
@@ -235,15 +251,16 @@ class Renderer {
         top.body = top.node.elseBody;
       } else if (keyword === 'end') {
         if (rest) {
-          this.error(`unexpected "${rest}" after "end"`, item.offset);
+          this.error('TemplateSyntax', `unexpected "${rest}" after "end"`, item.offset);
           ok = false;
         }
         if (!stack.pop()) {
-          this.error('"<% end %>" without an open "<% if %>"', item.offset);
+          this.error('TemplateSyntax', '"<% end %>" without an open "<% if %>"', item.offset);
           ok = false;
         }
       } else {
-        this.error(this.describeCode(code), item.offset);
+        const why = this.describeCode(code);
+        this.error(why.code, why.message, item.offset);
         if (/\bdo\s*(\|[^|]*\|)?\s*$/.test(code) || /^(while|until|for|case|begin)\b/.test(code)) {
           // A rejected Ruby block still owns the `<% end %>` that closes it: match that `end`
           // here, and drop the body, so the one error is not followed by "end without if".
@@ -254,22 +271,26 @@ class Renderer {
     }
     for (const frame of stack) {
       const opener = frame.keyword === 'block' ? 'Ruby block' : `"<% ${frame.keyword} %>"`;
-      this.error(`${opener} is never closed with "<% end %>"`, frame.node.offset);
+      this.error('TemplateSyntax', `${opener} is never closed with "<% end %>"`, frame.node.offset);
       ok = false;
     }
     return ok ? root : undefined;
   }
 
   /** Why a `<% code %>` tag (not if/elsif/else/end) is rejected. */
-  private describeCode(code: string): string {
-    if (code === '') return `empty "<% %>" tag; ${SUPPORTED}`;
+  private describeCode(code: string): { code: TemplateCode; message: string } {
+    if (code === '') return { code: 'TemplateSyntax', message: `empty "<% %>" tag; ${SUPPORTED}` };
     try {
       parseExpression(code);
     } catch (e) {
-      if (e instanceof ExpressionError) return e.message;
+      if (e instanceof ExpressionError)
+        return { code: e.unsupported ? 'TemplateUnsupported' : 'TemplateSyntax', message: e.message };
       throw e;
     }
-    return `"<% ${code} %>" runs code and prints nothing; only if/elsif/else/end may appear in "<% %>" (did you mean "<%= ${code} %>"?)`;
+    return {
+      code: 'TemplateUnsupported',
+      message: `"<% ${code} %>" runs code and prints nothing; only if/elsif/else/end may appear in "<% %>" (did you mean "<%= ${code} %>"?)`,
+    };
   }
 
   // ---- evaluation ----------------------------------------------------------------------
@@ -320,6 +341,7 @@ class Renderer {
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     if (value === null || value === undefined) {
       this.error(
+        'TemplateNotPrintable',
         `${what} is nil, and "<%= %>" would print nothing; guard it with "<% if ${what} %>"`,
         offset,
       );
@@ -327,6 +349,7 @@ class Renderer {
     }
     const shape = Array.isArray(value) ? 'a list' : 'a map';
     this.error(
+      'TemplateNotPrintable',
       `${what} is ${shape}; "<%= %>" prints only a string, number or boolean (name one of its fields)`,
       offset,
     );
@@ -369,7 +392,7 @@ class Renderer {
   ): Value | typeof FAILED {
     if (!Object.hasOwn(this.vars, root)) {
       const known = Object.keys(this.vars).sort().join(', ');
-      this.error(`${root} is not defined; templates can use ${known}`, offset);
+      this.error('TemplateUndefined', `${root} is not defined; templates can use ${known}`, offset);
       return FAILED;
     }
     let value: Value = this.vars[root];
@@ -378,12 +401,17 @@ class Renderer {
       const here = pathText(root, segments.slice(0, i + 1));
       if (value === null || value === undefined) {
         if (lenient) return null;
-        this.error(`${pathText(root, segments.slice(0, i))} is nil, so ${here} is not defined`, offset);
+        this.error(
+          'TemplateUndefined',
+          `${pathText(root, segments.slice(0, i))} is nil, so ${here} is not defined`,
+          offset,
+        );
         return FAILED;
       }
       if (typeof segment === 'number') {
         if (!Array.isArray(value)) {
           this.error(
+            'TemplateUndefined',
             `${pathText(root, segments.slice(0, i))} is not a list, so it has no index [${segment}]`,
             offset,
           );
@@ -391,14 +419,22 @@ class Renderer {
         }
         const item = value.at(segment);
         if (item === undefined && !lenient) {
-          this.error(`${here} is not defined (the list has ${value.length} items)`, offset);
+          this.error(
+            'TemplateUndefined',
+            `${here} is not defined (the list has ${value.length} items)`,
+            offset,
+          );
           return FAILED;
         }
         value = item ?? null;
         continue;
       }
       if (FORBIDDEN_KEYS.has(segment)) {
-        this.error(`${here}: ${segment} is not a variable (it names a property of every object)`, offset);
+        this.error(
+          'TemplateUndefined',
+          `${here}: ${segment} is not a variable (it names a property of every object)`,
+          offset,
+        );
         return FAILED;
       }
       const isMap = typeof value === 'object' && !Array.isArray(value);
@@ -408,13 +444,14 @@ class Renderer {
       }
       if (isRubyMethodName(segment)) {
         this.error(
+          'TemplateUnsupported',
           `unsupported Ruby construct: method call \`.${segment}\` on ${pathText(root, segments.slice(0, i))}; ${SUPPORTED}`,
           offset,
         );
         return FAILED;
       }
       if (lenient) return null;
-      this.error(`${here} is not defined${this.effectiveHint(root, segments)}`, offset);
+      this.error('TemplateUndefined', `${here} is not defined${this.effectiveHint(root, segments)}`, offset);
       return FAILED;
     }
     return value;

@@ -18,6 +18,8 @@ export class ExpressionError extends Error {
   constructor(
     message: string,
     readonly offset: number,
+    /** Ruby the subset does not run, rather than text that does not parse. */
+    readonly unsupported = false,
   ) {
     super(message);
   }
@@ -29,7 +31,7 @@ export const SUPPORTED =
   'the operators ==, !=, &&, ||, ! and string/number/true/false/nil literals';
 
 function unsupported(construct: string, offset: number): ExpressionError {
-  return new ExpressionError(`unsupported Ruby construct: ${construct}; ${SUPPORTED}`, offset);
+  return new ExpressionError(`unsupported Ruby construct: ${construct}; ${SUPPORTED}`, offset, true);
 }
 
 type Token =

@@ -205,12 +205,12 @@ describe('nat_outgoing', () => {
 describe('environment', () => {
   test('values of every scalar type are stringified', () => {
     const text = calico(
-      'environment:\n  FELIX_IPV6SUPPORT: false\n  FELIX_LOGSEVERITYSCREEN: info\n  CALICO_IPV4POOL_BLOCK_SIZE: 26',
+      'environment:\n  FELIX_IPV6SUPPORT: false\n  FELIX_LOGSEVERITYSCREEN: info\n  FELIX_HEALTHPORT: 9099',
     );
     assert.deepEqual(expectClean(load(text)).network.calico.environment, {
       FELIX_IPV6SUPPORT: 'false',
       FELIX_LOGSEVERITYSCREEN: 'info',
-      CALICO_IPV4POOL_BLOCK_SIZE: '26',
+      FELIX_HEALTHPORT: '9099',
     });
   });
 

@@ -12,6 +12,7 @@ import {
   type ProviderOutput,
   type RenderInputs,
 } from '../../src/render/types.ts';
+import { at, expectClean, expectOnly, load, yml } from '../config/helpers.ts';
 import { validateCustomResource, validateK8sObject } from '../support/k8s-schema.ts';
 
 function calicoConfig(calico: Partial<CalicoConfig> = {}, podCidr = '10.32.0.0/12'): ClusterConfig {
@@ -136,12 +137,13 @@ describe('encapsulation and mode', () => {
     );
   });
 
-  test('an IPv6 pod CIDR is an error', () => {
-    const out = renderCalico(calicoConfig({}, 'fd00::/48'), {}, { includeSecrets: false });
-    assert.deepEqual(
-      errors(out).map((d) => d.path),
-      ['network.pod_network_cidr'],
-    );
+  test('an IPv6 pod CIDR is refused before render, at its value', () => {
+    const text = yml`
+      network:
+        provider: calico
+        pod_network_cidr: fd00::/48
+    `;
+    expectOnly(load(text), [{ code: 'InvalidCidr', path: 'network.pod_network_cidr', ...at(text, 'fd00') }]);
   });
 });
 
@@ -225,24 +227,38 @@ describe('environment', () => {
     assert.equal(configData(out).calico_backend, 'none');
     assert.deepEqual(nodeContainer(out).livenessProbe?.exec.command, ['/bin/calico-node', '-felix-live']);
     assert.equal(nodeEnv(out).get('CALICO_NETWORKING_BACKEND'), 'none');
-    assert.deepEqual(
-      errors(render({ environment: { CALICO_NETWORKING_BACKEND: 'gobgp' } })).map((d) => d.path),
-      ['network.calico.environment.CALICO_NETWORKING_BACKEND'],
-    );
+    // A name calico-config does not know is refused by the loader (test/config/calico-node-network.test.ts).
   });
 
-  test('pool env vars are warned about in the kubernetes datastore (the IPPool wins)', () => {
-    const out = render({ environment: { CALICO_IPV4POOL_IPIP: 'Never' } });
-    assert.deepEqual(
-      (out.diagnostics ?? []).map((d) => [d.severity, d.path]),
-      [['warning', 'network.calico.environment.CALICO_IPV4POOL_IPIP']],
-    );
-    const etcd = render({
-      datastore: 'etcd',
-      etcd: { endpoints: ['http://e:2379'] },
-      environment: { CALICO_IPV4POOL_IPIP: 'Never' },
-    });
-    assert.deepEqual(etcd.diagnostics, []);
+  test('pool env vars are warned about in the kubernetes datastore (the IPPool wins), at load', () => {
+    const text = yml`
+      network:
+        provider: calico
+        calico:
+          environment:
+            CALICO_IPV4POOL_IPIP: Never
+    `;
+    expectOnly(load(text), [
+      {
+        code: 'IgnoredOption',
+        severity: 'warning',
+        path: 'network.calico.environment.CALICO_IPV4POOL_IPIP',
+        ...at(text, 'Never'),
+      },
+    ]);
+    const etcd = yml`
+      network:
+        provider: calico
+        calico:
+          datastore: etcd
+          etcd:
+            endpoints: [https://e:2379]
+          environment:
+            CALICO_IPV4POOL_IPIP: Never
+    `;
+    expectClean(load(etcd));
+    // The render of either has no diagnostics of its own.
+    assert.deepEqual(render({ environment: { CALICO_IPV4POOL_IPIP: 'Never' } }).diagnostics, []);
   });
 });
 
@@ -270,7 +286,7 @@ describe('Prometheus metrics Service', () => {
     }
   });
 
-  test('FELIX_PROMETHEUSMETRICSPORT sets the port; a bad one is an error', () => {
+  test('FELIX_PROMETHEUSMETRICSPORT sets the port; a bad one is refused at load, at its value', () => {
     const svc = service(
       render({
         environment: { FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSPORT: '9999' },
@@ -279,14 +295,21 @@ describe('Prometheus metrics Service', () => {
     assert.ok(svc);
     const ports = (svc.spec as { ports: { port: number; targetPort: number }[] }).ports;
     assert.deepEqual([ports[0]?.port, ports[0]?.targetPort], [9999, 9999]);
-    const bad = render({
-      environment: { FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSPORT: '99999' },
-    });
-    assert.equal(service(bad), undefined);
-    assert.deepEqual(
-      errors(bad).map((d) => d.path),
-      ['network.calico.environment.FELIX_PROMETHEUSMETRICSPORT'],
-    );
+    const text = yml`
+      network:
+        provider: calico
+        calico:
+          environment:
+            FELIX_PROMETHEUSMETRICSENABLED: "true"
+            FELIX_PROMETHEUSMETRICSPORT: "99999"
+    `;
+    expectOnly(load(text), [
+      {
+        code: 'InvalidPort',
+        path: 'network.calico.environment.FELIX_PROMETHEUSMETRICSPORT',
+        ...at(text, '"99999"'),
+      },
+    ]);
   });
 
   test('the Service selects the pods of the DaemonSet', () => {
@@ -396,12 +419,7 @@ describe('etcd datastore', () => {
     assert.equal(podSpec(find(out, 'Deployment', 'calico-kube-controllers')).hostNetwork, true);
   });
 
-  test('no endpoints is an error', () => {
-    assert.deepEqual(
-      errors(render({ datastore: 'etcd', etcd: { endpoints: [] } })).map((d) => d.path),
-      ['network.calico.etcd.endpoints'],
-    );
-  });
+  // No endpoints is refused by the loader, at the list (test/config/calico.test.ts).
 });
 
 describe('whole render', () => {

@@ -47,3 +47,17 @@ export const APP_LABEL = 'k8s-app';
 
 /** Upstream's two API groups for Calico resources, in upstream's order. */
 export const CALICO_GROUPS = ['projectcalico.org', 'crd.projectcalico.org'];
+
+/**
+ * calico-node env vars it reads only when it creates the default pool on first start. In the
+ * kubernetes datastore netpack renders that pool as an IPPool, so config/rules.ts warns when the
+ * operator sets them there.
+ */
+export const CALICO_POOL_ENV = [
+  'CALICO_IPV4POOL_CIDR',
+  'CALICO_IPV4POOL_IPIP',
+  'CALICO_IPV4POOL_VXLAN',
+  'CALICO_IPV4POOL_NAT_OUTGOING',
+  'CALICO_IPV4POOL_BLOCK_SIZE',
+  'CALICO_IPV4POOL_NODE_SELECTOR',
+] as const;

@@ -89,13 +89,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** The start offset of the value under `key` in a YAML map node, if there is one. */
 function valueOffset(node: Node | null | undefined, key: string): number | undefined {
+  const pair = pairOf(node, key);
+  return (pair?.value as Node | null | undefined)?.range?.[0] ?? (pair?.key as Node | null)?.range?.[0];
+}
+
+/** The key/value pair of `key` in a YAML map node. */
+function pairOf(node: Node | null | undefined, key: string) {
   if (!isMap(node)) return undefined;
-  for (const pair of node.items) {
+  return node.items.find((pair) => {
     const k = pair.key as Node | null;
-    const keyValue = k && 'value' in k ? (k as { value: unknown }).value : k;
-    if (keyValue === key) return (pair.value as Node | null)?.range?.[0] ?? k?.range?.[0];
-  }
-  return undefined;
+    return (k && 'value' in k ? (k as { value: unknown }).value : k) === key;
+  });
+}
+
+/** Offset of the value of `metadata.namespace`, when the document writes one. */
+function namespaceOffset(node: Node | null | undefined): number | undefined {
+  return valueOffset(pairOf(node, 'metadata')?.value as Node | null | undefined, 'namespace');
 }
 
 /** Checks one parsed document (or one `List` item) and adds it to `objects`. */
@@ -177,7 +186,8 @@ function collectObject(
       hint: scope.namespaced
         ? 'set metadata.namespace (netpack does not pick one; network components usually live in kube-system)'
         : 'remove metadata.namespace',
-      ...at(source, valueOffset(node, 'metadata') ?? start),
+      // A namespace that should not be there is pointed at; a missing one, at the metadata.
+      ...at(source, namespaceOffset(node) ?? valueOffset(node, 'metadata') ?? start),
     });
   }
   const selectorProblem = removed ? undefined : workloadSelectorProblem(obj);
@@ -317,7 +327,7 @@ export function renderCustom(config: ClusterConfig, inputs: RenderInputs): Provi
       if (result.errors.length > 0) {
         for (const err of result.errors) {
           diagnostics.push({
-            code: 'TemplateError',
+            code: err.code,
             severity: 'error',
             path: '',
             message: err.message,
