@@ -120,30 +120,44 @@ const bundleCore = (entry, outfile, sourcemap) =>
       {
         // client-node's KubeConfig imports modules only some clusters need: the agents of a
         // kubeconfig's proxy-url (SOCKS through socks-proxy-agent, with socks, agent-base and debug;
-        // HTTP through hpagent) and node:https (with tls and crypto) for its https.Agent, which a
-        // plain-http server never asks for: ~5 ms of every cluster command's start. A stand-in
-        // exports their names and loads the real module when one is first read.
+        // HTTP through hpagent), node:https (with tls and crypto) for its https.Agent, which a
+        // plain-http server never asks for, and what its auth providers run (node:child_process,
+        // jsonpath-plus, openid-client): ~7 ms of every cluster command's start. A stand-in
+        // exports their names and loads the real module when a class is first read (`get`) or a
+        // function first called (`call`, as client-node keeps `spawn` when a KubeConfig is made).
         name: 'client-node-modules-on-use',
         setup(b) {
-          const names = {
-            'socks-proxy-agent': ['SocksProxyAgent'],
-            hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'],
-            'node:https': ['Agent'],
+          const onUse = {
+            'socks-proxy-agent': { get: ['SocksProxyAgent'] },
+            hpagent: { get: ['HttpProxyAgent', 'HttpsProxyAgent'] },
+            'node:https': { get: ['Agent'] },
+            'node:child_process': { call: ['spawn', 'spawnSync', 'execSync'] },
+            'jsonpath-plus': { call: ['JSONPath'] },
+            'openid-client': { call: ['discovery', 'refreshTokenGrant'] },
           };
-          b.onResolve({ filter: /^(socks-proxy-agent|hpagent|node:https)$/ }, (args) =>
-            args.importer.includes(clientNodeDist)
-              ? { path: args.path, namespace: 'netpack-on-use', pluginData: dirname(args.importer) }
-              : undefined,
+          b.onResolve(
+            {
+              filter:
+                /^(socks-proxy-agent|hpagent|node:https|node:child_process|jsonpath-plus|openid-client)$/,
+            },
+            (args) =>
+              args.importer.includes(clientNodeDist)
+                ? { path: args.path, namespace: 'netpack-on-use', pluginData: dirname(args.importer) }
+                : undefined,
           );
-          b.onLoad({ filter: /.*/, namespace: 'netpack-on-use' }, (args) =>
-            args.path in names
-              ? {
-                  contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\nmodule.exports = { ${names[args.path].map((n) => `get ${n}() { return load().${n}; }`).join(', ')} };\n`,
-                  resolveDir: args.pluginData,
-                  loader: 'js',
-                }
-              : undefined,
-          );
+          b.onLoad({ filter: /.*/, namespace: 'netpack-on-use' }, (args) => {
+            const names = onUse[args.path];
+            if (!names) return undefined;
+            const members = [
+              ...(names.get ?? []).map((n) => `get ${n}() { return load().${n}; }`),
+              ...(names.call ?? []).map((n) => `${n}(...a) { return load().${n}(...a); }`),
+            ];
+            return {
+              contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\nmodule.exports = { ${members.join(', ')} };\n`,
+              resolveDir: args.pluginData,
+              loader: 'js',
+            };
+          });
         },
       },
       {
