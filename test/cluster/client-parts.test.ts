@@ -17,6 +17,7 @@ import {
   retryNoAnswer,
 } from '../../src/cluster/client/retry.ts';
 import { Transport } from '../../src/cluster/client/transport.ts';
+import { METADATA_LIST_ACCEPT, Verbs } from '../../src/cluster/client/verbs.ts';
 import { openWatch, WatchLines } from '../../src/cluster/client/watch.ts';
 import { ApiError, ClusterError, errorCode, KubeconfigError } from '../../src/cluster/errors.ts';
 import { sampleKubelets } from '../../src/cluster/kubelet-dns.ts';
@@ -93,8 +94,10 @@ describe('transport against a tiny server', () => {
   /** What the server does with the next requests, in order; afterwards 200 {}. */
   let script: ((res: http.ServerResponse) => void)[] = [];
   let seen = 0;
+  const accepts: string[] = [];
   const server = http.createServer((req, res) => {
     seen++;
+    accepts.push(req.headers.accept ?? '');
     req.resume();
     const next = script.shift();
     if (next) return next(res);
@@ -125,6 +128,46 @@ describe('transport against a tiny server', () => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
+
+  it('a metadata-only list asks for PartialObjectMetadataList with plain JSON as fallback, and reads either', async () => {
+    const t = await transport();
+    const verbs = new Verbs(t, new Discovery(async () => undefined));
+    accepts.length = 0;
+    const item = (name: string) => ({ metadata: { name, namespace: 'kube-system', labels: { a: 'b' } } });
+    script = [
+      // A server that converts: PartialObjectMetadata items.
+      json(200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: '7' },
+        items: [{ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', ...item('one') }],
+      }),
+      // One that does not (an aggregated API): the plain list.
+      json(200, {
+        kind: 'ConfigMapList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: '8' },
+        items: [item('two')],
+      }),
+    ];
+    const shapes = [];
+    for (let i = 0; i < 2; i++) {
+      const { items } = await verbs.list('v1', 'ConfigMap', { namespace: 'kube-system', metadataOnly: true });
+      shapes.push(items.map((o) => [o.apiVersion, o.kind, o.metadata.name, o.metadata.labels]));
+    }
+    assert.deepEqual(shapes, [
+      [['v1', 'ConfigMap', 'one', { a: 'b' }]],
+      [['v1', 'ConfigMap', 'two', { a: 'b' }]],
+    ]);
+    assert.deepEqual(accepts, [METADATA_LIST_ACCEPT, METADATA_LIST_ACCEPT]);
+    assert.match(
+      METADATA_LIST_ACCEPT,
+      /^application\/json;as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1,application\/json$/,
+    );
+    // An ordinary list asks for plain JSON.
+    await verbs.list('v1', 'ConfigMap');
+    assert.equal(accepts[2], 'application/json');
+  });
 
   it('retries a 503 and a 429, then answers', async () => {
     const t = await transport();
