@@ -81,3 +81,41 @@ describe('apply and diff read each kind once', () => {
     );
   });
 });
+
+describe('a Secret of the render that someone else made', () => {
+  let env: Env;
+  after(() => env.close());
+
+  it('is found by a metadata-only list of its namespace and read whole alone, never a list of values', async () => {
+    env = await setup();
+    const file = env.file(
+      'cluster.yml',
+      calicoYaml('  calico:\n    datastore: etcd\n    etcd:\n      endpoints: [http://192.0.2.20:2379]\n'),
+    );
+    const secrets = env.server.store.registry.byKind('v1', 'Secret')!;
+    env.server.store.commit(secrets, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'calico-etcd-secrets', namespace: 'kube-system' },
+      data: {},
+    });
+    env.server.store.commit(secrets, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'someone-elses', namespace: 'kube-system' },
+      data: { token: Buffer.from('not-for-netpack').toString('base64') },
+    });
+    const r = await env.np('diff', '-f', file);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^\* adopt {2}Secret\/kube-system\/calico-etcd-secrets /m);
+    const requests = env.server.requests.filter((q) => q.resource === 'secrets');
+    const lists = requests.filter((q) => q.verb === 'list');
+    // Secrets are listed by netpack's label, or metadata-only: never their values unselected.
+    assert.ok(lists.length > 0);
+    for (const q of lists) assert.ok(q.query.labelSelector || METADATA.test(q.accept ?? ''), listKey(q));
+    assert.deepEqual(
+      requests.filter((q) => q.verb === 'get').map((q) => q.name),
+      ['calico-etcd-secrets'],
+    );
+  });
+});
