@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -181,5 +183,44 @@ describe('the bundled CLI against the fake API server', () => {
     const report = JSON.parse(r.stdout) as { healthy: boolean; checks: unknown[] };
     assert.ok(report.checks.length > 0);
     assert.equal(r.code, report.healthy ? 0 : 1);
+  });
+
+  it("reaches the server through a kubeconfig's proxy-url (the proxy agent the bundle loads on first use)", async () => {
+    // An HTTP proxy on loopback that tunnels with CONNECT, as client-node's proxy agent asks it to.
+    const tunnels: string[] = [];
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const server = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        server.write(head);
+        server.pipe(client);
+        client.pipe(server);
+      });
+      server.on('error', () => client.destroy());
+      client.on('error', () => server.destroy());
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const kubeconfig = join(work, 'proxied.kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        readFileSync(api.kubeconfigPath, 'utf8').replace(
+          /^(\s*)server: (.*)$/m,
+          `$1server: $2\n$1proxy-url: http://127.0.0.1:${port}`,
+        ),
+      );
+      const before = api.requests.length;
+      const status = await runBundle(bundle.cli, ['status', '-o', 'json', '--kubeconfig', kubeconfig]);
+      assert.ok(status.code === 0 || status.code === 1, status.stderr);
+      assert.ok(api.requests.length > before, 'the server was asked');
+      const server = new URL(api.url).host;
+      assert.ok(tunnels.length > 0, 'the proxy was used');
+      assert.deepEqual(new Set(tunnels), new Set([server]), 'every tunnel leads to the API server');
+    } finally {
+      await new Promise((done) => proxy.close(done));
+    }
   });
 });
