@@ -27,6 +27,9 @@
  * - When the Lease has to be taken over (its holder stopped renewing it, or is a process on this
  *   machine that is gone), that holder may have stopped anywhere: the cluster is read once more
  *   after the takeover is acknowledged.
+ * - The reads under the lock leave out what no netpack run writes (nodes' podCIDRs, the ClusterIPs
+ *   of Services kubernetes and kube-dns): they come from the first read, so the second costs one
+ *   round trip however many pages of nodes the cluster has.
  * The release goes alongside the state write, the last wave.
  *
  * First apply of Calico: 6 request waves (reads; the lock with the reads again; the write-ahead
@@ -126,14 +129,17 @@ async function lockAndRead(
   client: ClusterClient,
   desired: Desired,
   lock: () => Promise<Lock>,
+  first: ClusterView,
 ): Promise<{ lock: Lock; view: ClusterView }> {
-  const [taken, read] = await Promise.allSettled([lock(), readCluster(client, desired)]);
+  // Nodes and the Services' ClusterIPs are not netpack's to write: taken from the first read.
+  const stable = { nodes: first.facts.nodes, serviceIps: first.facts.serviceIps };
+  const [taken, read] = await Promise.allSettled([lock(), readCluster(client, desired, stable)]);
   if (taken.status === 'rejected') throw taken.reason;
   try {
     if (read.status === 'rejected') throw read.reason;
     return {
       lock: taken.value,
-      view: taken.value.takenOver ? await readCluster(client, desired) : read.value,
+      view: taken.value.takenOver ? await readCluster(client, desired, stable) : read.value,
     };
   } catch (e) {
     await taken.value.release().catch(() => {});
@@ -167,7 +173,7 @@ export async function applyCluster(
   let view = first;
   let lock: Lock | undefined;
   if (opts.lock && !opts.dryRun && writesAnything(decision)) {
-    ({ lock, view } = await lockAndRead(client, desired, opts.lock));
+    ({ lock, view } = await lockAndRead(client, desired, opts.lock, first));
   }
   let released: Promise<void> | undefined;
   const release = () => {

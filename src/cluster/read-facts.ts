@@ -22,30 +22,49 @@ export interface RunningView {
   listed: KubeObject[];
 }
 
-export async function readRunning(client: ClusterClient): Promise<RunningView> {
-  const [daemonSets, pools, installations, nodes, apiService, dnsService] = await Promise.all([
-    client.list(RUNNING_KINDS[0].apiVersion, RUNNING_KINDS[0].kind),
-    client.list(RUNNING_KINDS[1].apiVersion, RUNNING_KINDS[1].kind),
-    client.list(RUNNING_KINDS[2].apiVersion, RUNNING_KINDS[2].kind),
+/**
+ * Facts no netpack run writes: nodes' podCIDRs (the controller manager's) and the Services'
+ * ClusterIPs (the API server's and the cluster DNS's). The read under the lock takes them from the
+ * read before it: another run cannot have changed them, and the node list is the one read whose
+ * pages grow with the cluster.
+ */
+export type StableFacts = Pick<LiveFacts, 'nodes' | 'serviceIps'>;
+
+async function readStable(client: ClusterClient): Promise<StableFacts> {
+  const [nodes, apiService, dnsService] = await Promise.all([
     client.list('v1', 'Node'),
     client.get({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' }),
     client.get({ apiVersion: 'v1', kind: 'Service', namespace: 'kube-system', name: 'kube-dns' }),
+  ]);
+  return {
+    nodes: nodes.items.map((n) => {
+      const spec = (n.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+      return { name: n.metadata.name, podCIDRs: spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []) };
+    }),
+    serviceIps: serviceIps([apiService, dnsService]),
+  };
+}
+
+/** The running network's reads; `stable` (from an earlier read of this run) skips those facts. */
+export async function readRunning(client: ClusterClient, stable?: StableFacts): Promise<RunningView> {
+  const [daemonSets, pools, installations, { nodes, serviceIps: ips }] = await Promise.all([
+    client.list(RUNNING_KINDS[0].apiVersion, RUNNING_KINDS[0].kind),
+    client.list(RUNNING_KINDS[1].apiVersion, RUNNING_KINDS[1].kind),
+    client.list(RUNNING_KINDS[2].apiVersion, RUNNING_KINDS[2].kind),
+    stable ?? readStable(client),
   ]);
   const facts: LiveFacts = {
     ipPools: pools.items.map((p) => ({
       name: p.metadata.name,
       cidr: String((p.spec as { cidr?: string })?.cidr ?? ''),
     })),
-    nodes: nodes.items.map((n) => {
-      const spec = (n.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
-      return { name: n.metadata.name, podCIDRs: spec.podCIDRs ?? (spec.podCIDR ? [spec.podCIDR] : []) };
-    }),
+    nodes,
     networks: detectNetworks({
       daemonSets: daemonSets.items,
       ipPools: pools.items,
       installations: installations.items,
     }),
-    serviceIps: serviceIps([apiService, dnsService]),
+    serviceIps: ips,
   };
   const weave = weaveAllocRange(daemonSets.items);
   if (weave) facts.weaveRange = weave;

@@ -20,7 +20,7 @@ import { type Desired, secretValues } from './desired.ts';
 import type { LiveFacts } from './guard.ts';
 import { parseState, STATE_REF, type StoredState } from './inventory.ts';
 import { isOurs } from './plan.ts';
-import { RUNNING_KINDS, readRunning } from './read-facts.ts';
+import { RUNNING_KINDS, readRunning, type StableFacts } from './read-facts.ts';
 import { type ClusterClient, type KubeObject, type ObjectRef, refKey } from './types.ts';
 
 export const OUR_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
@@ -154,9 +154,16 @@ async function readCreateOnly(client: ClusterClient, desired: Desired) {
   return { existing: new Set(found.filter((s): s is string => s !== undefined)), theirs, stale };
 }
 
-/** Reads the state, the live objects and the facts the guard needs; sends only reads. */
-export async function readCluster(client: ClusterClient, desired: Desired): Promise<ClusterView> {
-  const running = readRunning(client);
+/**
+ * Reads the state, the live objects and the facts the guard needs; sends only reads. `stable`:
+ * the facts no netpack run writes, from this run's earlier read (`read-facts.ts`).
+ */
+export async function readCluster(
+  client: ClusterClient,
+  desired: Desired,
+  stable?: StableFacts,
+): Promise<ClusterView> {
+  const running = readRunning(client, stable);
   const kinds = readKinds(client, desired.objects, running);
   const stateRead = readState(client);
   const [{ stateObject, state, stateProblem }, { facts }, secrets, read, rest] = await Promise.all([
