@@ -41,7 +41,7 @@ import { adoptionsOf, type Decision, decide, writesAnything } from './decide.ts'
 import type { Desired } from './desired.ts';
 import { execute, type Outcome } from './execute.ts';
 import type { Failure } from './failure.ts';
-import type { Lock } from './lock.ts';
+import { type Lock, writesWhileHeld } from './lock.ts';
 import { checkCustomManifests, DEFAULT_CONCURRENCY } from './preflight.ts';
 import { type ClusterView, readCluster } from './read.ts';
 import type { ClusterClient } from './types.ts';
@@ -187,7 +187,9 @@ export async function applyCluster(
       decision = judge(config, desired, view, opts, report);
       if (!decision) return report;
     }
-    const outcome = await execute(client, desired, view, decision, {
+    // Once the lease may be someone else's, no further write is sent (LockLost).
+    const writer = lock ? writesWhileHeld(client, lock) : client;
+    const outcome = await execute(writer, desired, view, decision, {
       dryRun: opts.dryRun,
       force: opts.force,
       concurrency,

@@ -7,7 +7,7 @@
 import { deleteRank } from '../render/order.ts';
 import { type Failure, failure } from './failure.ts';
 import { parseState, STATE_REF } from './inventory.ts';
-import type { Lock } from './lock.ts';
+import { type Lock, writesWhileHeld } from './lock.ts';
 import { mapLimit } from './map-limit.ts';
 import { isOurs } from './plan.ts';
 import { type ClusterClient, type ObjectRef, showRef } from './types.ts';
@@ -79,10 +79,12 @@ export async function deleteCluster(client: ClusterClient, opts: DeleteOptions):
   const refs = [...parsed.state.inventory].sort((a, b) => deleteRank(a) - deleteRank(b));
   if (opts.confirm && !(await opts.confirm(refs))) return { result: 'declined' };
   const lock = opts.dryRun ? undefined : await opts.lock();
+  // Once the lease may be someone else's, no further delete is sent (LockLost).
+  const writer = lock ? writesWhileHeld(client, lock) : client;
   try {
-    const { deleted, failures } = await deleteAll(client, refs, opts);
+    const { deleted, failures } = await deleteAll(writer, refs, opts);
     if (failures.length > 0) return { result: 'done', deleted, failures, stateDeleted: false };
-    if (opts.dryRun !== 'client') await client.delete(STATE_REF, { dryRun: opts.dryRun === 'server' });
+    if (opts.dryRun !== 'client') await writer.delete(STATE_REF, { dryRun: opts.dryRun === 'server' });
     return { result: 'done', deleted, failures, stateDeleted: true };
   } finally {
     await lock?.release().catch(() => {});

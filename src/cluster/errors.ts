@@ -13,7 +13,9 @@ export type ClusterErrorCode =
   | 'NotKubernetes'
   | 'ConnectionRefused'
   | 'Unreachable'
-  | 'Timeout';
+  | 'Timeout'
+  | 'LockHeld'
+  | 'LockLost';
 
 /**
  * The one family of cluster errors: everything that ends a cluster command is a ClusterError

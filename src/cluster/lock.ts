@@ -97,7 +97,27 @@ export function holderGone(lease: KubeObject): boolean {
   }
 }
 
+/**
+ * The lease stopped being this run's while it wrote: a renewal was refused (someone took it over)
+ * or none was acknowledged for a whole lease duration (someone may have). Every write after that
+ * is refused before it is sent; what was written stays on record in the write-ahead state.
+ */
+export class LockLostError extends ClusterError {
+  constructor() {
+    super(
+      `the lock (Lease ${LOCK_REF.namespace}/${LOCK_REF.name}) stopped being this run's while it wrote: nothing more was sent; run netpack diff, then apply again when no other run holds it`,
+      'LockLost',
+    );
+    this.name = 'LockLostError';
+  }
+}
+
 export interface Lock {
+  /**
+   * Whether the lease may have stopped being this run's: a renewal was refused, or none was
+   * acknowledged for a whole lease duration. Writes stop then (`writesWhileHeld`).
+   */
+  readonly lost: boolean;
   /**
    * Whether the lease was taken over from a holder that stopped renewing it or is gone, rather
    * than created where there was none: a run that read the cluster while taking it reads again.
@@ -223,9 +243,31 @@ function keepRenewed(
   };
   return {
     takenOver,
+    get lost() {
+      return lost || Date.now() - ackedAt >= LEASE_SECONDS * 1000;
+    },
     release(how) {
       released ??= release(how?.quick === true);
       return released;
     },
   };
+}
+
+/**
+ * The client with its writes gated on the lock: each write verb refuses (`LockLostError`, code
+ * `LockLost`) once `lock.lost`, before anything is sent. Reads pass through. The lock's own
+ * requests use the client it was taken with, not this one.
+ */
+export function writesWhileHeld(client: ClusterClient, lock: Pick<Lock, 'lost'>): ClusterClient {
+  const writes = new Set<PropertyKey>(['apply', 'create', 'replace', 'patchJson', 'delete']);
+  return new Proxy(client, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (!writes.has(name)) return method.bind(target);
+      return (...args: unknown[]) =>
+        lock.lost ? Promise.reject(new LockLostError()) : method.apply(target, args);
+    },
+  });
 }
