@@ -10,6 +10,10 @@ import { z } from 'zod';
 import type { PathSegment } from './positions.ts';
 import type { Cloud, Datastore, Host } from './types.ts';
 
+// netpack parses one small file per run: zod's just-in-time compiled object parsers cost more to
+// generate (new Function per object schema) than they save, so they are off.
+z.config({ jitless: true });
+
 /** What a derived default may depend on: the hosts, and the cloud and datastore once resolved. */
 export interface Facts {
   hosts: readonly Host[];
