@@ -7,7 +7,7 @@
  * Calico compiles the regular expressions with Go's regexp; JavaScript's syntax is close enough
  * to catch the mistakes that matter (an unclosed bracket or group). Pure.
  */
-import { parseCidr, parseIp } from './cidr.ts';
+import { checkAddressOrHostname, parseCidr } from './cidr.ts';
 
 export const AUTODETECTION_METHODS = [
   'first-found',
@@ -20,10 +20,6 @@ export const AUTODETECTION_METHODS = [
 
 /** Calico's method that takes the node's InternalIP from its Kubernetes Node object. */
 export const KUBERNETES_INTERNAL_IP = 'kubernetes-internal-ip';
-
-/** RFC 1123 host name, for `can-reach=` destinations that are names. */
-const HOSTNAME =
-  /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 export type MethodCheck = { ok: true } | { ok: false; reason: string };
 
@@ -55,13 +51,9 @@ export function checkAutodetectionMethod(method: string): MethodCheck {
   switch (name) {
     case 'can-reach': {
       if (value === '') return { ok: false, reason: 'nothing after "=": give an IP address or host name' };
-      if (/^[\d.]+$/.test(value) || value.includes(':')) {
-        const ip = parseIp(value, { allowV6: true });
-        return ip.ok ? { ok: true } : { ok: false, reason: ip.reason };
-      }
-      return HOSTNAME.test(value)
-        ? { ok: true }
-        : { ok: false, reason: `"${value}" is neither an IP address nor a host name` };
+      const checked = checkAddressOrHostname(value);
+      if (checked.ok) return checked;
+      return { ok: false, reason: checked.reason ?? `"${value}" is neither an IP address nor a host name` };
     }
     case 'interface':
     case 'skip-interface':

@@ -51,6 +51,23 @@ export function parseIp(
   return { ok: true, value: { family, value: a.value.bigInt() } };
 }
 
+/** RFC 1123 host name, as Pharos accepted for host addresses. */
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/**
+ * An IP address (IPv4 or IPv6) or an RFC 1123 host name. What looks like an address (digits and
+ * dots, or a colon) must parse as one, with the parser's reason when it does not (`reason`);
+ * anything else must be a host name (no `reason`: it is neither).
+ */
+export function checkAddressOrHostname(value: string): { ok: true } | { ok: false; reason?: string } {
+  if (/^[\d.]+$/.test(value) || value.includes(':')) {
+    const parsed = parseIp(value, { allowV6: true });
+    return parsed.ok ? { ok: true } : { ok: false, reason: parsed.reason };
+  }
+  return HOSTNAME.test(value) ? { ok: true } : { ok: false };
+}
+
 /** Parses `a.b.c.d/n` (or IPv6 when allowed) and insists that no host bits are set. */
 export function parseCidr(text: string, opts: { allowV6?: boolean } = {}): Parsed<Cidr> {
   const slash = text.indexOf('/');

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { NODE_IMAGE } from '../render/node-image.ts';
 import { checkAutodetectionMethod } from './autodetect.ts';
-import { parseCidr, parseIp } from './cidr.ts';
+import { checkAddressOrHostname, parseCidr, parseIp } from './cidr.ts';
 import {
   autoTypha,
   defaultAutodetection,
@@ -66,29 +66,19 @@ function ip(opts: { allowV6?: boolean } = {}) {
   return parsedString('an IP address', 'InvalidAddress', (v) => parseIp(v, opts));
 }
 
-/** RFC 1123 host name, as Pharos accepted for host addresses. */
-const HOSTNAME =
-  /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-
 /** An IP address, or a host name (skipped in CIDR overlap checks). */
 const ipOrHostname = z.string().superRefine((value, ctx) => {
-  if (/^[\d.]+$/.test(value) || value.includes(':')) {
-    const parsed = parseIp(value, { allowV6: true });
-    if (!parsed.ok)
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be an IP address or host name: ${parsed.reason}`,
-        input: value,
-        params: { code: 'InvalidAddress' },
-      });
-  } else if (!HOSTNAME.test(value)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be an IP address or host name (got "${value}")`,
-      input: value,
-      params: { code: 'InvalidAddress' },
-    });
-  }
+  const checked = checkAddressOrHostname(value);
+  if (checked.ok) return;
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      checked.reason !== undefined
+        ? `must be an IP address or host name: ${checked.reason}`
+        : `must be an IP address or host name (got "${value}")`,
+    input: value,
+    params: { code: 'InvalidAddress' },
+  });
 });
 
 const nonEmptyPath = z.string().min(1, { error: 'must be a non-empty file path' });
