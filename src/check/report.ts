@@ -3,6 +3,7 @@
  * to a likely cause: the provider's ports between two nodes (the table `netpack firewall` uses),
  * encapsulation across subnets, a path-MTU black hole, DNS, the Service path, egress.
  */
+import { findingLines } from '../cluster/status.ts';
 import { workloadMtu } from '../config/derived.ts';
 import type { ClusterConfig } from '../config/types.ts';
 import { IP_PROTOCOL, KUBELET_PORT, type NodeNeed, providerNeeds } from '../firewall/needs.ts';
@@ -514,12 +515,7 @@ export function formatReport(report: CheckReport): string {
     legend += ` ${w}`;
   }
   lines.push(legend);
-  if (report.findings.length > 0) lines.push('', 'FINDINGS');
-  for (const f of report.findings) {
-    lines.push(`${f.severity} ${f.reason}: ${f.subject}: ${f.message}`);
-    if (f.cause) lines.push(`    cause: ${f.cause}`);
-    if (f.fix) lines.push(`    fix:   ${f.fix}`);
-  }
+  lines.push(...findingLines(report.findings));
   lines.push('', report.ok ? 'all checks passed' : 'checks FAILED');
   return `${lines.join('\n')}\n`;
 }

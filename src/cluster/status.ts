@@ -767,17 +767,27 @@ function checkPeering(
   checks.push({ check: 'regions', ok: true, detail });
 }
 
+/**
+ * The FINDINGS block of a report for people (status, check): each finding on a line, its cause
+ * and fix indented under it; nothing when there are none.
+ */
+export function findingLines(findings: readonly (Omit<Finding, 'reason'> & { reason: string })[]): string[] {
+  if (findings.length === 0) return [];
+  const lines = ['', 'FINDINGS'];
+  for (const f of findings) {
+    lines.push(`${f.severity} ${f.reason}: ${f.subject}: ${f.message}`);
+    if (f.cause) lines.push(`    cause: ${f.cause}`);
+    if (f.fix) lines.push(`    fix:   ${f.fix}`);
+  }
+  return lines;
+}
+
 /** The human table: one line per check, then each finding with its cause and fix. */
 export function formatStatus(report: StatusReport): string {
   const width = Math.max(5, ...report.checks.map((c) => c.check.length));
   const lines = [`${'CHECK'.padEnd(width)}  OK   DETAIL`];
   for (const c of report.checks) lines.push(`${c.check.padEnd(width)}  ${c.ok ? 'yes' : 'NO '}  ${c.detail}`);
-  if (report.findings.length > 0) lines.push('', 'FINDINGS');
-  for (const f of report.findings) {
-    lines.push(`${f.severity} ${f.reason}: ${f.subject}: ${f.message}`);
-    if (f.cause) lines.push(`    cause: ${f.cause}`);
-    if (f.fix) lines.push(`    fix:   ${f.fix}`);
-  }
+  lines.push(...findingLines(report.findings));
   lines.push('', report.healthy ? 'healthy' : 'NOT healthy');
   return `${lines.join('\n')}\n`;
 }
