@@ -16,7 +16,7 @@ import { applyCluster } from '../src/cluster/apply.ts';
 import { createClusterClient } from '../src/cluster/client.ts';
 import { desiredState } from '../src/cluster/desired.ts';
 import { loadKubeConfig } from '../src/cluster/kubeconfig.ts';
-import { defaultClusterConfig } from '../src/config/defaults.ts';
+import { defaultClusterConfig } from '../src/config/resolve.ts';
 import { renderCluster } from '../src/render/index.ts';
 import { toYamlStream } from '../src/render/serialize.ts';
 import { type FakeApiServer, startFakeApiServer } from '../test/fake-apiserver/index.ts';

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defaultClusterConfig } from '../src/config/defaults.ts';
+import { defaultClusterConfig } from '../src/config/resolve.ts';
 import { renderCluster } from '../src/render/index.ts';
 import { jsonDigest, WRITTEN_AHEAD_FILE } from '../src/render/written-ahead.ts';
 import { emitYaml } from '../src/render/yaml-emit.ts';

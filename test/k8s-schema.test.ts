@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { defaultClusterConfig } from '../src/config/defaults.ts';
+import { defaultClusterConfig } from '../src/config/resolve.ts';
 import type { ClusterConfig } from '../src/config/types.ts';
 import { renderCluster } from '../src/render/index.ts';
 import { isCustomResource } from '../src/render/order.ts';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { defaultClusterConfig } from '../src/config/defaults.ts';
+import { defaultClusterConfig } from '../src/config/resolve.ts';
 import type { ClusterConfig } from '../src/config/types.ts';
 import { listImages } from '../src/render/images.ts';
 import { renderCluster } from '../src/render/index.ts';

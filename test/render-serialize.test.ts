@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { defaultClusterConfig } from '../src/config/defaults.ts';
+import { defaultClusterConfig } from '../src/config/resolve.ts';
 import type { Provider } from '../src/config/types.ts';
 import { renderCluster } from '../src/render/index.ts';
 import { outDirFiles, toJsonList, toYamlStream } from '../src/render/serialize.ts';

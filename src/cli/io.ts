@@ -3,10 +3,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { defaultClusterConfig } from '../config/defaults.ts';
 import { type LoadResult, loadConfig } from '../config/load.ts';
 import { SourceMap } from '../config/positions.ts';
 import type { FileKind, FileProbe } from '../config/reporter.ts';
+import { defaultClusterConfig } from '../config/resolve.ts';
 import type { ClusterConfig } from '../config/types.ts';
 import { FileRefused, readManifestTree, readRegularFile } from '../files.ts';
 import { readPeersScript } from '../peers/script.ts';

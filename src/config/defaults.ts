@@ -7,8 +7,7 @@ import { NODE_IMAGE } from '../render/node-image.ts';
 import { KUBERNETES_INTERNAL_IP } from './autodetect.ts';
 import { parseIp } from './cidr.ts';
 import type { Default } from './option.ts';
-import { defaultNetworkConfig } from './resolve.ts';
-import type { CalicoConfig, Cloud, ClusterConfig, Host, NetworkConfig } from './types.ts';
+import type { CalicoConfig, Cloud, Host } from './types.ts';
 
 export { DEFAULT_WEAVE_VERSION } from './types.ts';
 
@@ -131,26 +130,6 @@ export function typhaReplicasReason(hostCount: number): string {
 /** DNS replicas: one for a single host, else one more per started ten hosts. */
 export function defaultDnsReplicas(hostCount: number): number {
   return hostCount <= 1 ? 1 : 1 + Math.ceil(hostCount / 10);
-}
-
-/** Every option's default for a file that lists `hostCount` hosts (in one region, no addresses). */
-export function defaultNetwork(hostCount = 0): NetworkConfig {
-  const hosts = Array.from(
-    { length: hostCount },
-    (): Host => ({ address: '', role: 'worker', labels: {}, ssh_port: 22 }),
-  );
-  return defaultNetworkConfig(hosts);
-}
-
-/** The built-in default: a Weave network with every default, no hosts. */
-export function defaultClusterConfig(): ClusterConfig {
-  return {
-    file: '<built-in default>',
-    baseDir: process.cwd(),
-    hosts: [],
-    network: defaultNetwork(),
-    raw: {},
-  };
 }
 
 /** The node labels that name a region (the legacy one as Pharos-era clusters have it). */

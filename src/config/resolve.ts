@@ -11,7 +11,14 @@ import { optionRegistry } from './option.ts';
 import { formatPath, type PathSegment, SourceMap } from './positions.ts';
 import { Reporter } from './reporter.ts';
 import { topLevelSchema } from './schema.ts';
-import { CLOUDS, DATASTORES, type Host, type NetworkConfig, type Origin } from './types.ts';
+import {
+  CLOUDS,
+  type ClusterConfig,
+  DATASTORES,
+  type Host,
+  type NetworkConfig,
+  type Origin,
+} from './types.ts';
 
 /** zod's output for a whole file (bad values left out when the file has errors). */
 export type ParsedCluster = z.output<typeof topLevelSchema>;
@@ -289,4 +296,24 @@ export function defaultNetworkConfig(hosts: readonly Host[]): NetworkConfig {
   const lineCounter = new LineCounter();
   const r = new Reporter('', new SourceMap(parseDocument('', { lineCounter }), lineCounter));
   return resolveNetwork(new Resolver({}, r), hosts, '.');
+}
+
+/** Every option's default for a file that lists `hostCount` hosts (in one region, no addresses). */
+export function defaultNetwork(hostCount = 0): NetworkConfig {
+  const hosts = Array.from(
+    { length: hostCount },
+    (): Host => ({ address: '', role: 'worker', labels: {}, ssh_port: 22 }),
+  );
+  return defaultNetworkConfig(hosts);
+}
+
+/** The built-in default: a Weave network with every default, no hosts. */
+export function defaultClusterConfig(): ClusterConfig {
+  return {
+    file: '<built-in default>',
+    baseDir: process.cwd(),
+    hosts: [],
+    network: defaultNetwork(),
+    raw: {},
+  };
 }

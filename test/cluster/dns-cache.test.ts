@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { dnsCacheRemovalRefusals } from '../../src/cluster/dns-cache-guard.ts';
-import { defaultNetwork } from '../../src/config/defaults.ts';
+import { defaultNetwork } from '../../src/config/resolve.ts';
 import { kubeadmKubeletConfig } from '../fake-apiserver/server.ts';
 import { calicoYaml, type Env, ours, setup } from './helpers.ts';
 

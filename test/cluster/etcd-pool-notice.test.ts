@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { etcdPoolNotices } from '../../src/cluster/etcd-pool-notice.ts';
-import { defaultNetwork } from '../../src/config/defaults.ts';
+import { defaultNetwork } from '../../src/config/resolve.ts';
 import { type Env, POD_CIDR, setup } from './helpers.ts';
 
 const etcd = (calico: string) =>

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { guardChanges, type LiveFacts, type RefusalSource } from '../../src/cluster/guard.ts';
 import type { StoredState } from '../../src/cluster/inventory.ts';
 import type { RunningNetwork } from '../../src/cluster/running.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { NetworkConfig } from '../../src/config/types.ts';
 
 const POD = '10.244.0.0/16';

@@ -6,7 +6,7 @@ import { decide } from '../../src/cluster/apply.ts';
 import { desiredState } from '../../src/cluster/desired.ts';
 import { parseState, STATE_NAME, STATE_NAMESPACE, stateConfigMap } from '../../src/cluster/inventory.ts';
 import type { KubeObject, ObjectRef } from '../../src/cluster/types.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 
 const CA = '-----BEGIN CERTIFICATE-----\nQ0EtY29udGVudHMtbm90LXJlYWw=\n-----END CERTIFICATE-----\n';

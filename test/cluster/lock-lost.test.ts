@@ -11,7 +11,7 @@ import { connect } from '../../src/cluster/connect.ts';
 import { desiredState } from '../../src/cluster/desired.ts';
 import { acquireLock, LEASE_SECONDS, type Lock, writesWhileHeld } from '../../src/cluster/lock.ts';
 import type { ClusterClient } from '../../src/cluster/types.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fake-apiserver/index.ts';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } };

@@ -12,7 +12,7 @@ import {
   podCause,
 } from '../../src/cluster/status.ts';
 import type { KubeObject } from '../../src/cluster/types.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { NetworkConfig } from '../../src/config/types.ts';
 import { calicoYaml, type Env, setup } from './helpers.ts';
 

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { autoTypha, defaultNetwork, defaultTyphaReplicas } from '../../src/config/defaults.ts';
+import { autoTypha, defaultTyphaReplicas } from '../../src/config/defaults.ts';
 import { explain, explainText } from '../../src/config/explain.ts';
+import { defaultNetwork } from '../../src/config/resolve.ts';
 import { after, at, BASE, expectClean, expectDiag, expectOnly, expectValid, load, yml } from './helpers.ts';
 
 const calico = (body: string) =>

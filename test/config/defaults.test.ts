@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultDnsReplicas, defaultNetwork } from '../../src/config/defaults.ts';
+import { defaultDnsReplicas } from '../../src/config/defaults.ts';
+import { defaultNetwork } from '../../src/config/resolve.ts';
 import { at, BASE, expectClean, expectValid, FILE, load, yml } from './helpers.ts';
 
 /** Asserts every leaf of `expected` (maps are descended, lists compared whole) equals `actual`'s. */

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultNetwork } from '../../src/config/defaults.ts';
 import {
   clusterDnsIp,
   deriveFacts,
@@ -14,6 +13,7 @@ import {
   workloadMtu,
 } from '../../src/config/derived.ts';
 import { explain, explainText } from '../../src/config/explain.ts';
+import { defaultNetwork } from '../../src/config/resolve.ts';
 import type { CalicoConfig, NetworkConfig } from '../../src/config/types.ts';
 import { at, expectClean, expectValid, FILE, load, yml } from './helpers.ts';
 

@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultNetwork } from '../../src/config/defaults.ts';
 import { explain } from '../../src/config/explain.ts';
-import { declarations } from '../../src/config/resolve.ts';
+import { declarations, defaultNetwork } from '../../src/config/resolve.ts';
 import { clusterJsonSchema } from '../../src/config/schema.ts';
 import type {
   CalicoConfig,

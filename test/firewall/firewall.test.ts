@@ -20,7 +20,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { contains, mustParseCidr } from '../../src/config/cidr.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 import { checkIpsetXml, checkServiceXml, parseXml } from '../../src/firewall/check.ts';
 import {

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 import { planFirewall } from '../../src/firewall/index.ts';
 import { writeFirewallCmdStandIn } from '../support/firewalld.ts';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import { REMOTE_ROUTES_NAME, remoteRoutesDaemonSet } from '../../src/providers/weave/remote-subnets.ts';
 import { renderCluster } from '../../src/render/index.ts';
 import type { KubeObject } from '../../src/render/types.ts';

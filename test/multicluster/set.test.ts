@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
 import type { Diagnostic } from '../../src/config/diagnostics.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { ClusterConfig } from '../../src/config/types.ts';
 import {
   type ClusterMember,

@@ -127,6 +127,9 @@ describe('the side-car script from the rendered ConfigMap, run by plain node', (
     assert.ok(Buffer.byteLength(script) < 1024 * 1024, `${Buffer.byteLength(script)} bytes fit a ConfigMap`);
     // One self-contained script: nothing required from node_modules.
     assert.doesNotMatch(script, /require\("@kubernetes\/client-node"\)|require\("commander"\)/);
+    // Nor the config schemas: the constants it shares with render come without zod (which once
+    // doubled the script through config/defaults.ts).
+    assert.ok(!script.includes('$ZodType'), 'zod is not in the side-car script');
   });
 
   test('netpack images lists the node image, and the Dockerfile builds on the same pinned image', () => {

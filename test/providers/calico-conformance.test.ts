@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { CalicoConfig, ClusterConfig } from '../../src/config/types.ts';
 import { renderCalico } from '../../src/providers/calico/index.ts';
 import type { KubeObject, ProviderOutput } from '../../src/render/types.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parseCidr } from '../../src/config/cidr.ts';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import { ENCAPSULATION_MODES, ENCAPSULATIONS } from '../../src/config/types.ts';
 import { CALICO_VERSION, renderCalico } from '../../src/providers/calico/index.ts';
 import type { KubeObject } from '../../src/render/types.ts';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { CalicoConfig, ClusterConfig } from '../../src/config/types.ts';
 import { renderCalico, TYPHA_IMAGE } from '../../src/providers/calico/index.ts';
 import { renderCluster } from '../../src/render/index.ts';

@@ -1,7 +1,7 @@
 /** What each `network.calico` option does to the Calico render. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { CalicoConfig, ClusterConfig } from '../../src/config/types.ts';
 import { ENCAPSULATION_MODES, ENCAPSULATIONS } from '../../src/config/types.ts';
 import { CALICO_IMAGES, renderCalico } from '../../src/providers/calico/index.ts';

@@ -4,7 +4,7 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { defaultClusterConfig } from '../../src/config/defaults.ts';
+import { defaultClusterConfig } from '../../src/config/resolve.ts';
 import type { ClusterConfig, KubeProxyMode } from '../../src/config/types.ts';
 import { clusterDnsIp, renderNodeLocalDns } from '../../src/providers/nodelocaldns/index.ts';
 import type { KubeObject, ProviderOutput } from '../../src/render/types.ts';
