@@ -14,8 +14,6 @@ export const POD_PROBE = 'netpack-check';
 export const HOST_PROBE = 'netpack-check-host';
 export const PROBE_CONFIGMAP = 'netpack-probe';
 export const NAME_LABEL = 'app.kubernetes.io/name';
-/** The label a check's namespace carries: how a later run recognises leftovers. */
-export const CHECK_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY},${COMPONENT_LABEL}=${CHECK_COMPONENT}`;
 
 const labels = (name?: string): Record<string, string> => ({
   ...(name ? { [NAME_LABEL]: name } : {}),

@@ -9,15 +9,6 @@
  */
 import { checkAddressOrHostname, parseCidr } from './cidr.ts';
 
-export const AUTODETECTION_METHODS = [
-  'first-found',
-  'kubernetes-internal-ip',
-  'can-reach=',
-  'interface=',
-  'skip-interface=',
-  'cidr=',
-] as const;
-
 /** Calico's method that takes the node's InternalIP from its Kubernetes Node object. */
 export const KUBERNETES_INTERNAL_IP = 'kubernetes-internal-ip';
 
